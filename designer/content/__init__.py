@@ -1,0 +1,1 @@
+"""Rendering of subjects and bodies for one customer, in jinja2's sandbox."""

@@ -1,0 +1,1 @@
+"""The flow: nodes, edges, settings, conditions; its JSON file; validation. Pure Python."""

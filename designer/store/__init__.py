@@ -1,0 +1,1 @@
+"""The event store: customers, events and imports in SQLAlchemy; importers; sample data."""

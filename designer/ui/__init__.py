@@ -1,0 +1,1 @@
+"""The PySide6 editor: windows, canvas, panels, dialogs, undo commands, workers."""
