@@ -1,0 +1,129 @@
+"""Opening a store: a SQLite file by default, any SQLAlchemy URL if asked.
+
+``open_store("shop.db")`` creates the file, its folder and the schema on first
+use; an existing store is migrated to the current schema version. SQLite
+connections run in WAL mode (the engine can read while an import writes) with
+foreign keys enforced.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, DatabaseError
+from sqlalchemy.pool import StaticPool
+
+from designer.store import migrations
+from designer.store.schema import SCHEMA_VERSION, meta, metadata
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used; the message says which and why."""
+
+
+def store_url(url_or_path: str | os.PathLike) -> str:
+    """A SQLAlchemy URL for a URL (kept as is) or a file path (a SQLite file)."""
+    text = os.fspath(url_or_path)
+    if "://" in text:
+        return text
+    return "sqlite:///" + str(Path(text).expanduser().resolve())
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        # WAL only applies to files; an in-memory store answers "memory".
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # Safe in WAL mode (a power cut may lose the last commits, never corrupt).
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA temp_store=MEMORY")
+        cursor.execute("PRAGMA cache_size=-32768")  # 32 MB per connection
+    finally:
+        cursor.close()
+
+
+def _create_engine(url: str) -> Engine:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"not a database URL or path: {url!r}") from exc
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url)
+    database = parsed.database or ""
+    if database in ("", ":memory:") or database.startswith("file::memory:"):
+        # One shared connection, or every connection would see its own empty store.
+        engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 15})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _initialise(engine: Engine) -> None:
+    """Create a fresh store's schema, or migrate an existing one."""
+    tables = set(inspect(engine).get_table_names())
+    if "meta" not in tables:
+        if tables - {"meta"}:
+            raise StoreError(
+                "the database has tables but no store metadata; it is not a Trigger Flow Designer store"
+            )
+        with engine.begin() as conn:
+            metadata.create_all(conn)
+            conn.execute(
+                meta.insert(),
+                [
+                    {"key": "schema_version", "value": str(SCHEMA_VERSION)},
+                    {"key": "salt", "value": secrets.token_hex(32)},
+                    {"key": "created", "value": str(int(time.time() * 1000))},
+                ],
+            )
+        return
+    try:
+        migrations.migrate(engine)
+    except migrations.MigrationError as exc:
+        raise StoreError(str(exc)) from exc
+
+
+def open_store(url_or_path: str | os.PathLike | Engine) -> Engine:
+    """The store at a path or URL, created (file, folders, schema) on first use.
+
+    An :class:`~sqlalchemy.Engine` passed in is checked and returned, so
+    functions can accept either.
+    """
+    if isinstance(url_or_path, Engine):
+        engine = url_or_path
+    else:
+        engine = _create_engine(store_url(url_or_path))
+    try:
+        _initialise(engine)
+    except (OperationalError, DatabaseError) as exc:
+        engine.dispose()
+        reason = str(exc.orig) if getattr(exc, "orig", None) is not None else str(exc)
+        raise StoreError(f"cannot open store {engine.url.render_as_string(hide_password=True)}: {reason}") from exc
+    except StoreError:
+        if not isinstance(url_or_path, Engine):
+            engine.dispose()
+        raise
+    return engine
+
+
+def store_salt(conn) -> str:
+    """The per-store secret used to pseudonymise imported values."""
+    from sqlalchemy import select
+
+    value = conn.execute(select(meta.c.value).where(meta.c.key == "salt")).scalar()
+    if value is None:
+        raise StoreError("the store has no salt; it was not created by open_store")
+    return value
+
+
+def is_sqlite(engine_or_conn) -> bool:
+    return engine_or_conn.dialect.name == "sqlite"
