@@ -1,0 +1,80 @@
+"""ISO 8601 durations (``PT1H``, ``P2D``, ``P1W``), the one way flows spell time spans.
+
+Months and years are refused: their length depends on the calendar, and a
+backtest must mean the same span for every customer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_PATTERN = re.compile(
+    r"^P(?!$)(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?!$)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+)
+
+_UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+
+class DurationError(ValueError):
+    """A duration text that is not ISO 8601 (with the reason in the message)."""
+
+
+def parse_seconds(text: object) -> float:
+    """Seconds in an ISO 8601 duration; raises DurationError naming the problem."""
+    if not isinstance(text, str):
+        raise DurationError(f"expected an ISO 8601 duration such as 'PT1H', got {text!r}")
+    match = _PATTERN.match(text.strip().upper())
+    if not match:
+        if re.match(r"^P.*\d+[YM]", text.upper().split("T")[0]):
+            raise DurationError(f"{text!r}: months and years vary in length; use days (e.g. 'P30D')")
+        raise DurationError(f"{text!r} is not an ISO 8601 duration such as 'PT1H', 'P2D' or 'P1DT12H'")
+    return sum(float(match.group(k)) * mult for k, mult in _UNITS if match.group(k))
+
+
+def parse(text: object) -> timedelta:
+    return timedelta(seconds=parse_seconds(text))
+
+
+def parse_ms(text: object) -> int:
+    """Milliseconds, the engine's unit of time."""
+    return int(round(parse_seconds(text) * 1000))
+
+
+def is_valid(text: object) -> bool:
+    try:
+        parse_seconds(text)
+    except DurationError:
+        return False
+    return True
+
+
+def to_iso(seconds: float) -> str:
+    """The canonical ISO text for a number of seconds (days, hours, minutes, seconds)."""
+    seconds = int(round(seconds))
+    if seconds <= 0:
+        return "PT0S"
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    out = "P" + (f"{days}D" if days else "")
+    if hours or minutes or secs:
+        out += "T" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "") + (f"{secs}S" if secs else "")
+    return out
+
+
+def humanize(text: object) -> str:
+    """Short words for a card or a table: 'PT1H' -> '1 h', 'P1DT12H' -> '1 d 12 h'."""
+    try:
+        seconds = int(round(parse_seconds(text)))
+    except DurationError:
+        return str(text)
+    if seconds == 0:
+        return "0 min"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}")
+    return " ".join(parts)

@@ -1,0 +1,195 @@
+"""The flow being drawn: nodes, edges and settings, with change notifications.
+
+The editor mirrors this object and never holds flow state of its own; every
+edit goes through one of the mutating methods below, each of which tells the
+listeners exactly what changed. Node ids are stable strings ("n7") so that
+undo, copy/paste and the file survive edits.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from designer.model.kinds import KINDS
+from designer.model.settings import Settings
+
+
+@dataclass
+class Node:
+    id: str
+    kind: str
+    x: float = 0.0
+    y: float = 0.0
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def output_ports(self) -> tuple[str, ...]:
+        spec = KINDS.get(self.kind)
+        return spec.output_ports(self.config) if spec else ()
+
+    def clone(self, new_id: str | None = None) -> "Node":
+        return Node(new_id or self.id, self.kind, self.x, self.y, copy.deepcopy(self.config))
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    port: str = "next"
+
+
+@dataclass(frozen=True)
+class Change:
+    """What changed: ``what`` is one of node_added, node_removed, node_moved,
+    node_config, edge_added, edge_removed, settings, name, reset."""
+
+    what: str
+    node: str | None = None
+    edge: Edge | None = None
+
+
+Listener = Callable[[Change], None]
+_ID = re.compile(r"^n(\d+)$")
+
+
+class Flow:
+    def __init__(self, id: str = "untitled", name: str = "Untitled flow",
+                 settings: Settings | None = None) -> None:
+        self.id = id
+        self.name = name
+        self.settings = settings or Settings()
+        self.description = ""
+        #: What was published where (target -> record); publishers may write only this.
+        self.publish: dict[str, Any] = {}
+        self.nodes: dict[str, Node] = {}
+        self.edges: list[Edge] = []
+        # Adjacency maps, so per-edge checks in the editor never scan every edge.
+        self._out: dict[str, list[Edge]] = {}
+        self._in: dict[str, list[Edge]] = {}
+        self._listeners: list[Listener] = []
+        self._next_id = 1
+
+    # -- listeners ---------------------------------------------------------
+    def subscribe(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def unsubscribe(self, listener: Listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
+
+    def _emit(self, change: Change) -> None:
+        for listener in list(self._listeners):
+            listener(change)
+
+    # -- queries -----------------------------------------------------------
+    def node(self, node_id: str) -> Node:
+        return self.nodes[node_id]
+
+    def trigger(self) -> Node | None:
+        return next((n for n in self.nodes.values() if n.kind == "trigger"), None)
+
+    def edges_from(self, node_id: str) -> list[Edge]:
+        return list(self._out.get(node_id, ()))
+
+    def edges_to(self, node_id: str) -> list[Edge]:
+        return list(self._in.get(node_id, ()))
+
+    def successor(self, node_id: str, port: str) -> str | None:
+        """The node a journey goes to from ``port``; None when the branch ends there."""
+        for e in self._out.get(node_id, ()):
+            if e.port == port:
+                return e.target
+        return None
+
+    def _index(self) -> None:
+        self._out, self._in = {}, {}
+        for e in self.edges:
+            self._out.setdefault(e.source, []).append(e)
+            self._in.setdefault(e.target, []).append(e)
+
+    def new_id(self) -> str:
+        while f"n{self._next_id}" in self.nodes:
+            self._next_id += 1
+        return f"n{self._next_id}"
+
+    # -- edits -------------------------------------------------------------
+    def add_node(self, node: Node) -> Node:
+        if node.id in self.nodes:
+            raise ValueError(f"node id {node.id!r} already exists")
+        self.nodes[node.id] = node
+        match = _ID.match(node.id)
+        if match and int(match.group(1)) >= self._next_id:
+            self._next_id = int(match.group(1)) + 1
+        self._emit(Change("node_added", node=node.id))
+        return node
+
+    def remove_node(self, node_id: str) -> tuple[Node, list[Edge]]:
+        """Remove a node and its edges; returns both so an undo can put them back."""
+        edges = list(dict.fromkeys(self._out.get(node_id, []) + self._in.get(node_id, [])))
+        for e in edges:
+            self.remove_edge(e)
+        node = self.nodes.pop(node_id)
+        self._emit(Change("node_removed", node=node_id))
+        return node, edges
+
+    def move_node(self, node_id: str, x: float, y: float) -> None:
+        node = self.nodes[node_id]
+        node.x, node.y = float(x), float(y)
+        self._emit(Change("node_moved", node=node_id))
+
+    def set_config(self, node_id: str, config: dict[str, Any]) -> None:
+        self.nodes[node_id].config = copy.deepcopy(config)
+        self._emit(Change("node_config", node=node_id))
+
+    def add_edge(self, edge: Edge) -> Edge:
+        self.edges.append(edge)
+        self._out.setdefault(edge.source, []).append(edge)
+        self._in.setdefault(edge.target, []).append(edge)
+        self._emit(Change("edge_added", edge=edge))
+        return edge
+
+    def remove_edge(self, edge: Edge) -> None:
+        self.edges.remove(edge)
+        self._out[edge.source].remove(edge)
+        self._in[edge.target].remove(edge)
+        self._emit(Change("edge_removed", edge=edge))
+
+    def set_settings(self, settings: Settings) -> None:
+        self.settings = settings
+        self._emit(Change("settings"))
+
+    def set_name(self, name: str) -> None:
+        self.name = name
+        self._emit(Change("name"))
+
+    def replace_with(self, other: "Flow") -> None:
+        """Take another flow's content (open, revert) and tell listeners to rebuild."""
+        self.id, self.name, self.settings = other.id, other.name, other.settings
+        self.description, self.publish = other.description, copy.deepcopy(other.publish)
+        self.nodes = {k: n.clone() for k, n in other.nodes.items()}
+        self.edges = list(other.edges)
+        self._index()
+        self._next_id = 1
+        self._emit(Change("reset"))
+
+    def copy(self) -> "Flow":
+        out = Flow(self.id, self.name, self.settings)
+        out.description, out.publish = self.description, copy.deepcopy(self.publish)
+        out.nodes = {k: n.clone() for k, n in self.nodes.items()}
+        out.edges = list(self.edges)
+        out._index()
+        return out
+
+    def subgraph_json(self, node_ids: Iterable[str]) -> dict:
+        """Nodes and the edges among them, as file JSON, for copy and delete snapshots."""
+        from designer.model.io import edge_to_json, node_to_json
+
+        ids = [i for i in self.nodes if i in set(node_ids)]
+        keep = set(ids)
+        return {
+            "nodes": [node_to_json(self.nodes[i]) for i in ids],
+            "edges": [edge_to_json(self, e) for e in self.edges if e.source in keep and e.target in keep],
+        }

@@ -1,0 +1,210 @@
+"""Validation and lint of a flow, on its networkx graph.
+
+Errors are flows that would not run as drawn (no trigger, a cycle, a node no
+one can reach, an edge from a port the node lacks, config that does not
+parse, a branch where people silently fall out). Warnings are flows that run
+but usually do not do what the marketer meant. Every problem names its node,
+so the canvas can badge it, and says how to fix it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import networkx as nx
+
+from designer.model import conditions, durations
+from designer.model.flow import Flow
+from designer.model.kinds import END_PORTS_KEY, KINDS, check_config
+
+ERROR, WARNING = "error", "warning"
+#: Trigger events that start a shopping flow, which should stop once the customer buys.
+SHOPPING_EVENTS = ("add_to_cart", "view", "checkout_started", "remove_from_cart")
+#: Ports that drop people when left unconnected (an ending branch elsewhere is normal).
+BRANCHING_KINDS = ("split", "wait_for", "ab_split")
+MIN_FIRST_DELAY_S = 300
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str
+    code: str
+    node: str | None
+    message: str
+    #: Where in the node's config (or the flow's settings) the problem sits, if anywhere.
+    path: str | None = None
+
+    def to_json(self) -> dict:
+        return {"severity": self.severity, "code": self.code, "node": self.node,
+                "message": self.message, "path": self.path}
+
+
+def to_graph(flow: Flow) -> nx.MultiDiGraph:
+    """The flow as a MultiDiGraph keyed by port; edges to unknown nodes are left out."""
+    graph = nx.MultiDiGraph()
+    graph.add_nodes_from((n.id, {"kind": n.kind}) for n in flow.nodes.values())
+    graph.add_edges_from((e.source, e.target, e.port) for e in flow.edges
+                         if e.source in flow.nodes and e.target in flow.nodes)
+    return graph
+
+
+def validate(flow: Flow) -> list[Problem]:
+    """Every problem in the flow, errors first, each once."""
+    problems: list[Problem] = []
+    add = problems.append
+    graph = to_graph(flow)
+    triggers = [n.id for n in flow.nodes.values() if n.kind == "trigger"]
+
+    for node in flow.nodes.values():
+        for path, message in check_config(node.kind, node.config):
+            add(Problem(ERROR, "bad-config", node.id, message, path))
+
+    if not triggers:
+        add(Problem(ERROR, "no-trigger", None, "the flow has no trigger; add one to say what starts a journey"))
+    for extra in triggers[1:]:
+        add(Problem(ERROR, "multiple-triggers", extra,
+                    f"a flow has exactly one trigger, and {triggers[0]} is already one; "
+                    "delete this one or make it a separate flow"))
+
+    _edge_problems(flow, add)
+    _cycle_problems(graph, add)
+
+    if triggers:
+        reachable = set(triggers)
+        for t in triggers:
+            reachable |= nx.descendants(graph, t)
+        for node_id in flow.nodes:
+            if node_id not in reachable:
+                add(Problem(ERROR, "unreachable", node_id,
+                            "no path from the trigger reaches this node; connect it or delete it"))
+
+    _open_port_problems(flow, add)
+    _lint(flow, graph, triggers[0] if triggers else None, add)
+    problems.sort(key=lambda p: p.severity != ERROR)
+    return problems
+
+
+def has_errors(problems: list[Problem]) -> bool:
+    return any(p.severity == ERROR for p in problems)
+
+
+def _edge_problems(flow: Flow, add) -> None:
+    used: dict[tuple[str, str], str] = {}
+    for e in flow.edges:
+        label = f"{e.source} -> {e.target}"
+        missing = [end for end in (e.source, e.target) if end not in flow.nodes]
+        if missing:
+            add(Problem(ERROR, "dangling-edge", e.source if e.source in flow.nodes else None,
+                        f"edge {label} points at {', '.join(repr(m) for m in missing)}, which is not a node; "
+                        "delete the edge"))
+            continue
+        source, target = flow.nodes[e.source], flow.nodes[e.target]
+        ports = source.output_ports()
+        if e.port not in ports:
+            have = f"its ports are {', '.join(ports)}" if ports else "it has no outputs"
+            add(Problem(ERROR, "unknown-port", e.source,
+                        f"edge {label} leaves from port {e.port!r}, which a {source.kind} node does not have; "
+                        f"{have}"))
+        elif (e.source, e.port) in used:
+            add(Problem(ERROR, "duplicate-port", e.source,
+                        f"port {e.port!r} is connected twice (to {used[(e.source, e.port)]} and {e.target}); "
+                        "a port leads to one node, delete one edge or add a split"))
+        else:
+            used[(e.source, e.port)] = e.target
+        if target.kind == "trigger":
+            add(Problem(ERROR, "edge-into-trigger", e.target,
+                        f"edge {label} leads into the trigger; journeys start only from events"))
+
+
+def _cycle_problems(graph: nx.MultiDiGraph, add) -> None:
+    for component in nx.strongly_connected_components(graph):
+        if len(component) == 1:
+            (only,) = component
+            if not graph.has_edge(only, only):
+                continue
+        cycle = nx.find_cycle(graph.subgraph(component))
+        loop = [u for u, *_ in cycle] + [cycle[0][0]]
+        add(Problem(ERROR, "cycle", loop[0],
+                    f"a journey would loop forever: {' -> '.join(loop)}; remove one edge of the loop"))
+
+
+def _open_port_problems(flow: Flow, add) -> None:
+    connected = {(e.source, e.port) for e in flow.edges}
+    for node in flow.nodes.values():
+        if node.kind not in BRANCHING_KINDS:
+            continue
+        ends = node.config.get(END_PORTS_KEY) or []
+        for port in node.output_ports():
+            if (node.id, port) not in connected and port not in ends:
+                add(Problem(ERROR, "open-port", node.id,
+                            f"customers who leave by {port!r} fall out of the flow silently; connect the port, "
+                            f"or mark it as an intended end"))
+
+
+def _lint(flow: Flow, graph: nx.MultiDiGraph, trigger: str | None, add) -> None:
+    s = flow.settings
+    if s.reentry.mode == "always":
+        add(Problem(WARNING, "reentry-no-cooldown", None,
+                    "re-entry is 'always' with no cooldown, so a customer who repeats the trigger gets the "
+                    "flow again each time; set a cooldown such as 7 days", "settings.reentry"))
+    sends = [n for n in flow.nodes.values() if KINDS.get(n.kind) and KINDS[n.kind].marketing]
+    if sends and s.consent is None:
+        add(Problem(WARNING, "no-consent", None,
+                    f"{len(sends)} marketing send(s) but no consent property; name the profile property that "
+                    "records consent so people who opted out are skipped", "settings.consent"))
+    for node in flow.nodes.values():
+        if node.kind == "delay":
+            after = [flow.nodes[t].kind for t in graph.successors(node.id)] if node.id in graph else []
+            if all(k == "exit" for k in after):
+                add(Problem(WARNING, "trailing-delay", node.id,
+                            "nothing happens after this delay, so it only postpones the end of the journey; "
+                            "add a step after it or delete it"))
+    if trigger is None:
+        return
+    trig = flow.nodes[trigger]
+    if trig.config.get("event") in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
+        add(Problem(WARNING, "no-purchase-exit", trigger,
+                    f"a {trig.config.get('event')} flow that never checks for {s.conversion.event!r} keeps "
+                    f"messaging people who already bought; add an exit condition on {s.conversion.event} "
+                    "in the flow settings or a split before the sends"))
+    for node_id in _first_delays(flow, graph, trigger):
+        seconds = _delay_seconds(flow.nodes[node_id].config)
+        if seconds is not None and seconds < MIN_FIRST_DELAY_S:
+            add(Problem(WARNING, "short-first-delay", node_id,
+                        f"the first wait is {durations.humanize(durations.to_iso(seconds))}, shorter than event "
+                        "data usually takes to arrive; wait at least 5 minutes"))
+
+
+def _checks_purchase(flow: Flow, event: str) -> bool:
+    tests = list(conditions.event_tests(flow.settings.exit_when))
+    for node in flow.nodes.values():
+        if node.kind == "split":
+            tests.extend(conditions.event_tests(node.config.get("condition")))
+        elif node.kind == "wait_for" and node.config.get("event") == event:
+            return True
+    return any(t.get("event") == event for t in tests)
+
+
+def _first_delays(flow: Flow, graph: nx.MultiDiGraph, trigger: str) -> set[str]:
+    """Delay nodes reached from the trigger before any other wait."""
+    found, seen, stack = set(), {trigger}, [trigger]
+    while stack:
+        for nxt in graph.successors(stack.pop()):
+            if nxt in seen:
+                continue
+            seen.add(nxt)
+            kind = flow.nodes[nxt].kind
+            if kind == "delay":
+                found.add(nxt)
+            elif kind != "wait_for":
+                stack.append(nxt)
+    return found
+
+
+def _delay_seconds(config: dict) -> float | None:
+    if config.get("until") is not None:
+        return None
+    try:
+        return durations.parse_seconds(config.get("duration"))
+    except durations.DurationError:
+        return None
