@@ -116,10 +116,16 @@ class Flow:
         return f"n{self._next_id}"
 
     # -- edits -------------------------------------------------------------
-    def add_node(self, node: Node) -> Node:
+    def add_node(self, node: Node, index: int | None = None) -> Node:
+        """Add a node; ``index`` puts it back at its old place in the file order (undo)."""
         if node.id in self.nodes:
             raise ValueError(f"node id {node.id!r} already exists")
-        self.nodes[node.id] = node
+        if index is None or index >= len(self.nodes):
+            self.nodes[node.id] = node
+        else:
+            items = list(self.nodes.items())
+            items.insert(max(index, 0), (node.id, node))
+            self.nodes = dict(items)
         match = _ID.match(node.id)
         if match and int(match.group(1)) >= self._next_id:
             self._next_id = int(match.group(1)) + 1
@@ -144,10 +150,15 @@ class Flow:
         self.nodes[node_id].config = copy.deepcopy(config)
         self._emit(Change("node_config", node=node_id))
 
-    def add_edge(self, edge: Edge) -> Edge:
-        self.edges.append(edge)
-        self._out.setdefault(edge.source, []).append(edge)
-        self._in.setdefault(edge.target, []).append(edge)
+    def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
+        """Add an edge; ``index`` puts it back at its old place in the file order (undo)."""
+        if index is None or index >= len(self.edges):
+            self.edges.append(edge)
+            self._out.setdefault(edge.source, []).append(edge)
+            self._in.setdefault(edge.target, []).append(edge)
+        else:
+            self.edges.insert(max(index, 0), edge)
+            self._index()
         self._emit(Change("edge_added", edge=edge))
         return edge
 
