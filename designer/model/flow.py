@@ -9,7 +9,6 @@ undo, copy/paste and the file survive edits.
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,7 +51,6 @@ class Change:
 
 
 Listener = Callable[[Change], None]
-_ID = re.compile(r"^n(\d+)$")
 
 
 class Flow:
@@ -111,8 +109,9 @@ class Flow:
             self._in.setdefault(e.target, []).append(e)
 
     def new_id(self) -> str:
-        while f"n{self._next_id}" in self.nodes:
-            self._next_id += 1
+        """One past the highest ``n<number>`` id, so a deleted node's id is not handed out again."""
+        highest = max((int(i[1:]) for i in self.nodes if i[:1] == "n" and i[1:].isdigit()), default=0)
+        self._next_id = max(self._next_id, highest + 1)
         return f"n{self._next_id}"
 
     # -- edits -------------------------------------------------------------
@@ -126,9 +125,6 @@ class Flow:
             items = list(self.nodes.items())
             items.insert(max(index, 0), (node.id, node))
             self.nodes = dict(items)
-        match = _ID.match(node.id)
-        if match and int(match.group(1)) >= self._next_id:
-            self._next_id = int(match.group(1)) + 1
         self._emit(Change("node_added", node=node.id))
         return node
 
@@ -175,6 +171,14 @@ class Flow:
     def set_name(self, name: str) -> None:
         self.name = name
         self._emit(Change("name"))
+
+    def load_parts(self, nodes: list[Node], edges: list[Edge]) -> None:
+        """Fill an empty flow in one go (the file loader), with one reset notice."""
+        assert not self.nodes and not self.edges
+        self.nodes = {n.id: n for n in nodes}
+        self.edges = list(edges)
+        self._index()
+        self._emit(Change("reset"))
 
     def replace_with(self, other: "Flow") -> None:
         """Take another flow's content (open, revert) and tell listeners to rebuild."""

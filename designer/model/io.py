@@ -103,16 +103,16 @@ def from_json(data: Any) -> Flow:
     nodes = data.get("nodes")
     if not isinstance(nodes, list):
         raise FlowFormatError(f"expected a list of nodes, got {json_type(nodes)}", path="nodes")
+    by_id: dict[str, Node] = {}
     for i, raw in enumerate(nodes):
         node = _node(raw, f"nodes[{i}]")
-        if node.id in flow.nodes:
+        if node.id in by_id:
             raise FlowFormatError(f"node id {node.id!r} is used twice", path=f"nodes[{i}].id", node=node.id)
-        flow.add_node(node)
+        by_id[node.id] = node
     edges = data.get("edges", [])
     if not isinstance(edges, list):
         raise FlowFormatError(f"expected a list of edges, got {json_type(edges)}", path="edges")
-    for i, raw in enumerate(edges):
-        flow.add_edge(_edge(raw, f"edges[{i}]", flow))
+    flow.load_parts(list(by_id.values()), [_edge(raw, f"edges[{i}]", by_id) for i, raw in enumerate(edges)])
     return flow
 
 
@@ -149,7 +149,7 @@ def _node(raw: Any, path: str) -> Node:
     return Node(node_id, kind, coords[0], coords[1], config)
 
 
-def _edge(raw: Any, path: str, flow: Flow) -> Edge:
+def _edge(raw: Any, path: str, nodes: dict[str, Node]) -> Edge:
     if not isinstance(raw, dict):
         raise FlowFormatError(f"an edge is an object, got {json_type(raw)}", path=path)
     for key in raw:
@@ -163,7 +163,7 @@ def _edge(raw: Any, path: str, flow: Flow) -> Edge:
         ends.append(v)
     port = raw.get("port")
     if port is None:
-        source = flow.nodes.get(ends[0])
+        source = nodes.get(ends[0])
         ports = source.output_ports() if source else ()
         port = ports[0] if len(ports) == 1 else "next"
     elif not isinstance(port, str) or not port:

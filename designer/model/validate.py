@@ -48,11 +48,24 @@ def to_graph(flow: Flow) -> nx.MultiDiGraph:
     return graph
 
 
+def to_digraph(flow: Flow) -> nx.DiGraph:
+    """Who can follow whom, ports collapsed: all that cycles and reachability need.
+
+    Port-level rules (unknown or doubly used ports) are checked on the flow's
+    own edges, so validation pays for the cheaper simple graph only.
+    """
+    graph = nx.DiGraph()
+    graph.add_nodes_from(flow.nodes)
+    graph.add_edges_from((e.source, e.target) for e in flow.edges
+                         if e.source in flow.nodes and e.target in flow.nodes)
+    return graph
+
+
 def validate(flow: Flow) -> list[Problem]:
     """Every problem in the flow, errors first, each once."""
     problems: list[Problem] = []
     add = problems.append
-    graph = to_graph(flow)
+    graph = to_digraph(flow)
     triggers = [n.id for n in flow.nodes.values() if n.kind == "trigger"]
 
     for node in flow.nodes.values():
@@ -66,7 +79,9 @@ def validate(flow: Flow) -> list[Problem]:
                     f"a flow has exactly one trigger, and {triggers[0]} is already one; "
                     "delete this one or make it a separate flow"))
 
-    _edge_problems(flow, add)
+    # Ports depend on config (A/B variants), so work them out once per node, not per edge.
+    ports = {n.id: n.output_ports() for n in flow.nodes.values()}
+    _edge_problems(flow, ports, add)
     _cycle_problems(graph, add)
 
     if triggers:
@@ -78,7 +93,7 @@ def validate(flow: Flow) -> list[Problem]:
                 add(Problem(ERROR, "unreachable", node_id,
                             "no path from the trigger reaches this node; connect it or delete it"))
 
-    _open_port_problems(flow, add)
+    _open_port_problems(flow, ports, add)
     _lint(flow, graph, triggers[0] if triggers else None, add)
     problems.sort(key=lambda p: p.severity != ERROR)
     return problems
@@ -88,35 +103,40 @@ def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == ERROR for p in problems)
 
 
-def _edge_problems(flow: Flow, add) -> None:
+def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
+    """Dangling ends, unknown ports, ports used twice, edges into the trigger; returns nothing."""
+    nodes = flow.nodes
     used: dict[tuple[str, str], str] = {}
     for e in flow.edges:
-        label = f"{e.source} -> {e.target}"
-        missing = [end for end in (e.source, e.target) if end not in flow.nodes]
-        if missing:
-            add(Problem(ERROR, "dangling-edge", e.source if e.source in flow.nodes else None,
-                        f"edge {label} points at {', '.join(repr(m) for m in missing)}, which is not a node; "
-                        "delete the edge"))
+        source, target = nodes.get(e.source), nodes.get(e.target)
+        if source is None or target is None:
+            missing = [end for end in (e.source, e.target) if end not in nodes]
+            add(Problem(ERROR, "dangling-edge", e.source if source is not None else None,
+                        f"edge {e.source} -> {e.target} points at {', '.join(repr(m) for m in missing)}, "
+                        "which is not a node; delete the edge"))
             continue
-        source, target = flow.nodes[e.source], flow.nodes[e.target]
-        ports = source.output_ports()
+        ports = node_ports[e.source]
+        key = (e.source, e.port)
         if e.port not in ports:
             have = f"its ports are {', '.join(ports)}" if ports else "it has no outputs"
             add(Problem(ERROR, "unknown-port", e.source,
-                        f"edge {label} leaves from port {e.port!r}, which a {source.kind} node does not have; "
-                        f"{have}"))
-        elif (e.source, e.port) in used:
+                        f"edge {e.source} -> {e.target} leaves from port {e.port!r}, which a {source.kind} node "
+                        f"does not have; {have}"))
+        elif key in used:
             add(Problem(ERROR, "duplicate-port", e.source,
-                        f"port {e.port!r} is connected twice (to {used[(e.source, e.port)]} and {e.target}); "
+                        f"port {e.port!r} is connected twice (to {used[key]} and {e.target}); "
                         "a port leads to one node, delete one edge or add a split"))
         else:
-            used[(e.source, e.port)] = e.target
+            used[key] = e.target
         if target.kind == "trigger":
             add(Problem(ERROR, "edge-into-trigger", e.target,
-                        f"edge {label} leads into the trigger; journeys start only from events"))
+                        f"edge {e.source} -> {e.target} leads into the trigger; journeys start only from events"))
 
 
-def _cycle_problems(graph: nx.MultiDiGraph, add) -> None:
+def _cycle_problems(graph: nx.DiGraph, add) -> None:
+    """One problem per loop region; the cheap DAG test spares the component search on sound flows."""
+    if nx.is_directed_acyclic_graph(graph):
+        return
     for component in nx.strongly_connected_components(graph):
         if len(component) == 1:
             (only,) = component
@@ -128,20 +148,20 @@ def _cycle_problems(graph: nx.MultiDiGraph, add) -> None:
                     f"a journey would loop forever: {' -> '.join(loop)}; remove one edge of the loop"))
 
 
-def _open_port_problems(flow: Flow, add) -> None:
+def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
     connected = {(e.source, e.port) for e in flow.edges}
     for node in flow.nodes.values():
         if node.kind not in BRANCHING_KINDS:
             continue
         ends = node.config.get(END_PORTS_KEY) or []
-        for port in node.output_ports():
+        for port in node_ports[node.id]:
             if (node.id, port) not in connected and port not in ends:
                 add(Problem(ERROR, "open-port", node.id,
                             f"customers who leave by {port!r} fall out of the flow silently; connect the port, "
                             f"or mark it as an intended end"))
 
 
-def _lint(flow: Flow, graph: nx.MultiDiGraph, trigger: str | None, add) -> None:
+def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
     s = flow.settings
     if s.reentry.mode == "always":
         add(Problem(WARNING, "reentry-no-cooldown", None,
@@ -185,7 +205,7 @@ def _checks_purchase(flow: Flow, event: str) -> bool:
     return any(t.get("event") == event for t in tests)
 
 
-def _first_delays(flow: Flow, graph: nx.MultiDiGraph, trigger: str) -> set[str]:
+def _first_delays(flow: Flow, graph: nx.DiGraph, trigger: str) -> set[str]:
     """Delay nodes reached from the trigger before any other wait."""
     found, seen, stack = set(), {trigger}, [trigger]
     while stack:
