@@ -1,0 +1,127 @@
+"""Local time for the engine: customers' zones, delays until a time of day, quiet hours.
+
+The engine counts time in integer epoch milliseconds UTC. Wall-clock rules
+(a delay "until 10:00 on a weekday", quiet hours 21:00-08:00) are read in the
+customer's own zone, falling back to the flow's zone, then UTC, via zoneinfo,
+so daylight-saving changes move the UTC moment, never the local one.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from designer.model.kinds import WEEKDAYS
+
+UTC = timezone.utc
+DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
+
+
+@lru_cache(maxsize=512)
+def zone(name: str | None) -> ZoneInfo | None:
+    """The zone for an IANA name; None for an empty or unknown name."""
+    if not name or not isinstance(name, str):
+        return None
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return None
+
+
+def customer_zone(customer_tz: str | None, fallback: str | None) -> ZoneInfo | timezone:
+    """The zone a customer's local times are read in: theirs, else the flow's, else UTC."""
+    return zone(customer_tz) or zone(fallback) or UTC
+
+
+def local(ms: int, tz) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz)
+
+
+def to_ms(dt: datetime) -> int:
+    return int(round(dt.timestamp() * 1000))
+
+
+def clock_minutes(text: str) -> int:
+    """Minutes after midnight of an 'HH:MM' text."""
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def _at(day: date, minutes: int, tz) -> int:
+    """Epoch ms of a local wall time; in a DST gap the wall time is read with the earlier offset."""
+    return to_ms(datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=tz))
+
+
+def next_local_time(ms: int, tz, at: str | None, weekdays: list[str] | tuple[str, ...] | None) -> int:
+    """The first moment at or after ``ms`` that is local time ``at`` on one of ``weekdays``.
+
+    With no ``at``, the answer is ``ms`` itself when today is an allowed day,
+    else the start (00:00) of the next allowed day. With no ``weekdays`` every
+    day is allowed.
+    """
+    allowed = {WEEKDAYS.index(d) for d in weekdays} if weekdays else None
+    today = local(ms, tz).date()
+    minutes = clock_minutes(at) if at else None
+    for offset in range(8):
+        day = today + timedelta(days=offset)
+        if allowed is not None and day.weekday() not in allowed:
+            continue
+        if minutes is None:
+            return ms if offset == 0 else _at(day, 0, tz)
+        candidate = _at(day, minutes, tz)
+        if candidate >= ms:
+            return candidate
+    raise ValueError(f"no local time {at!r} on {weekdays!r}")  # unreachable with a non-empty day list
+
+
+def quiet_until(ms: int, tz, start: str, end: str) -> int | None:
+    """When the quiet period holding ``ms`` ends, or None when ``ms`` is not in quiet hours.
+
+    Quiet hours run from ``start`` (inclusive) to ``end`` (exclusive), local
+    time, wrapping past midnight when start is after end (21:00-08:00).
+    """
+    s, e = clock_minutes(start), clock_minutes(end)
+    if s == e:
+        return None
+    lt = local(ms, tz)
+    m = lt.hour * 60 + lt.minute
+    inside = (s <= m < e) if s < e else (m >= s or m < e)
+    if not inside:
+        return None
+    return next_local_time(ms, tz, end, None)
+
+
+def local_hour(ms: int, tz) -> int:
+    return local(ms, tz).hour
+
+
+def utc_day(ms: int) -> str:
+    """The UTC calendar day of a moment, 'YYYY-MM-DD' (the x axis of the per-day chart)."""
+    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%d")
+
+
+def day_start(ms: int) -> int:
+    return ms - ms % DAY_MS
+
+
+def parse_moment(text: str) -> int:
+    """Epoch ms for an ISO date or date-time from the command line; naive text is read as UTC."""
+    value = text.strip()
+    if value.endswith("Z") or value.endswith("z"):
+        value = value[:-1] + "+00:00"
+    try:
+        dt = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{text!r} is not an ISO date or date-time such as 2025-03-01 or 2025-03-01T12:00Z") from None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=UTC)
+    return to_ms(dt)
+
+
+def iso(ms: int) -> str:
+    """A readable UTC moment for reports: 2025-03-01 12:00:05Z."""
+    dt = datetime.fromtimestamp(ms / 1000, UTC)
+    text = dt.strftime("%Y-%m-%d %H:%M:%S")
+    return text + (f".{ms % 1000:03d}" if ms % 1000 else "") + "Z"

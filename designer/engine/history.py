@@ -1,0 +1,103 @@
+"""One customer as the interpreter sees them: the events the flow reads, and the profile.
+
+A :class:`History` holds the customer's events of the names the flow looks at,
+in the store's order (time, then id), as parallel lists. Property JSON is
+parsed only when a rule reads it, because most events are only counted.
+Positions in the list are the engine's notion of "what has happened": a
+journey's *cursor* is how many events it may see (``events[:cursor]``), which
+is how "no peeking past the virtual clock" is enforced.
+"""
+
+from __future__ import annotations
+
+import json
+from bisect import bisect_left, bisect_right
+from typing import Any
+
+#: Customer columns that join the profile (besides the properties JSON).
+PROFILE_COLUMNS = ("email", "first_name", "timezone", "consent")
+
+
+class History:
+    __slots__ = ("times", "names", "raw", "ids", "_props", "by_name")
+
+    def __init__(self, rows: list[tuple]) -> None:
+        """``rows``: ``(name, time, properties_json[, event_id])`` in store order."""
+        self.names: list[str] = [r[0] for r in rows]
+        self.times: list[int] = [r[1] for r in rows]
+        self.raw: list[Any] = [r[2] for r in rows]
+        self.ids: list[int | None] = [r[3] if len(r) > 3 else None for r in rows]
+        self._props: dict[int, dict] = {}
+        by_name: dict[str, list[int]] = {}
+        for i, name in enumerate(self.names):
+            lst = by_name.get(name)
+            if lst is None:
+                by_name[name] = [i]
+            else:
+                lst.append(i)
+        self.by_name = by_name
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def props(self, i: int) -> dict:
+        """The properties of event ``i`` (parsed once, on first use)."""
+        cached = self._props.get(i)
+        if cached is None:
+            raw = self.raw[i]
+            if isinstance(raw, dict):
+                cached = raw
+            else:
+                try:
+                    cached = json.loads(raw) if raw else {}
+                except ValueError:
+                    cached = {}
+                if not isinstance(cached, dict):
+                    cached = {}
+            self._props[i] = cached
+        return cached
+
+    def indices(self, name: str) -> list[int]:
+        return self.by_name.get(name, [])
+
+    def cursor_at(self, now: int) -> int:
+        """How many events have happened by ``now`` (inclusive)."""
+        return bisect_right(self.times, now)
+
+    def first_at_or_after(self, when: int) -> int:
+        return bisect_left(self.times, when)
+
+    def between(self, name: str, lo: int, hi: int) -> list[int]:
+        """Indices of ``name`` events with ``lo <= index < hi``."""
+        lst = self.by_name.get(name)
+        if not lst:
+            return []
+        return lst[bisect_left(lst, lo):bisect_left(lst, hi)]
+
+    def count_between(self, name: str, lo: int, hi: int) -> int:
+        lst = self.by_name.get(name)
+        if not lst or hi <= lo:
+            return 0
+        return bisect_left(lst, hi) - bisect_left(lst, lo)
+
+
+def base_profile(row: Any) -> dict:
+    """The profile from a customer row (``external_id``, columns, ``properties`` JSON).
+
+    Stored columns win over a property of the same name, because they are
+    what the importers and the consent rules write.
+    """
+    props = row["properties"] if isinstance(row, dict) else row.properties
+    try:
+        profile = json.loads(props) if props else {}
+    except ValueError:
+        profile = {}
+    if not isinstance(profile, dict):
+        profile = {}
+    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k, None))
+    for column in PROFILE_COLUMNS:
+        value = get(column)
+        if value is not None:
+            profile[column] = value
+    profile["external_id"] = get("external_id")
+    return profile

@@ -1,0 +1,479 @@
+"""The interpreter: what happens to one customer's journeys, node by node, on a clock.
+
+One customer is processed at a time, with every journey of every flow in the
+run, in time order (a heap of wake-ups), because journeys of the same customer
+share state: the profile that ``update_profile`` changes, and the last message
+on each channel that smart sending looks at. Different customers share
+nothing, so customers can be processed in any order and in any process.
+
+Time and visibility. A journey has a clock ``now`` (epoch ms UTC) and a
+``cursor``: how many of the customer's events it may see. It enters at its
+trigger event (cursor just past that event, so "since flow start" counts
+events *after* the trigger); a delay moves it to a later moment and lets it
+see every event up to and including that moment; ``wait_for`` leaves at the
+first matching event after the cursor (seeing up to that event) or at the
+timeout. Splits and the exit rule read only events before the cursor.
+
+Semantics, decided here once (the live runtime would run the same rules):
+
+* **Entry**: each trigger event in the window whose properties pass the
+  trigger's ``where`` is a candidate. With an entry ``key``, an event whose
+  key value already started a journey for this customer does not start
+  another (``duplicate_key``; events without the key property are not keyed).
+  Then re-entry: ``always`` admits it, ``never`` only if the customer has not
+  entered before in the run, ``cooldown`` only if the last entry is at least
+  the cooldown ago (``reentry``). Entries before the window do not count: the
+  backtest asks what would have happened had the flow gone live at its start.
+* **Exit condition**: checked on arrival at every node after the trigger (and
+  again when a send held back by quiet hours is about to go out); if it holds
+  the journey leaves the flow there (``exited``).
+* **delay**: wait the duration, then (if ``until`` is set) until the next
+  local time/weekday in the customer's zone (fallback: the flow's, then UTC).
+* **wait_for**: leaves by ``event`` at the first matching event after arrival,
+  or by ``timeout`` when the timeout passes first (an event exactly at the
+  timeout wins).
+* **split**: the condition at the journey's clock; **ab_split**: a stable hash
+  of (flow id, node, customer's external id, entry time), so runs repeat
+  exactly and shares converge on the percentages.
+* **sends**: a marketing send (email, SMS) inside quiet hours is held until
+  the quiet period ends, then checked again. Consent: when the flow names a
+  consent property for the channel, the profile value must be true (1, true,
+  yes; unknown is no). Smart sending: skipped when the customer got a message
+  *on the same channel* from any flow in this run less than the flow's window
+  ago. Skipped sends go on to the next node. Webhooks are not marketing: no
+  consent, smart sending or quiet hours, and they are not a touch for
+  attribution.
+* **update_profile**: changes the customer's profile from then on (all later
+  steps of all journeys see it) and records list membership changes.
+* **Conversion**: each conversion event is attributed to the flow's last
+  marketing message to the customer before it, if within the window (last
+  touch). ``converted_before_send`` counts journeys whose customer converted
+  after entering and before the journey's first message (or, with no
+  message, before the journey ended).
+* **Horizon**: nothing happens at or after the window's end; a journey whose
+  next moment falls there is ``in_progress`` at its node.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_left
+from collections.abc import Callable
+from hashlib import blake2b
+from typing import Any
+
+from designer.engine import clock
+from designer.engine.evaluate import MISSING, as_number, is_true
+from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
+from designer.engine.history import History
+from designer.engine.plan import FlowPlan, NodePlan
+
+START, LEAVE, SEND = 0, 1, 2
+
+#: ``facts(history, cursor, now) -> dict`` of derived facts as of ``now``.
+FactsFunction = Callable[[History, int, int], dict]
+
+
+class Customer:
+    """The shared state of one customer during a run."""
+
+    __slots__ = ("id", "external_id", "history", "profile", "changed", "lists", "last_sent", "sends",
+                 "received", "facts_fn", "uses_facts", "_zones")
+
+    def __init__(self, customer_id: int, profile: dict, history: History,
+                 facts_fn: FactsFunction | None, uses_facts: set[str]) -> None:
+        self.id = customer_id
+        self.external_id = str(profile.get("external_id") or customer_id)
+        self.history = history
+        self.profile = profile
+        #: Properties written by update_profile in this run (they win over derived facts).
+        self.changed: set[str] = set()
+        self.lists: set[str] = set()
+        #: channel -> time of the last message (any flow in the run): smart sending.
+        self.last_sent: dict[str, int] = {}
+        #: flow index -> [(time, node id)] of marketing messages, for attribution.
+        self.sends: dict[int, list[tuple[int, str]]] = {}
+        #: (flow index, node id) pairs that already counted this customer as a recipient.
+        self.received: set[tuple[int, str | None]] = set()
+        self.facts_fn = facts_fn
+        self.uses_facts = uses_facts
+        self._zones: dict[str, Any] = {}
+
+    def profile_value(self, name: str, now: int) -> Any:
+        if name in self.uses_facts and name not in self.changed and self.facts_fn is not None:
+            facts = self.facts_fn(self.history, self.history.cursor_at(now), now)
+            if name in facts:
+                return facts[name]
+        return self.profile.get(name, MISSING)
+
+    def zone(self, fallback: str):
+        tz = self._zones.get(fallback)
+        if tz is None:
+            tz = self._zones[fallback] = clock.customer_zone(self.profile.get("timezone"), fallback)
+        return tz
+
+
+class Journey:
+    """One run of a flow for a customer: the view conditions are evaluated on."""
+
+    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "trigger_props", "node", "port",
+                 "now", "cursor", "pending", "wake", "wake_cursor", "first_send", "end")
+
+    def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int,
+                 trigger_props: dict) -> None:
+        self.seq = seq
+        self.plan = plan
+        self.customer = customer
+        self.entry_index = entry_index
+        self.entry_time = entry_time
+        self.trigger_props = trigger_props
+        self.node = plan.trigger_id
+        self.port = "next"
+        self.now = entry_time
+        self.cursor = entry_index + 1
+        self.pending = START
+        self.wake = entry_time
+        self.wake_cursor = self.cursor
+        self.first_send: int | None = None
+        self.end: int | None = None
+
+
+def order_value(value: Any) -> float:
+    """An order's value from the conversion property: a number, numeric text, or a list to sum
+    (items as numbers, or objects with ``price`` times an optional ``quantity``)."""
+    number = as_number(value)
+    if number is not None:
+        return number
+    if isinstance(value, list):
+        return sum(order_value(v) for v in value)
+    if isinstance(value, dict) and "price" in value:
+        qty = as_number(value.get("quantity", 1))
+        return order_value(value["price"]) * (qty if qty is not None else 1)
+    return 0.0
+
+
+def variant_draw(flow_id: str, node_id: str, external_id: str, entry_time: int) -> float:
+    """A number in [0, 1) fixed by (flow, node, customer, entry): the A/B assignment."""
+    digest = blake2b(f"{flow_id}\x1f{node_id}\x1f{external_id}\x1f{entry_time}".encode("utf-8", "surrogatepass"),
+                     digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 2**64
+
+
+class Interpreter:
+    """Runs every journey of the given flows for one customer at a time, adding to ``results``."""
+
+    def __init__(self, plans: list[FlowPlan], results: list[SimulationResult], window_from: int, window_to: int,
+                 *, trace: list[TraceStep] | None = None, facts_fn: FactsFunction | None = None) -> None:
+        self.plans = plans
+        self.results = results
+        self.window_from = window_from
+        self.window_to = window_to
+        self.trace = trace
+        self.facts_fn = facts_fn
+        self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
+        self._heap: list = []
+        self._counter = 0
+
+    # -- one customer -------------------------------------------------------
+    def run_customer(self, customer_id: int, profile: dict, history: History) -> None:
+        cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts)
+        heap = self._heap = []
+        seq = 0
+        for plan in self.plans:
+            for index, props in self._entries(plan, cust):
+                j = Journey(seq, plan, cust, index, history.times[index], props)
+                seq += 1
+                heapq.heappush(heap, (j.now, j.cursor, j.seq, self._tick(), j))
+        if not heap:
+            return
+        entered_flows = {j.plan.index for *_, j in heap}
+        for i in entered_flows:
+            self.results[i].customers_entered += 1
+        journeys: list[Journey] = [item[-1] for item in heap]
+        while heap:
+            _, _, _, _, j = heapq.heappop(heap)
+            self._resume(j)
+        for plan in self.plans:
+            self._conversions(plan, cust, [j for j in journeys if j.plan is plan])
+
+    def _tick(self) -> int:
+        self._counter += 1
+        return self._counter
+
+    def _note(self, j: Journey | None, time: int, node: str | None, what: str, detail: str = "") -> None:
+        if self.trace is not None:
+            self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, detail))
+
+    def _entries(self, plan: FlowPlan, cust: Customer):
+        history = cust.history
+        result = self.results[plan.index]
+        lo, hi = self.window_from, self.window_to
+        last_entry: int | None = None
+        keys: set = set()
+        key_name = plan.trigger_key
+        for index in history.indices(plan.trigger_event):
+            t = history.times[index]
+            if t < lo or t >= hi:
+                continue
+            props = history.props(index)
+            if plan.trigger_filter is not None and not plan.trigger_filter(props):
+                continue
+            key = None
+            if key_name is not None:
+                key = props.get(key_name)
+                if key is not None:
+                    key = key if isinstance(key, (str, int, float, bool)) else repr(key)
+                    if key in keys:
+                        self._reject(result, plan, t, "duplicate_key", f"{key_name} {key!r} already had a journey")
+                        continue
+            if last_entry is not None:
+                if plan.reentry_mode == "never":
+                    self._reject(result, plan, t, "reentry", "re-entry is 'never' and the customer entered before")
+                    continue
+                if plan.reentry_mode == "cooldown" and t - last_entry < plan.cooldown_ms:
+                    self._reject(result, plan, t, "reentry",
+                                 f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
+                    continue
+            last_entry = t
+            if key is not None:
+                keys.add(key)
+            yield index, props
+
+    def _reject(self, result: SimulationResult, plan: FlowPlan, t: int, reason: str, why: str) -> None:
+        result.not_entered[reason] = result.not_entered.get(reason, 0) + 1
+        self._note(None, t, plan.trigger_id, "not entered", why)
+
+    # -- stepping -----------------------------------------------------------
+    def _push(self, j: Journey, wake: int, cursor: int, pending: int, port: str = "next") -> None:
+        """Park the journey until ``wake``; the clock moves when it is popped (see _resume)."""
+        j.pending, j.port, j.wake, j.wake_cursor = pending, port, wake, cursor
+        heapq.heappush(self._heap, (wake, cursor, j.seq, self._tick(), j))
+
+    def _resume(self, j: Journey) -> None:
+        nodes = self.results[j.plan.index].nodes
+        if j.pending == START:
+            nodes[j.plan.trigger_id].entered += 1
+            self.results[j.plan.index].entered += 1
+            if self.trace is not None:
+                props = ", ".join(f"{k}={v}" for k, v in sorted(j.trigger_props.items()))
+                self._note(j, j.now, j.plan.trigger_id, "entered", f"{j.plan.trigger_event} {props}".strip())
+            self._go(j, j.plan.trigger_id, "next")
+            return
+        j.now, j.cursor = j.wake, max(j.cursor, j.wake_cursor)
+        node = j.plan.nodes[j.node]
+        if j.pending == LEAVE:
+            if node.kind == "wait_for":
+                self._note(j, j.now, node.id, "wait over",
+                           f"{node.wait_event} happened" if j.port == "event" else "timed out")
+            self._go(j, node.id, j.port)
+        else:  # SEND, held back by quiet hours
+            plan = j.plan
+            if plan.exit_rule is not None and plan.exit_rule(j):
+                nodes[node.id].exited += 1
+                self._finish(j, node.id, "exit condition", "the exit condition held when the send was due")
+                return
+            if self._send(j, node, nodes[node.id], retry=True) is not None:
+                self._go(j, node.id, "next")
+
+    def _finish(self, j: Journey, node_id: str | None, what: str, detail: str = "") -> None:
+        j.end = j.now
+        self._note(j, j.now, node_id, what, detail)
+
+    def _go(self, j: Journey, node_id: str, port: str) -> None:
+        """Leave ``node_id`` by ``port`` and run instant steps until the journey waits or ends."""
+        plan = j.plan
+        nodes = self.results[plan.index].nodes
+        while True:
+            figures = nodes[node_id]
+            figures.exits[port] = figures.exits.get(port, 0) + 1
+            nxt = plan.nodes[node_id].successors.get(port)
+            if nxt is None:
+                self._finish(j, node_id, "end of branch", f"nothing follows port {port!r}")
+                return
+            node = plan.nodes[nxt]
+            figures = nodes[nxt]
+            figures.entered += 1
+            j.node = nxt
+            if plan.exit_rule is not None and plan.exit_rule(j):
+                figures.exited += 1
+                self._finish(j, nxt, "exit condition", "left the flow: the exit condition holds")
+                return
+            port = self._step(j, node, figures)
+            if port is None:
+                return
+            node_id = nxt
+
+    def _step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str | None:
+        """Do what ``node`` does; the port to leave by, or None when the journey waits or ends here."""
+        kind = node.kind
+        if kind == "split":
+            yes = node.condition(j)
+            self._note(j, j.now, node.id, "split", "yes" if yes else "no")
+            return "yes" if yes else "no"
+        if kind == "delay":
+            wake = j.now + node.delay_ms
+            if node.has_until:
+                wake = clock.next_local_time(wake, j.customer.zone(j.plan.timezone), node.until_time,
+                                             node.until_weekdays)
+            return self._wait(j, node, figures, wake, j.customer.history.cursor_at(wake), "next",
+                              f"waiting until {clock.iso(wake)}")
+        if kind == "wait_for":
+            return self._wait_for(j, node, figures)
+        if kind in ("send_email", "send_sms", "webhook"):
+            return self._send(j, node, figures, retry=False)
+        if kind == "update_profile":
+            self._update_profile(j, node)
+            return "next"
+        if kind == "ab_split":
+            draw = variant_draw(j.plan.id, node.id, j.customer.external_id, j.entry_time)
+            port = node.variants[-1][0]
+            for name, upper in node.variants:
+                if draw < upper:
+                    port = name
+                    break
+            self._note(j, j.now, node.id, "A/B split", f"variant {port}")
+            return port
+        if kind == "exit":
+            figures.ended += 1
+            self._finish(j, node.id, "ended", "reached an exit")
+            return None
+        return "next"  # the trigger has no other role once the journey has started
+
+    def _wait(self, j: Journey, node: NodePlan, figures: NodeFigures, wake: int, cursor: int, port: str,
+              detail: str) -> None:
+        if wake >= self.window_to:
+            figures.in_progress += 1
+            j.now = self.window_to
+            self._finish(j, node.id, "in progress", f"still waiting when the window ends ({detail})")
+            return None
+        self._note(j, j.now, node.id, "wait", detail)
+        self._push(j, wake, cursor, LEAVE, port)
+        return None
+
+    def _wait_for(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
+        history = j.customer.history
+        deadline = j.now + node.timeout_ms
+        times = history.times
+        found = None
+        for i in history.between(node.wait_event, j.cursor, len(times)):
+            if times[i] > deadline:
+                break
+            if node.wait_filter is None or node.wait_filter(history.props(i)):
+                found = i
+                break
+        if found is not None:
+            return self._wait(j, node, figures, times[found], found + 1, "event",
+                              f"waiting for {node.wait_event} until {clock.iso(deadline)}")
+        return self._wait(j, node, figures, deadline, history.cursor_at(deadline), "timeout",
+                          f"waiting for {node.wait_event} until {clock.iso(deadline)}")
+
+    def _send(self, j: Journey, node: NodePlan, figures: NodeFigures, retry: bool) -> str | None:
+        plan, cust, now = j.plan, j.customer, j.now
+        channel = node.channel or "email"
+        if node.marketing:
+            if plan.quiet is not None:
+                until = clock.quiet_until(now, cust.zone(plan.timezone), *plan.quiet)
+                if until is not None:
+                    figures.deferred["quiet_hours"] = figures.deferred.get("quiet_hours", 0) + 1
+                    if until >= self.window_to:
+                        figures.in_progress += 1
+                        j.now = self.window_to
+                        self._finish(j, node.id, "in progress",
+                                     f"held by quiet hours until {clock.iso(until)}, after the window ends")
+                        return None
+                    self._note(j, now, node.id, "held", f"quiet hours; send at {clock.iso(until)}")
+                    self._push(j, until, cust.history.cursor_at(until), SEND)
+                    return None
+            prop = plan.consent.for_channel(channel) if plan.consent is not None else None
+            if prop is not None:
+                value = cust.profile_value(prop, now)
+                if not is_true(value):
+                    figures.skipped["no_consent"] = figures.skipped.get("no_consent", 0) + 1
+                    shown = "unknown" if value is MISSING or value is None else repr(value)
+                    self._note(j, now, node.id, "skipped", f"no consent: {prop} is {shown}")
+                    return "next"
+            if plan.smart_ms is not None:
+                last = cust.last_sent.get(channel)
+                if last is not None and now - last < plan.smart_ms:
+                    figures.skipped["smart_sending"] = figures.skipped.get("smart_sending", 0) + 1
+                    self._note(j, now, node.id, "skipped",
+                               f"smart sending: last {channel} message at {clock.iso(last)}")
+                    return "next"
+            cust.last_sent[channel] = now
+            cust.sends.setdefault(plan.index, []).append((now, node.id))
+        result = self.results[plan.index]
+        figures.messages += 1
+        result.sends += 1
+        if (plan.index, node.id) not in cust.received:
+            cust.received.add((plan.index, node.id))
+            figures.recipients += 1
+        if (plan.index, None) not in cust.received:
+            cust.received.add((plan.index, None))
+            result.recipients += 1
+        day = clock.utc_day(now)
+        result.messages_per_day[day] = result.messages_per_day.get(day, 0) + 1
+        result.messages_per_hour[clock.local_hour(now, cust.zone(plan.timezone))] += 1
+        if j.first_send is None:
+            j.first_send = now
+        self._note(j, now, node.id, "sent", f"{channel} message" + (" (after quiet hours)" if retry else ""))
+        return "next"
+
+    def _update_profile(self, j: Journey, node: NodePlan) -> None:
+        cust = j.customer
+        done = []
+        for key, value in node.set_props.items():
+            cust.profile[key] = value
+            cust.changed.add(key)
+            done.append(f"{key} = {value!r}")
+        for key in node.unset_props:
+            cust.profile.pop(key, None)
+            cust.changed.add(key)
+            done.append(f"removed {key}")
+        changes = self.results[j.plan.index].segment_changes
+        day = clock.utc_day(j.now)
+        if node.add_to_list and node.add_to_list not in cust.lists:
+            cust.lists.add(node.add_to_list)
+            per_day = changes.setdefault(node.add_to_list, {})
+            per_day[day] = per_day.get(day, 0) + 1
+            done.append(f"added to {node.add_to_list!r}")
+        if node.remove_from_list and node.remove_from_list in cust.lists:
+            cust.lists.discard(node.remove_from_list)
+            per_day = changes.setdefault(node.remove_from_list, {})
+            per_day[day] = per_day.get(day, 0) - 1
+            done.append(f"removed from {node.remove_from_list!r}")
+        self._note(j, j.now, node.id, "profile", "; ".join(done) or "no change")
+
+    # -- after the customer's journeys ----------------------------------------
+    def _conversions(self, plan: FlowPlan, cust: Customer, journeys: list[Journey]) -> None:
+        history = cust.history
+        conv = history.indices(plan.conversion_event)
+        if not conv or not journeys:
+            return
+        result = self.results[plan.index]
+        times = history.times
+        sends = cust.sends.get(plan.index, [])
+        send_times = [t for t, _ in sends]
+        for ci in conv:
+            c = times[ci]
+            k = bisect_left(send_times, c) - 1
+            if k < 0 or c - send_times[k] > plan.conversion_ms:
+                continue
+            node_id = sends[k][1]
+            value = 0.0
+            if plan.conversion_value:
+                value = order_value(history.props(ci).get(plan.conversion_value))
+            figures = result.nodes[node_id]
+            figures.conversions += 1
+            figures.revenue += value
+            result.conversions += 1
+            result.revenue += value
+            self._note(None, c, node_id, "conversion",
+                       f"{plan.conversion_event} worth {value:g}, last touch {node_id} at {clock.iso(send_times[k])}")
+        for j in journeys:
+            k = bisect_left(conv, j.entry_index + 1)
+            if k >= len(conv):
+                continue
+            t = times[conv[k]]
+            end = j.end if j.end is not None else self.window_to
+            if (j.first_send is not None and t < j.first_send) or (j.first_send is None and t <= end):
+                result.converted_before_send += 1

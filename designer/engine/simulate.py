@@ -1,0 +1,291 @@
+"""The simulator: replay flows over the stored history on a virtual clock.
+
+Entry point for the editor and the CLI::
+
+    result = simulate(flow, store, window=(from_ms, to_ms), progress=on_progress, cancel=stop_event)
+
+* ``flow``: a :class:`~designer.model.flow.Flow` (must validate without errors).
+* ``store``: an SQLAlchemy Engine from ``open_store``, or a path/URL.
+* ``window``: ``(from_ms, to_ms)`` epoch ms UTC, either end None for "from the
+  first / to after the last stored event"; entries are trigger events with
+  ``from <= time < to``, and nothing happens at or after ``to``.
+* ``progress``: called with a fraction 0..1 now and then (from the calling thread).
+* ``cancel``: a ``threading.Event`` (anything with ``is_set()``) or a
+  callable returning True to stop; the run then raises :class:`SimulationCancelled`.
+* ``trace_customer``: an external customer id; only that customer is
+  simulated and ``result.trace`` lists every step with its time and reason.
+* ``save``: store the run in the ``runs`` table (``result.run_id``).
+
+Large histories are split by customer id range over worker processes (one
+per core): customers share nothing, so the partial results simply add up.
+Small ones run in the calling process. :func:`simulate_together` runs several
+flows in one pass, so smart sending sees the messages of all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+
+from designer.engine.facts import facts_function
+from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
+from designer.engine.interpreter import Interpreter
+from designer.engine.plan import FlowPlan, PlanError, compile_flow
+from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
+from designer.model import io
+from designer.model.flow import Flow
+from designer.store.db import open_store
+from designer.store.schema import customers, events
+
+#: Below this many rows to read, one process is faster than starting workers.
+PARALLEL_MIN_ROWS = 150_000
+PROGRESS_EVERY = 500
+
+Window = tuple[int | None, int | None]
+Progress = Callable[[float], Any]
+
+
+class SimulationError(Exception):
+    """A simulation that cannot run: a flow with errors, an unknown customer, a bad window."""
+
+
+class SimulationCancelled(Exception):
+    """The run was cancelled through its ``cancel`` argument."""
+
+
+def flow_hash(flow: Flow) -> str:
+    """SHA-256 of the flow's canonical file text: equal for equal flows, whatever their layout history."""
+    return hashlib.sha256(io.dumps(flow).encode("utf-8")).hexdigest()
+
+
+def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
+             progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
+             workers: int | None = None, save: bool = True) -> SimulationResult:
+    """Backtest one flow over the store; see the module docstring for the arguments."""
+    return simulate_together([flow], store, window=window, progress=progress, cancel=cancel,
+                             trace_customer=trace_customer, workers=workers, save=save)[0]
+
+
+def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, window: Window | None = None,
+                      progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
+                      workers: int | None = None, save: bool = True) -> list[SimulationResult]:
+    """Backtest several flows as if all were live at once (shared smart sending); one result each."""
+    started = time.perf_counter()
+    engine = open_store(store)
+    try:
+        plans = [compile_flow(f, i) for i, f in enumerate(flows)]
+    except PlanError as exc:
+        raise SimulationError(str(exc)) from None
+    window_from, window_to = resolve_window(engine, window)
+    spec = read_spec(plans, window_from, window_to)
+    results = [_empty_result(p, window_from, window_to) for p in plans]
+    is_cancelled = _cancel_check(cancel)
+    report = progress or (lambda _f: None)
+    report(0.0)
+
+    if trace_customer is not None:
+        customer_id = _customer_id(engine, trace_customer)
+        trace: list[TraceStep] = []
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace)
+        trace.sort(key=lambda s: (s.time, s.journey))
+        for r in results:
+            r.trace = trace
+    else:
+        n = _worker_count(engine, spec, workers)
+        if n <= 1:
+            lo, hi = _id_range(engine)
+
+            def tick(stats: ReadStats) -> None:
+                if is_cancelled():
+                    raise SimulationCancelled()
+                if stats.last_customer is not None and hi > lo:
+                    report(min(1.0, (stats.last_customer - lo + 1) / (hi - lo)))
+
+            _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
+        else:
+            _run_parallel(engine, flows, results, window_from, window_to, n, report, is_cancelled)
+    elapsed = time.perf_counter() - started
+    for r in results:
+        r.seconds = elapsed
+    if save and trace_customer is None:
+        from designer.engine.runs import save_run
+
+        for flow, r in zip(flows, results):
+            r.run_id = save_run(engine, flow, r)
+    report(1.0)
+    return results
+
+
+# -- pieces ---------------------------------------------------------------------
+def resolve_window(engine: Engine, window: Window | None) -> tuple[int, int]:
+    """Fill missing window ends from the stored history (first event, last event + 1 ms)."""
+    lo, hi = window if window is not None else (None, None)
+    if lo is None or hi is None:
+        with engine.connect() as conn:
+            first, last = conn.execute(select(func.min(events.c.time), func.max(events.c.time))).one()
+        if lo is None:
+            lo = first if first is not None else 0
+        if hi is None:
+            hi = last + 1 if last is not None else lo
+    if hi < lo:
+        raise SimulationError("the window ends before it starts; check --from and --to")
+    return int(lo), int(hi)
+
+
+def _empty_result(plan: FlowPlan, window_from: int, window_to: int) -> SimulationResult:
+    return SimulationResult(
+        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=flow_hash(plan.flow),
+        window_from=window_from, window_to=window_to,
+        nodes={n.id: NodeFigures(kind=n.kind) for n in plan.flow.nodes.values()},
+    )
+
+
+def _cancel_check(cancel: Any) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if hasattr(cancel, "is_set"):
+        return cancel.is_set
+    if callable(cancel):
+        return lambda: bool(cancel())
+    raise TypeError("cancel must be an Event-like object with is_set() or a callable")
+
+
+def _customer_id(engine: Engine, external_id: str) -> int:
+    with engine.connect() as conn:
+        found = conn.execute(select(customers.c.id).where(customers.c.external_id == str(external_id))).scalar()
+    if found is None:
+        raise SimulationError(f"no customer with id {external_id!r} in the store")
+    return int(found)
+
+
+def _id_range(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        lo, hi = conn.execute(select(func.min(customers.c.id), func.max(customers.c.id))).one()
+    return (int(lo), int(hi) + 1) if lo is not None else (0, 0)
+
+
+def _worker_count(engine: Engine, spec: ReadSpec, workers: int | None) -> int:
+    if workers is not None:
+        n = max(1, int(workers))
+    else:
+        n = min(os.cpu_count() or 1, 4)
+        if n > 1:
+            from designer.engine.reader import events_query
+
+            stmt = events_query(engine, spec).order_by(None).with_only_columns(func.count())
+            with engine.connect() as conn:
+                rows = conn.execute(stmt).scalar() or 0
+            if rows < PARALLEL_MIN_ROWS:
+                n = 1
+    if n > 1 and not _shareable(engine):
+        n = 1
+    return n
+
+
+def _shareable(engine: Engine) -> bool:
+    """Whether worker processes can open the same store (not an in-memory SQLite)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite":
+        return True
+    database = url.database or ""
+    return database not in ("", ":memory:") and "mode=memory" not in database and not database.startswith("file::memory")
+
+
+def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationResult], spec: ReadSpec,
+               window_from: int, window_to: int, *, customer_lo: int | None = None, customer_hi: int | None = None,
+               customer_id: int | None = None, trace: list[TraceStep] | None = None,
+               tick: Callable[[ReadStats], None] | None = None) -> None:
+    """Simulate every customer in an id range (or one customer) into ``results``."""
+    interp = Interpreter(plans, results, window_from, window_to, trace=trace,
+                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    stats = ReadStats()
+    done = 0
+    for cid, profile, history in customers_with_history(engine, spec, stats, customer_lo=customer_lo,
+                                                        customer_hi=customer_hi, customer_id=customer_id):
+        interp.run_customer(cid, profile, history)
+        done += 1
+        if tick is not None and done % PROGRESS_EVERY == 0:
+            tick(stats)
+    for r in results:
+        r.customers_read += stats.customers
+        r.events_read += stats.rows
+
+
+# -- worker processes -------------------------------------------------------------
+_worker_state: dict[str, Any] = {}
+
+
+def _worker_init(cancel_event, progress_queue) -> None:
+    _worker_state["cancel"] = cancel_event
+    _worker_state["progress"] = progress_queue
+
+
+def _worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
+            part: int) -> list[dict]:
+    """One customer-id range in a worker process; the partial results as JSON."""
+    cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
+    engine = open_store(url)
+    try:
+        flows = [io.loads(t) for t in flow_texts]
+        plans = [compile_flow(f, i) for i, f in enumerate(flows)]
+        results = [_empty_result(p, window_from, window_to) for p in plans]
+        spec = read_spec(plans, window_from, window_to)
+
+        def tick(stats: ReadStats) -> None:
+            if cancel_event.is_set():
+                raise SimulationCancelled()
+            if stats.last_customer is not None and hi > lo:
+                progress_queue.put((part, (stats.last_customer - lo + 1) / (hi - lo)))
+
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick)
+        progress_queue.put((part, 1.0))
+        return [r.to_json() for r in results]
+    finally:
+        engine.dispose()
+
+
+def _run_parallel(engine: Engine, flows: list[Flow], results: list[SimulationResult], window_from: int,
+                  window_to: int, n: int, report: Progress, is_cancelled: Callable[[], bool]) -> None:
+    lo, hi = _id_range(engine)
+    bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
+    url = engine.url.render_as_string(hide_password=False)
+    texts = [io.dumps(f) for f in flows]
+    # "spawn": safe from a Qt worker thread (fork would copy the GUI's threads' locks).
+    ctx = multiprocessing.get_context("spawn")
+    cancel_event = ctx.Event()
+    progress_queue = ctx.Queue()
+    shares = [0.0] * n
+    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+                             initargs=(cancel_event, progress_queue)) as pool:
+        futures = {pool.submit(_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k): k
+                   for k in range(n)}
+        pending = set(futures)
+        try:
+            while pending:
+                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    for r, data in zip(results, fut.result()):
+                        r.merge(SimulationResult.from_json(data))
+                while True:
+                    try:
+                        part, share = progress_queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    shares[part] = max(shares[part], share)
+                report(sum(shares) / n * 0.99)
+                if is_cancelled():
+                    cancel_event.set()
+                    for fut in pending:
+                        fut.cancel()
+                    raise SimulationCancelled()
+        except BaseException:
+            cancel_event.set()
+            raise
