@@ -14,6 +14,7 @@ from collections.abc import Sequence
 #: Modules that register sub-commands, in the order ``--help`` lists them.
 COMMAND_MODULES = (
     "designer.commands.validate",
+    "designer.commands.simulate",
 )
 
 
