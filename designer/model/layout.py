@@ -19,7 +19,7 @@ import networkx as nx
 from designer.model.flow import Flow
 
 #: The card size the editor draws, and the gaps auto-layout leaves between cards.
-CARD_WIDTH = 200.0
+CARD_WIDTH = 220.0
 CARD_HEIGHT = 72.0
 H_GAP = 40.0
 V_GAP = 58.0

@@ -9,13 +9,45 @@ undo rebuilds exactly what was there, with the same ids and file order.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
 from designer.model.flow import Edge, Flow, Node
 from designer.model.settings import Settings
+
+#: Set on every command by the Document: a context in which the flow's many change
+#: notices (an auto-layout moves every node) become one ``Document.changed`` signal.
+Batch = Callable[[], AbstractContextManager]
+
+
+def _no_batch() -> AbstractContextManager:
+    return contextlib.nullcontext()
+
+
+class FlowCommand(QUndoCommand):
+    """Base of the editor's commands: ``forward``/``backward`` run inside the document's batch."""
+
+    batch: Batch = staticmethod(_no_batch)
+
+    def redo(self) -> None:
+        with self.batch():
+            self.forward()
+
+    def undo(self) -> None:
+        with self.batch():
+            self.backward()
+
+    def forward(self) -> None:
+        raise NotImplementedError
+
+    def backward(self) -> None:
+        raise NotImplementedError
+
 
 # Command ids for QUndoCommand.mergeWith: only commands with the same id merge.
 MOVE_ID, CONFIG_ID, SETTINGS_ID, NAME_ID = 1001, 1002, 1003, 1004
@@ -37,7 +69,7 @@ def edge_from_json(flow: Flow, data: dict) -> Edge:
     return Edge(str(data["from"]), str(data["to"]), str(port))
 
 
-class AddNodesCommand(QUndoCommand):
+class AddNodesCommand(FlowCommand):
     """Add nodes and edges among them (new node, paste, duplicate)."""
 
     def __init__(self, flow: Flow, nodes: list[Node], edges: list[Edge], text: str) -> None:
@@ -46,20 +78,20 @@ class AddNodesCommand(QUndoCommand):
         self.nodes = [n.clone() for n in nodes]
         self.edges = list(edges)
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         for node in self.nodes:
             self.flow.add_node(node.clone())
         for edge in self.edges:
             self.flow.add_edge(edge)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         for edge in reversed(self.edges):
             self.flow.remove_edge(edge)
         for node in reversed(self.nodes):
             self.flow.remove_node(node.id)
 
 
-class RemoveNodesCommand(QUndoCommand):
+class RemoveNodesCommand(FlowCommand):
     """Delete nodes with every edge touching them; undo puts all back in file order."""
 
     def __init__(self, flow: Flow, ids: list[str], text: str = "Delete") -> None:
@@ -74,43 +106,43 @@ class RemoveNodesCommand(QUndoCommand):
         self.edge_rows = [(i, {"from": e.source, "to": e.target, "port": e.port})
                           for i, e in enumerate(flow.edges) if e.source in wanted or e.target in wanted]
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         for _, data in self.node_rows:
             self.flow.remove_node(data["id"])
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         for index, data in self.node_rows:
             self.flow.add_node(node_from_json(data), index)
         for index, data in self.edge_rows:
             self.flow.add_edge(Edge(data["from"], data["to"], data["port"]), index)
 
 
-class ConnectCommand(QUndoCommand):
+class ConnectCommand(FlowCommand):
     def __init__(self, flow: Flow, edge: Edge) -> None:
         super().__init__(f"Connect {edge.source} {edge.port} to {edge.target}")
         self.flow, self.edge = flow, edge
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.flow.add_edge(self.edge)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.flow.remove_edge(self.edge)
 
 
-class DisconnectCommand(QUndoCommand):
+class DisconnectCommand(FlowCommand):
     def __init__(self, flow: Flow, edge: Edge) -> None:
         super().__init__(f"Disconnect {edge.source} {edge.port} from {edge.target}")
         self.flow, self.edge = flow, edge
         self.index = flow.edges.index(edge)
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.flow.remove_edge(self.edge)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.flow.add_edge(self.edge, self.index)
 
 
-class MoveNodesCommand(QUndoCommand):
+class MoveNodesCommand(FlowCommand):
     """Move nodes; consecutive moves of the same set of nodes merge (arrow keys, nudges)."""
 
     def __init__(self, flow: Flow, moves: dict[str, tuple[float, float]], text: str = "Move",
@@ -138,14 +170,14 @@ class MoveNodesCommand(QUndoCommand):
             if node is not None and (node.x, node.y) != (x, y):
                 self.flow.move_node(node_id, x, y)
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self._apply(self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self._apply(self.old)
 
 
-class _MergingValueCommand(QUndoCommand):
+class _MergingValueCommand(FlowCommand):
     """A value change that merges with the next one carrying the same merge key (typing)."""
 
     command_id = -1
@@ -181,10 +213,10 @@ class SetConfigCommand(_MergingValueCommand):
     def same_target(self, other: "_MergingValueCommand") -> bool:
         return isinstance(other, SetConfigCommand) and other.node_id == self.node_id
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.flow.set_config(self.node_id, self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.flow.set_config(self.node_id, self.old)
 
 
@@ -195,10 +227,10 @@ class SetSettingsCommand(_MergingValueCommand):
         super().__init__(flow.settings, settings, merge_key, "Edit flow settings")
         self.flow = flow
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.flow.set_settings(self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.flow.set_settings(self.old)
 
 
@@ -209,8 +241,24 @@ class SetNameCommand(_MergingValueCommand):
         super().__init__(flow.name, name, merge_key, "Rename flow")
         self.flow = flow
 
-    def redo(self) -> None:
+    def forward(self) -> None:
         self.flow.set_name(self.new)
 
-    def undo(self) -> None:
+    def backward(self) -> None:
         self.flow.set_name(self.old)
+
+
+class ReplaceFlowCommand(FlowCommand):
+    """Swap the whole flow's content (restoring a recovered flow over the saved one)."""
+
+    def __init__(self, flow: Flow, new: Flow, text: str) -> None:
+        super().__init__(text)
+        self.flow = flow
+        self.old = flow.copy()
+        self.new = new.copy()
+
+    def forward(self) -> None:
+        self.flow.replace_with(self.new)
+
+    def backward(self) -> None:
+        self.flow.replace_with(self.old)

@@ -10,7 +10,8 @@ same calls can be tested without a window.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -22,8 +23,8 @@ from designer.model.kinds import KINDS
 from designer.model.settings import Settings
 from designer.model.validate import Problem, validate
 from designer.ui.commands import (AddNodesCommand, ConnectCommand, DisconnectCommand, MoveNodesCommand,
-                                  RemoveNodesCommand, SetConfigCommand, SetNameCommand, SetSettingsCommand,
-                                  edge_from_json, node_from_json)
+                                  RemoveNodesCommand, ReplaceFlowCommand, SetConfigCommand, SetNameCommand,
+                                  SetSettingsCommand, edge_from_json, node_from_json)
 
 #: How long the flow must stay unchanged before validation re-runs, so typing never stalls.
 VALIDATION_DELAY_MS = 300
@@ -45,6 +46,8 @@ class Document(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(VALIDATION_DELAY_MS)
         self._timer.timeout.connect(self.validate_now)
+        self._batch_depth = 0
+        self._batch_changed = False
         self.flow.subscribe(self._on_change)
         self._timer.start()
 
@@ -59,7 +62,26 @@ class Document(QObject):
     def _on_change(self, change: Change) -> None:
         self._problems_stale = True
         self._timer.start()  # restarts: validation waits for a pause in editing
-        self.changed.emit()
+        if self._batch_depth:
+            self._batch_changed = True
+        else:
+            self.changed.emit()
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Model changes inside become one ``changed`` signal at the end (commands run in one)."""
+        self._batch_depth += 1
+        try:
+            yield
+        finally:
+            self._batch_depth -= 1
+            if self._batch_depth == 0 and self._batch_changed:
+                self._batch_changed = False
+                self.changed.emit()
+
+    def _push(self, command) -> None:
+        command.batch = self.batch
+        self.undo_stack.push(command)
 
     # -- validation ----------------------------------------------------------
     def problems(self) -> list[Problem]:
@@ -89,6 +111,10 @@ class Document(QObject):
         self.undo_stack.setClean()
         self.set_path(path)
 
+    def restore(self, flow: Flow, text: str = "Restore recovered changes") -> None:
+        """Put a recovered flow in place as one undoable, unsaved change."""
+        self._push(ReplaceFlowCommand(self.flow, flow, text))
+
     def save(self, path: str | None = None) -> None:
         """Save atomically to ``path`` (or the current file); marks the document clean."""
         target = path or self.path
@@ -109,14 +135,14 @@ class Document(QObject):
             raise ValueError(f"unknown node kind {kind!r}")
         node = Node(self.flow.new_id(), kind, float(x), float(y),
                     copy.deepcopy(config) if config is not None else spec.default_config())
-        self.undo_stack.push(AddNodesCommand(self.flow, [node], [], f"Add {spec.label}"))
+        self._push(AddNodesCommand(self.flow, [node], [], f"Add {spec.label}"))
         return node.id
 
     def remove_nodes(self, ids: Iterable[str]) -> None:
         ids = [i for i in dict.fromkeys(ids) if i in self.flow.nodes]
         if ids:
             text = "Delete node" if len(ids) == 1 else f"Delete {len(ids)} nodes"
-            self.undo_stack.push(RemoveNodesCommand(self.flow, ids, text))
+            self._push(RemoveNodesCommand(self.flow, ids, text))
 
     def can_connect(self, source: str, port: str, target: str,
                     ancestors: set[str] | None = None) -> str | None:
@@ -158,12 +184,12 @@ class Document(QObject):
     def connect(self, source: str, port: str, target: str) -> str | None:
         reason = self.can_connect(source, port, target)
         if reason is None:
-            self.undo_stack.push(ConnectCommand(self.flow, Edge(source, target, port)))
+            self._push(ConnectCommand(self.flow, Edge(source, target, port)))
         return reason
 
     def disconnect(self, edge: Edge) -> None:
         if edge in self.flow.edges:
-            self.undo_stack.push(DisconnectCommand(self.flow, edge))
+            self._push(DisconnectCommand(self.flow, edge))
 
     def remove(self, node_ids: Iterable[str], edges: Iterable[Edge]) -> None:
         """Delete a selection of nodes and edges as one undo step."""
@@ -191,19 +217,19 @@ class Document(QObject):
         moves = {k: v for k, v in moves.items() if k in self.flow.nodes
                  and (self.flow.nodes[k].x, self.flow.nodes[k].y) != (float(v[0]), float(v[1]))}
         if moves:
-            self.undo_stack.push(MoveNodesCommand(self.flow, moves, text, mergeable))
+            self._push(MoveNodesCommand(self.flow, moves, text, mergeable))
 
     def set_config(self, node_id: str, config: dict, merge_key: str | None = None) -> None:
         if config != self.flow.nodes[node_id].config:
-            self.undo_stack.push(SetConfigCommand(self.flow, node_id, config, merge_key))
+            self._push(SetConfigCommand(self.flow, node_id, config, merge_key))
 
     def set_settings(self, settings: Settings, merge_key: str | None = None) -> None:
         if settings != self.flow.settings:
-            self.undo_stack.push(SetSettingsCommand(self.flow, settings, merge_key))
+            self._push(SetSettingsCommand(self.flow, settings, merge_key))
 
     def set_name(self, name: str, merge_key: str | None = None) -> None:
         if name != self.flow.name:
-            self.undo_stack.push(SetNameCommand(self.flow, name, merge_key))
+            self._push(SetNameCommand(self.flow, name, merge_key))
 
     # -- clipboard -----------------------------------------------------------
     def copy(self, ids: Iterable[str]) -> dict:
@@ -238,7 +264,7 @@ class Document(QObject):
                 e = edge_from_json(scratch, data)
                 edges.append(Edge(id_map[e.source], id_map[e.target], e.port))
         text = "Paste node" if len(nodes) == 1 else f"Paste {len(nodes)} nodes"
-        self.undo_stack.push(AddNodesCommand(self.flow, nodes, edges, text))
+        self._push(AddNodesCommand(self.flow, nodes, edges, text))
         return [n.id for n in nodes]
 
 
