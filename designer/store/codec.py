@@ -1,0 +1,106 @@
+"""How values are written into the store: property JSON, cell typing, dedupe keys.
+
+One module owns these rules so the importers and the sample generator write
+byte-identical JSON for the same event, which is what makes the dedupe key
+(a digest of that JSON) find the same event twice.
+
+Rules for a text cell (CSV) becoming a property value:
+
+* empty cell -> the property is left out (not ``null``);
+* a plain decimal integer without leading zeros that a float holds exactly
+  (``|n| <= 2**53``) -> a JSON number;
+* a longer integer (19-digit category ids), or one with leading zeros
+  (``007``) -> the exact text, as a JSON string: an id must never be rounded;
+* a decimal or exponent number (``12.50``, ``0.00``, ``1e3``) -> a JSON number,
+  written as it appeared (it is valid JSON already);
+* anything else -> a JSON string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from hashlib import blake2b
+from json.encoder import encode_basestring  # C-accelerated, keeps non-ASCII as is
+from typing import Any
+
+#: Largest integer magnitude a float (and a JavaScript number) holds exactly.
+MAX_EXACT_INT = 2**53
+
+_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?\Z")
+_SEP = "\x1f"
+_INF = float("inf")
+
+
+def json_value(cell: str) -> str:
+    """The JSON text for one non-empty CSV cell, following the module's rules."""
+    if cell.isascii() and cell.isdigit():
+        if len(cell) > 1 and cell[0] == "0":
+            return encode_basestring(cell)
+        if len(cell) <= 15 or int(cell) <= MAX_EXACT_INT:
+            return cell
+        return encode_basestring(cell)
+    first = cell[0]
+    if (first == "-" or "0" <= first <= "9") and _DECIMAL.match(cell):
+        if "." in cell or "e" in cell or "E" in cell:
+            # Measurements, not ids: a float is fine, unless it overflows.
+            return cell if abs(float(cell)) != _INF else encode_basestring(cell)
+        digits = cell[1:]  # a negative integer: same exactness rule
+        if (len(digits) > 1 and digits[0] == "0") or int(digits) > MAX_EXACT_INT:
+            return encode_basestring(cell)
+        return cell
+    return encode_basestring(cell)
+
+
+def typed_value(cell: str) -> Any:
+    """The Python value a cell becomes (what ``json.loads`` of :func:`json_value` gives)."""
+    return json.loads(json_value(cell))
+
+
+def json_scalar(value: Any) -> str | None:
+    """JSON text for a value already typed (JSON Lines input); ``None`` drops it."""
+    if value is None:
+        return None
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        if abs(value) > MAX_EXACT_INT:
+            return encode_basestring(str(value))
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return encode_basestring(repr(value))
+        return repr(value)
+    if isinstance(value, str):
+        return encode_basestring(value) if value != "" else None
+    # Nested lists / objects are kept as compact JSON.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def key_prefix(name: str) -> str:
+    """``"name":`` as it starts a member of a properties object."""
+    return encode_basestring(name) + ":"
+
+
+def dumps_properties(properties: dict[str, Any]) -> str:
+    """Canonical JSON for a properties dict: sorted keys, compact, ``None`` left out.
+
+    Matches what the importers build cell by cell, so both give the same text
+    (and the same dedupe key) for the same event.
+    """
+    parts = []
+    for key in sorted(properties):
+        text = json_scalar(properties[key])
+        if text is not None:
+            parts.append(key_prefix(key) + text)
+    return "{" + ",".join(parts) + "}"
+
+
+def dedupe_key(external_id: str, name: str, time_ms: int, properties_json: str) -> bytes:
+    """The 16-byte digest that identifies an event across imports."""
+    return blake2b(
+        f"{external_id}{_SEP}{name}{_SEP}{time_ms}{_SEP}{properties_json}".encode("utf-8", "surrogatepass"),
+        digest_size=16,
+    ).digest()

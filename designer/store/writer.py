@@ -1,0 +1,111 @@
+"""Bulk writes into the store: customers by external id, events with dedupe.
+
+The importers and the sample generator write through :class:`StoreWriter`,
+inside a transaction the caller owns (one per batch), so a batch is either
+fully in the store or not at all.
+
+On SQLite (the default store) rows go through the driver's ``executemany``
+with ``INSERT ... ON CONFLICT DO NOTHING``, which is what makes imports fast;
+on other databases the same work is done with SQLAlchemy Core statements
+(already-stored dedupe keys are filtered out first, so counts stay exact).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import Connection, select
+
+from designer.store.schema import customers, events
+
+#: SQLite allows 32766 bound parameters per statement; stay well below.
+_CHUNK = 5000
+
+
+class StoreWriter:
+    """Resolves external customer ids to internal ids and inserts events.
+
+    ``cache_limit`` bounds the id cache, so memory stays flat however many
+    customers a file holds: when full the cache is simply emptied (ids are
+    looked up again on demand, in chunks).
+    """
+
+    def __init__(self, conn: Connection, import_id: int | None, cache_limit: int = 500_000) -> None:
+        self.conn = conn
+        self.import_id = import_id
+        self.cache: dict[str, int] = {}
+        self.cache_limit = cache_limit
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.customers_created = 0
+
+    def _raw(self):
+        return self.conn.connection.driver_connection
+
+    def _lookup(self, external_ids: Sequence[str]) -> None:
+        cache = self.cache
+        for start in range(0, len(external_ids), _CHUNK):
+            chunk = external_ids[start : start + _CHUNK]
+            if self.sqlite:
+                marks = ",".join("?" * len(chunk))
+                found = self._raw().execute(
+                    f"SELECT external_id, id FROM customers WHERE external_id IN ({marks})", chunk
+                )
+            else:
+                found = self.conn.execute(
+                    select(customers.c.external_id, customers.c.id).where(customers.c.external_id.in_(chunk))
+                )
+            cache.update(found)
+
+    def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
+        """Make sure every external id has a customer; fills and returns the cache."""
+        cache = self.cache
+        missing = [e for e in dict.fromkeys(external_ids) if e not in cache]  # first-seen order: stable ids
+        if not missing:
+            return cache
+        if len(cache) + len(missing) > self.cache_limit:
+            cache.clear()
+        self._lookup(missing)
+        new = [e for e in missing if e not in cache]
+        if new:
+            if self.sqlite:
+                self._raw().executemany(
+                    "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?)",
+                    [(e, self.import_id) for e in new],
+                )
+            else:
+                self.conn.execute(
+                    customers.insert(), [{"external_id": e, "properties": "{}", "import_id": self.import_id} for e in new]
+                )
+            self.customers_created += len(new)
+            self._lookup(new)
+        return cache
+
+    def insert_events(self, rows: list[tuple]) -> int:
+        """Insert ``(customer_id, name, time, properties_json, import_id, dedupe_key)`` rows.
+
+        Returns how many were new; the others were already stored (same key).
+        """
+        if not rows:
+            return 0
+        if self.sqlite:
+            cursor = self._raw().executemany(
+                "INSERT INTO events (customer_id, name, time, properties, import_id, dedupe_key) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                rows,
+            )
+            return cursor.rowcount
+        keys = [r[5] for r in rows]
+        seen: set[bytes] = set()
+        for start in range(0, len(keys), _CHUNK):
+            chunk = keys[start : start + _CHUNK]
+            seen.update(self.conn.execute(select(events.c.dedupe_key).where(events.c.dedupe_key.in_(chunk))).scalars())
+        fresh = []
+        for r in rows:
+            if r[5] not in seen:
+                seen.add(r[5])
+                fresh.append(
+                    {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": r[4], "dedupe_key": r[5]}
+                )
+        if fresh:
+            self.conn.execute(events.insert(), fresh)
+        return len(fresh)
