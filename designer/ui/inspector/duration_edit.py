@@ -27,7 +27,7 @@ def split_duration(iso: str) -> tuple[str, int]:
             return str(int(seconds // size)), index
     if seconds == 0:
         return "0", 1
-    return f"{seconds / 60:g}", 0
+    return f"{seconds / 60:.6f}".rstrip("0").rstrip("."), 0
 
 
 class DurationEdit(ValueEditor):
