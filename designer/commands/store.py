@@ -1,0 +1,327 @@
+"""Event store commands: ``import``, ``import-customers``, ``stats``, ``sample``, ``forget``.
+
+Exit codes: 0 the command finished (an import with rejected rows still
+finished); 1 the input names something that is not there (``forget`` of an
+unknown customer); 2 the file, mapping or store could not be read; 130 an
+import stopped by Ctrl-C (resumable: run the same command again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from designer.cli import CommandError
+from designer.store.db import StoreError, open_store
+from designer.store.importer import (
+    ImportFailed,
+    ImportOptions,
+    ImportSummary,
+    Progress,
+    _pid_alive,
+    import_events,
+    imports_of_file,
+    rollback_import,
+)
+from designer.store.mapping import PRESETS, MappingError, load_mapping, preset
+from designer.store.timeparse import TimeError, format_ms, zone
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="import an event log (CSV or JSON Lines, plain or gzip) into the store",
+        description="Import events into the store. Rejected rows are listed by line number and the import goes "
+        "on. Importing the same file again adds nothing; an interrupted import resumes when run again "
+        "(or use --rollback). Exit 0 when the import finished, 2 when it could not run.",
+    )
+    p.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, optionally .gz")
+    _db(p)
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--preset", choices=sorted(PRESETS), help="column mapping of a known format (default: generic)")
+    how.add_argument(
+        "--map",
+        metavar="JSON",
+        help='column mapping as JSON or a JSON file, e.g. \'{"customer": "user", "event": "action", "time": "at"}\' '
+        '(may extend a preset: {"preset": "rees46", ...})',
+    )
+    p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for times written without one (default UTC)")
+    _privacy(p)
+    p.add_argument("--force", action="store_true", help="read the file even if it was imported already")
+    p.add_argument("--rollback", action="store_true", help="remove what the last import of FILE stored, instead of importing")
+    p.add_argument("--batch", type=int, default=50_000, metavar="N", help="rows per transaction (default 50000)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON (the last line)")
+    p.set_defaults(func=run_import)
+
+    c = sub.add_parser(
+        "import-customers",
+        help="import customer profiles (CSV: id, email, first name, timezone, consent, ...)",
+        description="Create or update customers from a CSV with a header. Columns other than id, email, "
+        "first name, timezone and consent become properties. Consent is kept as given (yes/no, true/false, "
+        "1/0; empty = unknown); other consent values reject the row.",
+    )
+    c.add_argument("file", metavar="FILE", help="CSV file with a header, optionally .gz")
+    _db(c)
+    _privacy(c)
+    c.add_argument("--force", action="store_true", help="read the file even if it was imported already")
+    c.add_argument("--json", action="store_true", help="print the summary as JSON (the last line)")
+    c.set_defaults(func=run_import_customers)
+
+    s = sub.add_parser("stats", help="what the store holds: customers, events per name, time span, imports")
+    _db(s)
+    s.add_argument("--json", action="store_true", help="print one JSON object")
+    s.set_defaults(func=run_stats)
+
+    g = sub.add_parser(
+        "sample",
+        help="generate a realistic sample shop into a new store",
+        description="Fill a new store with invented customers, sessions, carts, purchases and email engagement. "
+        "The same seed always gives the same data.",
+    )
+    _db(g)
+    g.add_argument("--customers", type=int, default=500, metavar="N", help="customers (default 500)")
+    g.add_argument("--days", type=int, default=60, metavar="D", help="days of history (default 60)")
+    g.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.set_defaults(func=run_sample)
+
+    f = sub.add_parser(
+        "forget",
+        help="erase one customer's profile and events (right to erasure)",
+        description="Delete a customer and all their events for good. The store keeps only a note that an "
+        "erasure happened (when, how many events), nothing that identifies the person. Exit 1 if there is "
+        "no such customer.",
+    )
+    f.add_argument("customer", metavar="CUSTOMER", help="the customer's external id (as imported)")
+    _db(f)
+    f.add_argument("--json", action="store_true", help="print the result as JSON")
+    f.set_defaults(func=run_forget)
+
+
+def _db(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", required=True, metavar="DB", help="event store: a SQLite file (created if new) or a database URL")
+
+
+def _privacy(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--pseudonymise",
+        action="append",
+        default=[],
+        metavar="COLUMN",
+        help="replace this column's values by a keyed hash (per-store salt) before storing; repeatable",
+    )
+    p.add_argument("--drop", action="append", default=[], metavar="COLUMN", help="never store this column; repeatable")
+
+
+def _columns(values: list[str]) -> tuple[str, ...]:
+    out: list[str] = []
+    for value in values:
+        out.extend(v.strip() for v in value.split(",") if v.strip())
+    return tuple(out)
+
+
+class TerminalProgress:
+    """A progress bar with rows/s on stderr, redrawn at most a few times a second."""
+
+    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self._last = 0.0
+        self._drawn = False
+
+    def __call__(self, p: Progress) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.2 and p.fraction < 1.0:
+            return
+        self._last = now
+        filled = int(self.width * p.fraction)
+        bar = "#" * filled + "-" * (self.width - filled)
+        self.stream.write(
+            f"\r[{bar}] {p.fraction * 100:5.1f}%  {p.read:,} rows  {p.rows_per_s:,.0f} rows/s  "
+            f"{p.rejected:,} rejected  {p.duplicates:,} duplicate "
+        )
+        self.stream.flush()
+        self._drawn = True
+
+    def close(self) -> None:
+        if self._drawn:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") -> None:
+    if summary.status == "already imported":
+        print(f"{summary.file}: already imported (import {summary.import_id}); nothing added")
+    else:
+        resumed = f", resumed after {summary.resumed_at:,} records" if summary.resumed_at else ""
+        print(
+            f"{summary.file}: {summary.status} in {summary.seconds:.1f} s{resumed} (import {summary.import_id})"
+        )
+    print(
+        f"  read {summary.read:,}  loaded {summary.loaded:,}  rejected {summary.rejected:,}  "
+        f"duplicates {summary.duplicates:,}"
+    )
+    if summary.customers_created:
+        print(f"  new customers {summary.customers_created:,}")
+    for r in summary.rejects[:20]:
+        print(f"  line {r.line}: {r.reason}")
+    if summary.rejected > 20:
+        print(f"  ... {summary.rejected - 20:,} more rejected rows" + (" (first 100 with --json)" if not as_json else ""))
+    if as_json:
+        print(json.dumps(summary.counts_json()))
+
+
+def run_import(args: argparse.Namespace) -> int:
+    if args.rollback:
+        return _rollback(args)
+    try:
+        if args.map:
+            mapping = load_mapping(args.map)
+        else:
+            mapping = preset(args.preset or "generic")
+        zone(args.tz)
+    except (MappingError, TimeError) as exc:
+        raise CommandError(str(exc), 2) from None
+    if args.batch < 1:
+        raise CommandError("--batch must be at least 1", 2)
+    options = ImportOptions(
+        mapping=mapping,
+        tz=args.tz,
+        pseudonymise=_columns(args.pseudonymise),
+        drop=_columns(args.drop),
+        batch_size=args.batch,
+        force=args.force,
+    )
+    bar = TerminalProgress()
+    try:
+        summary = import_events(args.db, args.file, options, progress=bar)
+    except ImportFailed as exc:
+        raise CommandError(str(exc), 2) from None
+    finally:
+        bar.close()
+    _print_summary(summary, args.json)
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    try:
+        history = imports_of_file(args.db, args.file)
+    except (ImportFailed, StoreError) as exc:
+        raise CommandError(str(exc), 2) from None
+    target = next((h for h in history if h["status"] != "rolled_back"), None)
+    if target is None:
+        raise CommandError(f"{args.file}: no import of this file to roll back", 1)
+    try:
+        result = rollback_import(args.db, target["id"])
+    except ImportFailed as exc:
+        raise CommandError(str(exc), 2) from None
+    print(
+        f"rolled back import {result.import_id} ({target['status']}): removed {result.events_removed:,} events "
+        f"and {result.customers_removed:,} customers it alone brought in"
+    )
+    if args.json:
+        print(json.dumps({"import_id": result.import_id, "events_removed": result.events_removed,
+                          "customers_removed": result.customers_removed}))
+    return 0
+
+
+def run_import_customers(args: argparse.Namespace) -> int:
+    from designer.store.profiles import import_customers
+
+    bar = TerminalProgress()
+    try:
+        summary = import_customers(
+            args.db, args.file, pseudonymise=_columns(args.pseudonymise), drop=_columns(args.drop),
+            force=args.force, progress=bar,
+        )
+    except ImportFailed as exc:
+        raise CommandError(str(exc), 2) from None
+    finally:
+        bar.close()
+    _print_summary(summary, args.json, "customers")
+    return 0
+
+
+def _open_existing(db: str):
+    if "://" not in db and not Path(db).expanduser().exists():
+        raise CommandError(f"{db}: no such store", 2)
+    try:
+        return open_store(db)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+
+
+def run_stats(args: argparse.Namespace) -> int:
+    from designer.store.stats import store_stats
+
+    engine = _open_existing(args.db)
+    stats = store_stats(engine)
+    for item in stats.imports:
+        if item["status"] == "running" and not _pid_alive_row(item, engine):
+            item["status"] = "interrupted"
+    if args.json:
+        print(json.dumps(stats.to_json()))
+        return 0
+    print(f"store      {stats.store} (schema {stats.schema_version})")
+    print(f"customers  {stats.customers:,}")
+    print(f"events     {stats.events:,}  from {format_ms(stats.first_event)} to {format_ms(stats.last_event)}")
+    for name, count in stats.events_by_name.items():
+        print(f"  {name:<20} {count:>12,}")
+    if stats.imports:
+        print("imports")
+        for i in stats.imports:
+            print(
+                f"  #{i['id']:<4} {i['kind']:<9} {i['status']:<12} read {i['read']:,} loaded {i['loaded']:,} "
+                f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {i['file']}"
+            )
+    print(f"runs       {stats.runs:,}")
+    if stats.erasures:
+        print(f"erasures   {stats.erasures:,}")
+    return 0
+
+
+def _pid_alive_row(item: dict, engine) -> bool:
+    from sqlalchemy import select
+
+    from designer.store.schema import imports
+
+    with engine.connect() as conn:
+        row = conn.execute(select(imports.c.pid, imports.c.host).where(imports.c.id == item["id"])).one()
+    return _pid_alive(row.pid, row.host)
+
+
+def run_sample(args: argparse.Namespace) -> int:
+    from designer.store.sample import generate
+
+    if args.customers < 1 or args.days < 1:
+        raise CommandError("--customers and --days must be at least 1", 2)
+    try:
+        summary = generate(args.db, args.customers, args.days, args.seed)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+    print(
+        f"{args.db}: {summary.customers:,} customers, {summary.events:,} events from {format_ms(summary.start)} "
+        f"to {format_ms(summary.end)} in {summary.seconds:.1f} s"
+    )
+    if args.json:
+        print(json.dumps({"customers": summary.customers, "events": summary.events, "start": summary.start,
+                          "end": summary.end, "seconds": round(summary.seconds, 3)}))
+    return 0
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    from designer.store.privacy import NotFound, forget
+
+    engine = _open_existing(args.db)
+    try:
+        erasure = forget(engine, args.customer)
+    except NotFound as exc:
+        raise CommandError(str(exc), 1) from None
+    print(f"erased customer {args.customer!r} and {erasure.events_deleted:,} events; the store keeps only a note "
+          "that an erasure happened")
+    if args.json:
+        print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time}))
+    return 0
