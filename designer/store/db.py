@@ -37,6 +37,9 @@ def store_url(url_or_path: str | os.PathLike) -> str:
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:
+        # Takes effect only when a new file gets its first table: 16 KB pages
+        # make bulk inserts into the indexes markedly cheaper than 4 KB ones.
+        cursor.execute("PRAGMA page_size=16384")
         # WAL only applies to files; an in-memory store answers "memory".
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")

@@ -6,15 +6,16 @@ fully in the store or not at all.
 
 On SQLite (the default store) rows go through the driver's ``executemany``
 with ``INSERT ... ON CONFLICT DO NOTHING``, which is what makes imports fast;
-on other databases the same work is done with SQLAlchemy Core statements
-(already-stored dedupe keys are filtered out first, so counts stay exact).
+PostgreSQL uses the same statement through SQLAlchemy (counting what
+``RETURNING`` gives back); any other database looks each key up through the
+unique index first. Counts stay exact everywhere.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from designer.store.schema import customers, events
 
@@ -90,22 +91,35 @@ class StoreWriter:
         if self.sqlite:
             cursor = self._raw().executemany(
                 "INSERT INTO events (customer_id, name, time, properties, import_id, dedupe_key) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (dedupe_key) DO NOTHING",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING",
                 rows,
             )
             return cursor.rowcount
-        keys = [r[5] for r in rows]
-        seen: set[bytes] = set()
-        for start in range(0, len(keys), _CHUNK):
-            chunk = keys[start : start + _CHUNK]
-            seen.update(self.conn.execute(select(events.c.dedupe_key).where(events.c.dedupe_key.in_(chunk))).scalars())
-        fresh = []
-        for r in rows:
-            if r[5] not in seen:
-                seen.add(r[5])
-                fresh.append(
-                    {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": r[4], "dedupe_key": r[5]}
-                )
+        dicts = [
+            {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": r[4], "dedupe_key": r[5]}
+            for r in rows
+        ]
+        if self.conn.dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+            stmt = (
+                pg_insert(events)
+                .on_conflict_do_nothing(index_elements=["customer_id", "time", "dedupe_key"])
+                .returning(events.c.id)
+            )
+            return len(self.conn.execute(stmt, dicts).all())
+        # Any other database: look each key up through the unique index, then insert the new ones.
+        fresh, seen = [], set()
+        probe = select(events.c.id).where(
+            events.c.customer_id == bindparam("c"), events.c.time == bindparam("t"), events.c.dedupe_key == bindparam("k")
+        )
+        for d in dicts:
+            key = (d["customer_id"], d["time"], d["dedupe_key"])
+            if key in seen:
+                continue
+            seen.add(key)
+            if self.conn.execute(probe, {"c": key[0], "t": key[1], "k": key[2]}).first() is None:
+                fresh.append(d)
         if fresh:
             self.conn.execute(events.insert(), fresh)
         return len(fresh)
