@@ -65,7 +65,9 @@ def _create_engine(url: str) -> Engine:
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 15})
+        # Connections move between threads (an import writes on its own thread);
+        # the pool hands each to one thread at a time.
+        engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -24,7 +24,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import socket
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -134,12 +136,6 @@ def _pid_alive(pid: int | None, host: str | None) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _tune_for_import(conn) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB while importing
-    conn.commit()  # end the transaction the statement began
 
 
 def _prior(conn, sha: str, fingerprint: str, kind: str):
@@ -257,70 +253,167 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 )
             ).inserted_primary_key[0]
         summary = ImportSummary(import_id=import_id, file=str(path), sha256=sha, status="running")
-    rejects = summary.rejects
-    status = "interrupted"
+    writer = _BatchWriter(engine, import_id, summary, source.size, began)
+    thread = threading.Thread(target=writer.run, name="event-import-writer", daemon=True)
+    thread.start()
+
+    def report() -> None:
+        while True:
+            try:
+                p = writer.results.get_nowait()
+            except queue.Empty:
+                return
+            if progress is not None:
+                progress(p)
+
     try:
-        with engine.connect() as conn:
-            _tune_for_import(conn)
-            writer = StoreWriter(conn, import_id)
-            while True:
-                batch = source.next_batch(options.batch_size)
-                rows = batch.rows
-                with conn.begin():
-                    inserted = 0
-                    if rows:
-                        ids = writer.customer_ids([r[0] for r in rows])
-                        inserted = writer.insert_events(
-                            [(ids[r[0]], r[1], r[2], r[3], import_id, r[4]) for r in rows]
-                        )
-                    summary.read += batch.read
-                    summary.loaded += inserted
-                    summary.duplicates += len(rows) - inserted
-                    summary.rejected += len(batch.rejects)
-                    room = REJECTS_KEPT - len(rejects)
-                    if room > 0:
-                        rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
-                    values = dict(
-                        rows_read=summary.read,
-                        rows_loaded=summary.loaded,
-                        rows_rejected=summary.rejected,
-                        rows_duplicate=summary.duplicates,
-                        checkpoint=summary.read,  # records consumed from the start of the file
-                    )
-                    if room > 0 and batch.rejects:
-                        values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
-                    if batch.done:
-                        values.update(status="done", finished=_now_ms())
-                    conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
-                summary.customers_created = writer.customers_created
-                if progress is not None:
-                    progress(
-                        Progress(
-                            source.position() if not batch.done else source.size,
-                            source.size,
-                            summary.read,
-                            summary.loaded,
-                            summary.rejected,
-                            summary.duplicates,
-                            time.perf_counter() - began,
-                        )
-                    )
-                if batch.done:
-                    status = "done"
-                    break
-                if should_stop is not None and should_stop():
-                    break
+        while True:
+            batch = source.next_batch(options.batch_size)
+            writer.submit(batch, source.size if batch.done else source.position())
+            report()
+            if batch.done or (should_stop is not None and should_stop()):
+                break
+        writer.finish()
+        while thread.is_alive():
+            thread.join(0.1)  # short waits keep Ctrl-C responsive
+        report()
+        writer.raise_error()
     except SourceError as exc:
+        writer.abort(thread)
         _mark(engine, import_id, "interrupted")
         raise ImportFailed(f"{exc} (the import can be resumed or rolled back)") from exc
     except BaseException:
+        writer.abort(thread)
         _mark(engine, import_id, "interrupted")
         raise
-    if status != "done":
+    summary.customers_created = writer.customers_created
+    if not writer.finished:
         _mark(engine, import_id, "interrupted")
-    summary.status = status
+    summary.status = "done" if writer.finished else "interrupted"
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+class _BatchWriter:
+    """Stores parsed batches on its own thread, one transaction each.
+
+    Parsing is Python and holds the interpreter lock; SQLite releases it
+    while it inserts and maintains the indexes, so with the writer on a
+    thread of its own the two halves of an import run side by side. The
+    counters in the summary are updated here, in step with each commit.
+    """
+
+    def __init__(self, engine: Engine, import_id: int, summary: ImportSummary, size: int, began: float) -> None:
+        self.engine = engine
+        self.size = size
+        self.import_id = import_id
+        self.summary = summary
+        self.began = began
+        self.work: queue.Queue = queue.Queue(maxsize=2)  # bounded: parsing waits for a slow disk
+        self.results: queue.Queue = queue.Queue()
+        self.error: BaseException | None = None
+        self.finished = False
+        self.customers_created = 0
+        self._stop = threading.Event()
+
+    def submit(self, batch, position: int) -> None:
+        while True:
+            if self.error is not None or self._stop.is_set():
+                self.raise_error()
+                return
+            try:
+                self.work.put((batch, position), timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def finish(self) -> None:
+        self.submit(None, 0)
+
+    def abort(self, thread: threading.Thread) -> None:
+        """Stop after the batch in flight (its transaction commits or rolls back whole)."""
+        self._stop.set()
+        try:
+            while True:
+                self.work.get_nowait()
+        except queue.Empty:
+            pass
+        try:
+            self.work.put_nowait(None)
+        except queue.Full:
+            pass
+        thread.join()
+
+    def raise_error(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def run(self) -> None:
+        try:
+            with self.engine.connect() as conn:
+                sqlite = conn.dialect.name == "sqlite"
+                if sqlite:
+                    conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB while importing
+                    # The writer only links events to customers it has just
+                    # ensured and to its own import row; checking each
+                    # reference again would cost two B-tree searches per row.
+                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+                conn.commit()
+                try:
+                    self._loop(conn)
+                finally:
+                    if sqlite:
+                        conn.rollback()
+                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                        conn.exec_driver_sql("PRAGMA cache_size=-32768")
+                        conn.commit()
+        except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
+            self.error = exc
+
+    def _loop(self, conn) -> None:
+        summary = self.summary
+        rejects = summary.rejects
+        writer = StoreWriter(conn, self.import_id)
+        while not self._stop.is_set():
+            item = self.work.get()
+            if item is None or item[0] is None or self._stop.is_set():
+                return
+            batch, position = item
+            with conn.begin():
+                inserted = writer.insert_parsed(batch.rows)
+                summary.read += batch.read
+                summary.loaded += inserted
+                summary.duplicates += len(batch.rows) - inserted
+                summary.rejected += len(batch.rejects)
+                room = REJECTS_KEPT - len(rejects)
+                values = dict(
+                    rows_read=summary.read,
+                    rows_loaded=summary.loaded,
+                    rows_rejected=summary.rejected,
+                    rows_duplicate=summary.duplicates,
+                    checkpoint=summary.read,  # records consumed from the start of the file
+                )
+                if room > 0 and batch.rejects:
+                    rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
+                    values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
+                if batch.done:
+                    values.update(status="done", finished=_now_ms(), pid=None)
+                conn.execute(imports.update().where(imports.c.id == self.import_id).values(**values))
+            self.customers_created = writer.customers_created
+            self.results.put(
+                Progress(
+                    position,
+                    self.size,
+                    summary.read,
+                    summary.loaded,
+                    summary.rejected,
+                    summary.duplicates,
+                    time.perf_counter() - self.began,
+                )
+            )
+            if batch.done:
+                self.finished = True
+                return
 
 
 def _mark(engine: Engine, import_id: int, status: str) -> None:

@@ -1,8 +1,8 @@
 """Reading import files: plain or gzip, CSV or JSON Lines, row by row, bounded memory.
 
 A :class:`EventSource` turns a file and a :class:`~designer.store.mapping.Mapping`
-into batches of ready-to-store events ``(external_id, name, time_ms,
-properties_json, dedupe_key)`` plus the rows it rejected, each with its line
+into batches of ready-to-store events ``(name, time_ms, properties_json,
+dedupe_key, external_id)`` plus the rows it rejected, each with its line
 number and the reason. It holds one batch at a time, so a file of any size
 is read in flat memory.
 
@@ -36,6 +36,8 @@ from designer.store.timeparse import TimeError, TimeParser
 MAX_LINE = 1 << 20
 #: Cap on distinct event names remembered for the name cache.
 _MAX_NAMES = 10_000
+#: Entries kept per memo of cell -> JSON (and time text -> ms) before it starts afresh.
+_MEMO_MAX = 65_536
 _SNIFF_BYTES = 64 * 1024
 #: What a compressed file cut short raises while it is read.
 _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
@@ -49,7 +51,9 @@ class SourceError(Exception):
 
 @dataclass
 class Batch:
-    rows: list[tuple] = field(default_factory=list)  # (external_id, name, time_ms, properties_json, dedupe_key)
+    # (name, time_ms, properties_json, dedupe_key, external_id): the order the
+    # SQLite insert binds them in, so the writer passes the list as it is.
+    rows: list[tuple] = field(default_factory=list)
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
     read: int = 0  # records consumed (rows + rejects)
     done: bool = False
@@ -166,6 +170,7 @@ class EventSource:
         self.raw.seek(0)
         self.names: dict[str, str] = dict(mapping.events)
         self._line = 0
+        self._time_memo: dict[str, int] = {}
         self._pending: list | None = None  # a first CSV row that turned out to be data
         self._pending_line = 0
         if self.format == "csv":
@@ -315,7 +320,9 @@ class EventSource:
             seen.add(key)
             props.append((i, key))
         props.sort(key=lambda p: p[1])  # sorted keys: canonical JSON, stable dedupe keys
-        self._props = [(i, encode_basestring(k) + ":") for i, k in props]
+        # Each property column remembers the JSON of values it has seen: ids,
+        # prices and categories repeat, and typing a cell is the costly part.
+        self._props = [(i, encode_basestring(k) + ":", {}) for i, k in props]
         pseudo = {p.lower() for p in self.pseudonymise}
         self._pseudo_idx = [i for i in range(self.columns) if lowered[i] in pseudo]
 
@@ -329,6 +336,8 @@ class EventSource:
         event_name = self._event_name
         times = self.times
         pseudo_idx, pseudonym = self._pseudo_idx, self.pseudonym
+        time_memo = self._time_memo
+        append = rows.append
         prev = self._line
         read = 0
         pending = self._pending
@@ -388,20 +397,36 @@ class EventSource:
                 if name is None:
                     rejects.append((line, "empty event name"))
                     continue
-            try:
-                ms = times(row[ti])
-            except TimeError as exc:
-                rejects.append((line, str(exc)))
-                continue
-            parts = [prefix + json_value(row[i]) for i, prefix in props if row[i]]
+            cell = row[ti]
+            ms = time_memo.get(cell)
+            if ms is None:
+                try:
+                    ms = times(cell)
+                except TimeError as exc:
+                    rejects.append((line, str(exc)))
+                    continue
+                if len(time_memo) >= _MEMO_MAX:
+                    time_memo.clear()
+                time_memo[cell] = ms
+            parts = []
+            for i, prefix, memo in props:
+                cell = row[i]
+                if cell:
+                    part = memo.get(cell)
+                    if part is None:
+                        part = prefix + json_value(cell)
+                        if len(memo) >= _MEMO_MAX:
+                            memo.clear()
+                        memo[cell] = part
+                    parts.append(part)
             text = "{" + ",".join(parts) + "}"
-            rows.append(
+            append(
                 (
-                    customer,
                     name,
                     ms,
                     text,
                     blake2b(f"{customer}\x1f{name}\x1f{ms}\x1f{text}".encode(), digest_size=16).digest(),
+                    customer,
                 )
             )
         self._line = prev
@@ -478,7 +503,7 @@ class EventSource:
                 props.append((rename.get(key, key), text))
         props.sort()
         body = "{" + ",".join(encode_basestring(k) + ":" + v for k, v in props) + "}"
-        return customer, name, ms, body, _key(customer, name, ms, body)
+        return name, ms, body, _key(customer, name, ms, body), customer
 
     def _jsonl_batch(self, limit: int) -> Batch:
         batch = Batch()

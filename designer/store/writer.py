@@ -34,7 +34,8 @@ class StoreWriter:
     def __init__(self, conn: Connection, import_id: int | None, cache_limit: int = 500_000) -> None:
         self.conn = conn
         self.import_id = import_id
-        self.cache: dict[str, int] = {}
+        self.cache: dict[str, int] = {}  # external id -> internal id
+        self.known: set[str] = set()  # external ids known to exist (ensure_customers)
         self.cache_limit = cache_limit
         self.sqlite = conn.dialect.name == "sqlite"
         self.customers_created = 0
@@ -80,6 +81,47 @@ class StoreWriter:
             self.customers_created += len(new)
             self._lookup(new)
         return cache
+
+    def ensure_customers(self, external_ids: Iterable[str]) -> None:
+        """Create the customers not yet known (the cache says which might be new)."""
+        known = self.known
+        new = [e for e in dict.fromkeys(external_ids) if e not in known]
+        if not new:
+            return
+        if len(known) + len(new) > self.cache_limit:
+            known.clear()
+        if not self.sqlite:
+            self.customer_ids(new)
+            known.update(new)
+            return
+        cursor = self._raw().executemany(
+            "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?) "
+            "ON CONFLICT (external_id) DO NOTHING",
+            [(e, self.import_id) for e in new],
+        )
+        self.customers_created += cursor.rowcount
+        known.update(new)  # they exist now; the event insert looks their ids up itself
+
+    def insert_parsed(self, rows: list[tuple]) -> int:
+        """Insert rows as the sources give them: ``(name, time, properties, dedupe_key, external_id)``.
+
+        On SQLite the customer id is looked up inside the INSERT (in C, per
+        row), so the rows go to the driver untouched. Returns how many were new.
+        """
+        if not rows:
+            return 0
+        self.ensure_customers([r[4] for r in rows])
+        if self.sqlite:
+            import_id = "NULL" if self.import_id is None else str(int(self.import_id))
+            cursor = self._raw().executemany(
+                "INSERT INTO events (customer_id, name, time, properties, dedupe_key, import_id) "
+                f"SELECT c.id, ?, ?, ?, ?, {import_id} FROM customers AS c WHERE c.external_id = ? "
+                "ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING",
+                rows,
+            )
+            return cursor.rowcount
+        ids = self.customer_ids([r[4] for r in rows])
+        return self.insert_events([(ids[r[4]], r[0], r[1], r[2], self.import_id, r[3]) for r in rows])
 
     def insert_events(self, rows: list[tuple]) -> int:
         """Insert ``(customer_id, name, time, properties_json, import_id, dedupe_key)`` rows.

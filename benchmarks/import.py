@@ -1,0 +1,133 @@
+"""Import speed: 1,000,000 generic CSV rows into a fresh store, against SQLite's own importer.
+
+Writes a deterministic generic CSV (customer_id, event, timestamp as ISO 8601
+UTC, product_id, price, cart_id, category) under ``benchmarks/out/``,
+imports it with ``import_events`` into a fresh store (times parsed, event
+names mapped, properties typed, dedupe keys, indexes maintained), then loads
+the same file with the ``sqlite3`` shell's ``.import`` into a bare table as
+the reference. The last line is JSON::
+
+    {"rows", "seconds", "rows_per_s", "sqlite_cli_seconds", "ratio_vs_sqlite_cli", "peak_rss_mb"}
+
+``peak_rss_mb`` is the peak resident memory of the process that ran the
+import (measured in a child process, so generating the file does not count).
+
+Usage: ``python benchmarks/import.py [--rows N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+OUT = ROOT / "benchmarks" / "out"
+COLUMNS = ("customer_id", "event", "timestamp", "product_id", "price", "cart_id", "category")
+EVENTS = ("view",) * 12 + ("add_to_cart",) * 3 + ("remove_from_cart", "checkout_started", "purchase", "email_open")
+CATEGORIES = ("shoes", "outerwear", "accessories.bags", "home.kitchen", "electronics.phone", "beauty", "toys", "books")
+
+
+def write_csv(path: Path, rows: int, seed: int = 1) -> None:
+    """A deterministic generic event log: 100,000 customers, time-ordered, about 30 days."""
+    rng = random.Random(seed)
+    start = 1_714_521_600  # 2024-05-01T00:00:00Z
+    step = 2_592_000 / rows
+    fmt = "%Y-%m-%dT%H:%M:%SZ"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(COLUMNS) + "\n")
+        lines = []
+        for i in range(rows):
+            t = datetime.fromtimestamp(start + int(i * step), timezone.utc).strftime(fmt)
+            lines.append(
+                f"u{rng.randrange(100_000)},{rng.choice(EVENTS)},{t},{rng.randrange(100_000, 200_000)},"
+                f"{rng.randrange(100, 50_000) / 100:.2f},c{rng.randrange(10**9)},{rng.choice(CATEGORIES)}\n"
+            )
+            if len(lines) == 10_000:
+                f.writelines(lines)
+                lines = []
+        f.writelines(lines)
+
+
+def ensure_sqlite_cli() -> str:
+    found = shutil.which("sqlite3")
+    if found:
+        return found
+    if shutil.which("apt-get"):
+        subprocess.run(["apt-get", "install", "-y", "-qq", "sqlite3"], check=False,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    found = shutil.which("sqlite3")
+    if not found:
+        sys.exit("the sqlite3 command-line shell is needed for the reference figure; install it (apt-get install sqlite3)")
+    return found
+
+
+def run_import(csv_path: Path, db: Path) -> dict:
+    """Runs in a child process so its peak RSS is the import's alone."""
+    from designer.store.importer import ImportOptions, import_events
+
+    began = time.perf_counter()
+    summary = import_events(db, csv_path, ImportOptions())
+    seconds = time.perf_counter() - began
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"loaded": summary.loaded, "read": summary.read, "rejected": summary.rejected,
+            "seconds": seconds, "peak_rss_mb": peak_kb / 1024}
+
+
+def sqlite_cli(cli: str, csv_path: Path, db: Path) -> float:
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    create = f"CREATE TABLE events_raw ({', '.join(c + ' TEXT' for c in COLUMNS)});"
+    began = time.perf_counter()
+    subprocess.run([cli, str(db), create, f".import --csv --skip 1 {csv_path} events_raw"], check=True)
+    return time.perf_counter() - began
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--child", nargs=2, metavar=("CSV", "DB"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_import(Path(args.child[0]), Path(args.child[1]))))
+        return
+    OUT.mkdir(parents=True, exist_ok=True)
+    csv_path = OUT / f"generic-{args.rows}.csv"
+    if not csv_path.exists():
+        print(f"writing {csv_path} ...", file=sys.stderr)
+        write_csv(csv_path, args.rows)
+    cli = ensure_sqlite_cli()
+    db = OUT / "import-bench.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    child = subprocess.run([sys.executable, __file__, "--child", str(csv_path), str(db)],
+                           check=True, capture_output=True, text=True)
+    result = json.loads(child.stdout.strip().splitlines()[-1])
+    if result["loaded"] + result["rejected"] != args.rows:
+        print(f"warning: loaded {result['loaded']} + rejected {result['rejected']} != {args.rows}", file=sys.stderr)
+    reference = sqlite_cli(cli, csv_path, OUT / "sqlite-cli-bench.db")
+    rows_per_s = args.rows / result["seconds"]
+    cli_rows_per_s = args.rows / reference
+    print(f"import_events: {result['seconds']:.2f} s, {rows_per_s:,.0f} rows/s; "
+          f"sqlite3 .import: {reference:.2f} s, {cli_rows_per_s:,.0f} rows/s", file=sys.stderr)
+    print(json.dumps({
+        "rows": args.rows,
+        "seconds": round(result["seconds"], 3),
+        "rows_per_s": round(rows_per_s),
+        "sqlite_cli_seconds": round(reference, 3),
+        "ratio_vs_sqlite_cli": round(rows_per_s / cli_rows_per_s, 3),
+        "peak_rss_mb": round(result["peak_rss_mb"], 1),
+    }))
+
+
+if __name__ == "__main__":
+    main()
