@@ -65,8 +65,8 @@ class TimeParser:
         self._last_text: str | None = None
         self._last_ms = 0
 
-    def number(self, value: float | int) -> int:
-        """Epoch number to ms, by the configured unit or by magnitude."""
+    def number(self, value: float | int, text: str | None = None) -> int:
+        """Epoch number to ms, by the configured unit or by magnitude (``text``: as written, for messages)."""
         if self.unit != "auto":
             ms = value * _UNITS[self.unit]
         else:
@@ -81,7 +81,7 @@ class TimeParser:
                 ms = value / 1_000_000
         ms = int(ms // 1) if isinstance(ms, float) else ms
         if not MIN_MS <= ms < MAX_MS:
-            raise TimeError(f"time {value!r} is out of range (1970-2099)")
+            raise TimeError(f"time {text if text is not None else value!r} is out of range (1970-2099)")
         return ms
 
     def __call__(self, text: str) -> int:
@@ -97,7 +97,7 @@ class TimeParser:
         if not s:
             raise TimeError("empty time")
         if s.isdigit() and s.isascii():
-            return self.number(int(s))
+            return self.number(int(s), s)
         first = s[0]
         if (first in "+-." or first.isdigit()) and s[4:5] != "-" and ":" not in s:
             try:
@@ -107,7 +107,7 @@ class TimeParser:
             if value is not None:
                 if value != value or value in (float("inf"), float("-inf")):
                     raise TimeError(f"unparseable time {text!r}")
-                return self.number(value)
+                return self.number(value, s)
         if s[-4:].upper() in _ZONE_WORDS or s[-2:].upper() == " Z":
             s = s[: s.rindex(" ")] + "+00:00"
         try:
