@@ -126,8 +126,8 @@ def _columns(values: list[str]) -> tuple[str, ...]:
 class TerminalProgress:
     """A progress bar with rows/s on stderr, redrawn at most a few times a second."""
 
-    def __init__(self, stream=sys.stderr, width: int = 30) -> None:
-        self.stream = stream
+    def __init__(self, stream=None, width: int = 30) -> None:
+        self.stream = stream if stream is not None else sys.stderr
         self.width = width
         self._last = 0.0
         self._drawn = False
