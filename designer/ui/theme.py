@@ -108,17 +108,25 @@ def apply_theme(app: QApplication, name: str) -> None:
     """Give the application the Fusion style and the named theme's palette and style sheet."""
     if name not in THEMES:
         raise ValueError(f"unknown theme {name!r}; use one of {', '.join(THEMES)}")
-    effective = system_scheme() if name == "system" else name
-    spec = load_spec(effective)
-    fusion = QStyleFactory.create("Fusion")
-    if fusion is not None and app.style().name().lower() != "fusion":
-        app.setStyle(fusion)
-    app.setPalette(build_palette(spec))
-    app.setStyleSheet(style_sheet(spec))
-    _state["requested"], _state["effective"] = name, effective
     if not _state["hooked"]:
         QGuiApplication.styleHints().colorSchemeChanged.connect(_on_system_scheme_changed)
         _state["hooked"] = True
+    effective = system_scheme() if name == "system" else name
+    spec = load_spec(effective)
+    sheet = style_sheet(spec)
+    if _state.get("styled_app") is app and _state["effective"] == effective and app.styleSheet() == sheet:
+        _state["requested"] = name  # already on screen: re-styling every widget would be wasted
+        return
+    if _state.get("styled_app") is not app:
+        # Once per application: setStyle rebuilds every widget's look, and with a style
+        # sheet set, app.style() no longer reports the base style's name.
+        fusion = QStyleFactory.create("Fusion")
+        if fusion is not None:
+            app.setStyle(fusion)
+        _state["styled_app"] = app
+    app.setPalette(build_palette(spec))
+    app.setStyleSheet(sheet)
+    _state["requested"], _state["effective"] = name, effective
     _icon_cache.clear()
     notifier().themeChanged.emit(effective)
 

@@ -4,7 +4,7 @@ model's changes (undo, redo, other panels) come back into the form."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, QEvent, Qt
 from PySide6.QtWidgets import QComboBox
 
 from designer import EXAMPLE_FLOWS
@@ -16,6 +16,14 @@ from designer.ui.inspector import Inspector
 from designer.ui.inspector.base import is_invalid
 from designer.ui.inspector.form import NodeForm
 from designer.ui.inspector.settings_form import DEFAULT_EXIT, SettingsForm
+
+
+@pytest.fixture(autouse=True)
+def _delete_closed_widgets():
+    """Free the widgets each test let go (deleteLater needs an event loop the tests do not
+    run), so they do not pile up and slow later tests that re-style every widget."""
+    yield
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def choose(qtbot, combo: QComboBox, text: str) -> None:
@@ -154,6 +162,7 @@ def test_delay_until_a_time_and_weekdays(qtbot, doc, inspector):
     # Neither a time nor a day: shown as a problem, the model keeps the last usable delay.
     assert config(doc, "n2") == {"until": {"weekdays": ["mon"]}}
     assert is_invalid(delay.days_box)
+    assert delay.until_error.isVisibleTo(delay) and "weekdays" in delay.until_error.text()
     qtbot.mouseClick(delay.for_time, Qt.MouseButton.LeftButton)
     assert config(doc, "n2") == {"duration": "PT1H"}
     doc.undo_stack.undo()

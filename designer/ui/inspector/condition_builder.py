@@ -182,7 +182,9 @@ class EventTest(QWidget):
         self.since = _Combo(SINCE_LABELS)
         self.window = DurationEdit(default="PT48H")
         self.use_where = QCheckBox("only where the event's properties match")
-        self.where = ConditionBuilder(events, filter_only=True, optional=True, nesting=depth + 1)
+        #: The filter on the event's properties, built when first wanted (most tests have none).
+        self.where: ConditionBuilder | None = None
+        self._events, self._depth = events, depth
 
         count_row = QHBoxLayout()
         count_row.setSpacing(4)
@@ -200,7 +202,7 @@ class EventTest(QWidget):
         layout.addLayout(count_row)
         layout.addLayout(since_row)
         layout.addWidget(self.use_where)
-        layout.addWidget(self.where)
+        self._layout = layout
 
         self.event_name.edited.connect(row.changed)
         self.count_op.activated.connect(lambda _i: row.changed(False))
@@ -208,15 +210,26 @@ class EventTest(QWidget):
         self.since.activated.connect(self._since_chosen)
         self.window.edited.connect(row.changed)
         self.use_where.toggled.connect(self._where_toggled)
-        self.where.edited.connect(row.changed)
         self._sync()
 
     def _since_chosen(self, _index: int) -> None:
         self._sync()
         self.row.changed(False)
 
+    def _where_builder(self) -> "ConditionBuilder":
+        if self.where is None:
+            self.where = ConditionBuilder(self._events, filter_only=True, optional=True, nesting=self._depth + 1)
+            self.where.edited.connect(self.row.changed)
+            self.where_box = QFrame()
+            self.where_box.setProperty("role", "group")
+            box = QVBoxLayout(self.where_box)
+            box.setContentsMargins(6, 6, 6, 6)
+            box.addWidget(self.where)
+            self._layout.addWidget(self.where_box)
+        return self.where
+
     def _where_toggled(self, on: bool) -> None:
-        if on and not self.where.rows_count():
+        if on and not self._where_builder().rows_count():
             with self.where.loading():
                 self.where.root.add_row()
         self._sync()
@@ -224,7 +237,8 @@ class EventTest(QWidget):
 
     def _sync(self) -> None:
         self.window.setVisible(self.since.data() == "last")
-        self.where.setVisible(self.use_where.isChecked())
+        if self.where is not None:
+            self.where_box.setVisible(self.use_where.isChecked())
 
     def problems(self) -> list[tuple[QWidget, str]]:
         out = []
@@ -234,7 +248,7 @@ class EventTest(QWidget):
             problem = self.window.problem()
             if problem:
                 out.append((self.window.number, problem))
-        if self.use_where.isChecked():
+        if self.use_where.isChecked() and self.where is not None:
             out.extend(self.where.root.problems())
         return out
 
@@ -242,7 +256,7 @@ class EventTest(QWidget):
         since = self.since.data()
         out: dict[str, Any] = {"event": self.event_name.value(),
                                "since": self.window.value() if since == "last" else since}
-        if self.use_where.isChecked():
+        if self.use_where.isChecked() and self.where is not None:
             where = self.where.value()
             if where is not None:
                 out["where"] = where
@@ -263,8 +277,9 @@ class EventTest(QWidget):
             self.since.set_data("last")
             self.window.set_value(since if durations.is_valid(since) else None)
         where = tree.get("where")
+        if isinstance(where, dict) or self.where is not None:
+            self._where_builder().set_value(where if isinstance(where, dict) else None)
         self.use_where.setChecked(isinstance(where, dict))
-        self.where.set_value(where if isinstance(where, dict) else None)
         self._sync()
 
 
@@ -481,7 +496,8 @@ class GroupEditor(QFrame):
                 out += [item.prop.name, item.prop.value]
                 if item.event_test is not None:
                     out += [item.event_test.event_name.combo, item.event_test.window.number]
-                    out.extend(item.event_test.where.root.all_widgets())
+                    if item.event_test.where is not None:
+                        out.extend(item.event_test.where.root.all_widgets())
         return out
 
 

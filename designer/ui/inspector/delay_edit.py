@@ -8,7 +8,7 @@ both keys, so switching mode removes the other one.
 from __future__ import annotations
 
 from PySide6.QtCore import QTime
-from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QRadioButton, QStackedWidget, QTimeEdit,
+from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QHBoxLayout, QRadioButton, QTimeEdit,
                                QToolButton, QVBoxLayout, QWidget)
 
 from designer.model.kinds import WEEKDAYS, Field
@@ -57,17 +57,19 @@ class DelayEdit(ValueEditor):
         time_row.addWidget(self.time)
         time_row.addStretch(1)
 
-        until_page = QWidget()
+        # Two pages, one shown at a time; a hidden page takes no room, so the form
+        # below moves up when the shorter one shows.
+        self.until_page = until_page = QWidget()
         until_layout = QVBoxLayout(until_page)
         until_layout.setContentsMargins(0, 0, 0, 0)
         until_layout.addLayout(time_row)
         until_layout.addWidget(label("On (none chosen: any day)", "muted"))
         until_layout.addWidget(self.days_box)
+        self.until_error = label("", "error")
+        self.until_error.hide()
+        until_layout.addWidget(self.until_error)
         until_layout.addWidget(label("In the customer's timezone; the flow's fallback when unknown.",
                                      "muted", wrap=True))
-        self.pages = QStackedWidget()
-        self.pages.addWidget(self.duration)
-        self.pages.addWidget(until_page)
 
         mode_row = QHBoxLayout()
         mode_row.setContentsMargins(0, 0, 0, 0)
@@ -77,7 +79,8 @@ class DelayEdit(ValueEditor):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(mode_row)
-        layout.addWidget(self.pages)
+        layout.addWidget(self.duration)
+        layout.addWidget(until_page)
 
         self.duration.edited.connect(self.emit_edit)
         self.for_time.toggled.connect(self._mode_changed)
@@ -86,8 +89,8 @@ class DelayEdit(ValueEditor):
         self._sync_pages()
 
     def _sync_pages(self) -> None:
-        self.pages.setCurrentIndex(0 if self.for_time.isChecked() else 1)
-        self.pages.setFixedHeight(self.pages.currentWidget().sizeHint().height())
+        self.duration.setVisible(self.for_time.isChecked())
+        self.until_page.setVisible(not self.for_time.isChecked())
         self.time.setEnabled(self.at.isChecked())
 
     def _mode_changed(self, _checked: bool) -> None:
@@ -112,7 +115,8 @@ class DelayEdit(ValueEditor):
         self.duration.refresh_problem()
         bad = self.is_until() and self.problem() is not None
         set_invalid(self.days_box, self.problem() if bad else None)
-        set_invalid(self.at, self.problem() if bad else None)
+        self.until_error.setText(self.problem() if bad else "")
+        self.until_error.setVisible(bad)
 
     def value(self) -> dict | None:
         if self.problem() is not None:

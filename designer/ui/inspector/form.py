@@ -129,5 +129,5 @@ class NodeForm(QWidget):
             messages = by_field.get(name, [])
             note.setText("\n".join(dict.fromkeys(messages)))
             note.setVisible(bool(messages))
-        self.general.setText("\n".join(dict.fromkeys(general)))
+        self.general.setText("\n".join(f"\u2022 {m}" for m in dict.fromkeys(general)))
         self.general.setVisible(bool(general))

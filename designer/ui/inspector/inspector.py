@@ -9,7 +9,7 @@ shown again, so the field being typed in keeps its text, caret and focus.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from designer.model.kinds import KINDS
 from designer.ui import theme
@@ -45,16 +45,20 @@ class Inspector(QWidget):
         line.setFrameShape(QFrame.Shape.HLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
 
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # The settings form lives as long as the inspector (it is shown whenever the
+        # selection is empty); node forms are built per selection.
+        self.settings_form: SettingsForm | None = None
+        self.settings_scroll = _scroll()
+        self.node_scroll = _scroll()
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.settings_scroll)
+        self.pages.addWidget(self.node_scroll)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
         layout.addLayout(head)
         layout.addWidget(line)
-        layout.addWidget(self.scroll, 1)
+        layout.addWidget(self.pages, 1)
         self.setMinimumWidth(280)
 
         document.changed.connect(self._model_changed)
@@ -79,20 +83,24 @@ class Inspector(QWidget):
             self.form.refresh()
             return
         self._node_id = node_id
+        old = self.node_scroll.takeWidget()
+        if old is not None:
+            old.hide()
+            old.deleteLater()
         if node_id is None:
-            form: NodeForm | SettingsForm = SettingsForm(self.document, self.events)
+            if self.settings_form is None:
+                self.settings_form = SettingsForm(self.document, self.events)
+                self.settings_scroll.setWidget(_padded(self.settings_form))
+            else:
+                self.settings_form.refresh()
+            self.form = self.settings_form
+            self.pages.setCurrentWidget(self.settings_scroll)
         else:
             form = NodeForm(self.document, node_id, self.events)
             form.show_problems(self.document.problems())
-        content = QWidget()
-        box = QVBoxLayout(content)
-        box.setContentsMargins(12, 4, 12, 12)
-        box.addWidget(form)
-        old = self.scroll.takeWidget()
-        self.scroll.setWidget(content)
-        if old is not None:
-            old.deleteLater()
-        self.form = form
+            self.node_scroll.setWidget(_padded(form))
+            self.form = form
+            self.pages.setCurrentWidget(self.node_scroll)
         self._update_header()
 
     def set_known_events(self, names: list[str]) -> None:
@@ -129,3 +137,19 @@ class Inspector(QWidget):
             self.subtitle.setText(f"{spec.description} \u00b7 {self._node_id}")
             icon = theme.icon(spec.name)
         self.icon.setPixmap(icon.pixmap(HEADER_ICON_SIZE, HEADER_ICON_SIZE))
+
+
+def _scroll() -> QScrollArea:
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return scroll
+
+
+def _padded(form: QWidget) -> QWidget:
+    content = QWidget()
+    box = QVBoxLayout(content)
+    box.setContentsMargins(12, 4, 12, 12)
+    box.addWidget(form)
+    return content

@@ -107,8 +107,9 @@ class VariantsEdit(RowList):
         self.total.setProperty("role", "ok" if ok else "error")
         self.total.style().unpolish(self.total)
         self.total.style().polish(self.total)
+        tip = "" if ok else f"The variants add up to {total:g} %, not 100 %"
         for row in self.rows:
-            set_invalid(row.fields[1], None if ok else f"The variants add up to {total:g} %, not 100 %")
+            row.fields[1].setToolTip(tip)  # the total under the rows is the visible check
 
     def value(self) -> list[dict] | None:
         if self.problem() is not None:
