@@ -204,7 +204,7 @@ def test_empty_event_is_flagged(qtbot, doc, inspector):
     assert is_invalid(combo)
     doc.validate_now()
     note = inspector.form.notes["event"]
-    assert not note.isHidden() and "required" in note.text()
+    assert not note.isHidden() and "required" in note.text() and note.property("role") == "error"
 
 
 def test_trigger_filter_and_entry_key(qtbot, doc, inspector):
@@ -365,6 +365,9 @@ def test_settings_form_edits_each_part(qtbot, doc, inspector):
     assert doc.flow.settings.consent.property == "email_ok"
     qtbot.mouseClick(form.consent_on, Qt.MouseButton.LeftButton)
     assert doc.flow.settings.consent is None
+    doc.validate_now()
+    note = form.notes["consent"]
+    assert note.isVisibleTo(form) and "consent" in note.text() and note.property("role") == "warning"
 
     edit = form.timezone.lineEdit()
     retype(qtbot, edit, "Europe/Berl")

@@ -49,6 +49,22 @@ def label(text: str, role: str | None = None, *, wrap: bool = False) -> QLabel:
     return out
 
 
+def set_role(widget: QWidget, role: str) -> None:
+    """Change the style sheet role of a label (error, warning, ok, muted) and restyle it."""
+    if widget.property("role") != role:
+        widget.setProperty("role", role)
+        widget.style().unpolish(widget)
+        widget.style().polish(widget)
+
+
+def show_messages(note: QLabel, problems: list, bullets: bool = False) -> None:
+    """Validation messages in a label: red when one is an error, amber for warnings only."""
+    messages = list(dict.fromkeys(p.message for p in problems))
+    note.setText("\n".join(f"\u2022 {m}" if bullets else m for m in messages))
+    set_role(note, "error" if any(p.severity == "error" for p in problems) else "warning")
+    note.setVisible(bool(messages))
+
+
 def remove_button(tooltip: str) -> QToolButton:
     button = QToolButton()
     button.setText("\u2715")

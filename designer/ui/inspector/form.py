@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from designer.model.kinds import KINDS, Field
 from designer.model.validate import Problem
-from designer.ui.inspector.base import ValueEditor, label
+from designer.ui.inspector.base import ValueEditor, label, show_messages
 from designer.ui.inspector.condition_builder import ConditionBuilder
 from designer.ui.inspector.delay_edit import DelayEdit
 from designer.ui.inspector.duration_edit import DurationEdit
@@ -115,8 +115,8 @@ class NodeForm(QWidget):
 
     def show_problems(self, problems: list[Problem]) -> None:
         """Validation messages for this node: under their field, or above the form."""
-        by_field: dict[str, list[str]] = {}
-        general: list[str] = []
+        by_field: dict[str, list[Problem]] = {}
+        general: list[Problem] = []
         delay_keys = {"until"} if self.kind == "delay" else set()
         for problem in problems:
             if problem.node != self.node_id:
@@ -124,10 +124,7 @@ class NodeForm(QWidget):
             key = field_of_path(problem.path)
             if key in delay_keys:
                 key = "duration"
-            (by_field.setdefault(key, []) if key in self.notes else general).append(problem.message)
+            (by_field.setdefault(key, []) if key in self.notes else general).append(problem)
         for name, note in self.notes.items():
-            messages = by_field.get(name, [])
-            note.setText("\n".join(dict.fromkeys(messages)))
-            note.setVisible(bool(messages))
-        self.general.setText("\n".join(f"\u2022 {m}" for m in dict.fromkeys(general)))
-        self.general.setVisible(bool(general))
+            show_messages(note, by_field.get(name, []))
+        show_messages(self.general, general, bullets=True)

@@ -28,6 +28,7 @@ class Inspector(QWidget):
         self.events = EventNames(self)
         self._node_id: str | None = None
         self.form: NodeForm | SettingsForm | None = None
+        self._header_key: tuple | None = None
 
         self.icon = QLabel()
         self.icon.setFixedSize(HEADER_ICON_SIZE + 4, HEADER_ICON_SIZE + 4)
@@ -94,6 +95,7 @@ class Inspector(QWidget):
             else:
                 self.settings_form.refresh()
             self.form = self.settings_form
+            self.form.show_problems(self.document.problems())
             self.pages.setCurrentWidget(self.settings_scroll)
         else:
             form = NodeForm(self.document, node_id, self.events)
@@ -119,14 +121,19 @@ class Inspector(QWidget):
         self._update_header()
 
     def _problems_changed(self, problems: list) -> None:
-        if isinstance(self.form, NodeForm):
+        if self.form is not None:
             self.form.show_problems(problems)
 
     def _theme_changed(self, _name: str) -> None:
-        self._update_header()
+        self._update_header(force=True)
 
-    def _update_header(self) -> None:
+    def _update_header(self, force: bool = False) -> None:
         flow = self.document.flow
+        kind = flow.nodes[self._node_id].kind if self._node_id is not None else None
+        key = (self._node_id, kind, flow.name)
+        if key == self._header_key and not force:
+            return  # most changes (moves, edits) leave the header as it is
+        self._header_key = key
         if self._node_id is None:
             self.title.setText("Flow settings")
             self.subtitle.setText(flow.name)

@@ -14,11 +14,12 @@ from functools import lru_cache
 from typing import Any
 
 from PySide6.QtCore import QTime, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFormLayout, QHBoxLayout, QLineEdit, QTimeEdit,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QTimeEdit, QVBoxLayout, QWidget)
 
 from designer.model.settings import REENTRY_MODES, Consent, Conversion, QuietHours, Reentry, Settings
-from designer.ui.inspector.base import label, set_invalid
+from designer.model.validate import Problem
+from designer.ui.inspector.base import label, set_invalid, show_messages
 from designer.ui.inspector.condition_builder import ConditionBuilder
 from designer.ui.inspector.duration_edit import DurationEdit
 from designer.ui.inspector.event_combo import EventCombo, EventNames
@@ -47,11 +48,15 @@ class SettingsForm(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
+        self.notes: dict[str, QLabel] = {}
+        self.general = label("", "error", wrap=True)
+        self.general.hide()
+        layout.addWidget(self.general)
 
         # Name
         self.name = QLineEdit()
         self.name.setPlaceholderText("flow name")
-        self._section(layout, "Name", self.name)
+        self._section(layout, "name", "Name", self.name)
 
         # Re-entry
         self.reentry_mode = QComboBox()
@@ -59,18 +64,18 @@ class SettingsForm(QWidget):
             self.reentry_mode.addItem(REENTRY_LABELS[mode], mode)
         self.cooldown = DurationEdit(default="P7D")
         self.cooldown_row = self._labelled("Cooldown", self.cooldown)
-        self._section(layout, "Customers may enter", self.reentry_mode, self.cooldown_row)
+        self._section(layout, "reentry", "Customers may enter", self.reentry_mode, self.cooldown_row)
 
         # Exit condition
         self.exit_on = QCheckBox("Leave the flow as soon as this is true")
         self.exit_when = ConditionBuilder(events)
-        self._section(layout, "Exit condition", self.exit_on, self.exit_when,
+        self._section(layout, "exit_when", "Exit condition", self.exit_on, self.exit_when,
                       help="Checked before every step (a flow filter).")
 
         # Smart sending
         self.smart_on = QCheckBox("Skip a send to anyone messaged within")
         self.smart_window = DurationEdit(default="PT16H")
-        self._section(layout, "Smart sending", self.smart_on, self.smart_window,
+        self._section(layout, "smart_sending", "Smart sending", self.smart_on, self.smart_window,
                       help="Counts messages from every flow and campaign.")
 
         # Quiet hours
@@ -87,7 +92,7 @@ class SettingsForm(QWidget):
         row.addWidget(self.quiet_end)
         row.addStretch(1)
         self.quiet_hours = hours
-        self._section(layout, "Quiet hours", self.quiet_on, hours, help="In the customer's local time.")
+        self._section(layout, "quiet_hours", "Quiet hours", self.quiet_on, hours, help="In the customer's local time.")
 
         # Conversion goal
         self.goal_event = EventCombo(events)
@@ -100,7 +105,7 @@ class SettingsForm(QWidget):
         form.addRow("Event", self.goal_event)
         form.addRow("Value property", self.goal_value)
         form.addRow("Within", self.goal_window)
-        self._section(layout, "Conversion goal", goal)
+        self._section(layout, "conversion", "Conversion goal", goal)
 
         # Consent
         self.consent_on = QCheckBox("Send marketing only to customers who agreed")
@@ -114,7 +119,7 @@ class SettingsForm(QWidget):
         form.addRow("Property", self.consent_property)
         form.addRow("SMS property", self.consent_sms)
         self.consent_fields = consent
-        self._section(layout, "Consent", self.consent_on, consent)
+        self._section(layout, "consent", "Consent", self.consent_on, consent)
 
         # Timezone fallback
         self.timezone = QComboBox()
@@ -127,7 +132,7 @@ class SettingsForm(QWidget):
         completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         completer.setFilterMode(Qt.MatchFlag.MatchContains)
         self.timezone.setCompleter(completer)
-        self._section(layout, "Timezone fallback", self.timezone,
+        self._section(layout, "timezone", "Timezone fallback", self.timezone,
                       help="For customers whose own timezone is unknown.")
         layout.addStretch(1)
 
@@ -136,13 +141,31 @@ class SettingsForm(QWidget):
         self.refresh()
 
     # -- layout helpers ----------------------------------------------------------
-    def _section(self, layout: QVBoxLayout, title: str, *widgets: QWidget, help: str = "") -> None:
+    def _section(self, layout: QVBoxLayout, part: str, title: str, *widgets: QWidget, help: str = "") -> None:
         layout.addSpacing(8)
         layout.addWidget(label(title, "section"))
         for widget in widgets:
             layout.addWidget(widget)
         if help:
             layout.addWidget(label(help, "muted", wrap=True))
+        note = label("", "warning", wrap=True)
+        note.hide()
+        layout.addWidget(note)
+        self.notes[part] = note
+
+    def show_problems(self, problems: list[Problem]) -> None:
+        """The flow's own problems (no node): under the setting they name, else at the top."""
+        by_part: dict[str, list[Problem]] = {}
+        general: list[Problem] = []
+        for problem in problems:
+            if problem.node is not None:
+                continue
+            path = problem.path or ""
+            part = path.split(".")[1] if path.startswith("settings.") else ""
+            (by_part.setdefault(part, []) if part in self.notes else general).append(problem)
+        for part, note in self.notes.items():
+            show_messages(note, by_part.get(part, []))
+        show_messages(self.general, general, bullets=True)
 
     def _labelled(self, text: str, widget: QWidget) -> QWidget:
         box = QWidget()
