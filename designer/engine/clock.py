@@ -76,30 +76,62 @@ def next_local_time(ms: int, tz, at: str | None, weekdays: list[str] | tuple[str
     raise ValueError(f"no local time {at!r} on {weekdays!r}")  # unreachable with a non-empty day list
 
 
-def quiet_until(ms: int, tz, start: str, end: str) -> int | None:
+#: UTC offsets are constant within a quarter hour in every zone (transitions fall on
+#: quarter hours UTC), so (zone, quarter hour) -> offset is an exact cache.
+_QUARTER_MS = 900_000
+_offsets: dict[tuple[int, int], int] = {}
+_OFFSETS_MAX = 500_000
+
+
+def offset_ms(ms: int, tz) -> int:
+    """The zone's UTC offset at ``ms``, in ms (cached: the engine asks millions of times)."""
+    key = (id(tz), ms // _QUARTER_MS)
+    value = _offsets.get(key)
+    if value is None:
+        if len(_offsets) >= _OFFSETS_MAX:
+            _offsets.clear()
+        delta = datetime.fromtimestamp(ms / 1000, tz).utcoffset()
+        value = _offsets[key] = int(delta.total_seconds() * 1000) if delta is not None else 0
+    return value
+
+
+def local_minute(ms: int, tz) -> int:
+    """Minutes after local midnight at ``ms``."""
+    return ((ms + offset_ms(ms, tz)) // 60_000) % 1440
+
+
+def quiet_until(ms: int, tz, start: str | int, end: str | int) -> int | None:
     """When the quiet period holding ``ms`` ends, or None when ``ms`` is not in quiet hours.
 
     Quiet hours run from ``start`` (inclusive) to ``end`` (exclusive), local
     time, wrapping past midnight when start is after end (21:00-08:00).
+    Both are 'HH:MM' texts or minutes after midnight.
     """
-    s, e = clock_minutes(start), clock_minutes(end)
+    s = start if isinstance(start, int) else clock_minutes(start)
+    e = end if isinstance(end, int) else clock_minutes(end)
     if s == e:
         return None
-    lt = local(ms, tz)
-    m = lt.hour * 60 + lt.minute
+    m = local_minute(ms, tz)
     inside = (s <= m < e) if s < e else (m >= s or m < e)
     if not inside:
         return None
-    return next_local_time(ms, tz, end, None)
+    return next_local_time(ms, tz, f"{e // 60:02d}:{e % 60:02d}", None)
 
 
 def local_hour(ms: int, tz) -> int:
-    return local(ms, tz).hour
+    return ((ms + offset_ms(ms, tz)) // HOUR_MS) % 24
+
+
+_days: dict[int, str] = {}
 
 
 def utc_day(ms: int) -> str:
     """The UTC calendar day of a moment, 'YYYY-MM-DD' (the x axis of the per-day chart)."""
-    return datetime.fromtimestamp(ms // 1000, UTC).strftime("%Y-%m-%d")
+    n = ms // DAY_MS
+    text = _days.get(n)
+    if text is None:
+        text = _days[n] = datetime.fromtimestamp(n * 86400, UTC).strftime("%Y-%m-%d")
+    return text
 
 
 def day_start(ms: int) -> int:

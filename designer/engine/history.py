@@ -21,20 +21,24 @@ PROFILE_COLUMNS = ("email", "first_name", "timezone", "consent")
 class History:
     __slots__ = ("times", "names", "raw", "ids", "_props", "by_name")
 
-    def __init__(self, rows: list[tuple]) -> None:
-        """``rows``: ``(name, time, properties_json[, event_id])`` in store order."""
-        self.names: list[str] = [r[0] for r in rows]
-        self.times: list[int] = [r[1] for r in rows]
-        self.raw: list[Any] = [r[2] for r in rows]
-        self.ids: list[int | None] = [r[3] if len(r) > 3 else None for r in rows]
+    def __init__(self, rows: list[tuple], offset: int = 0) -> None:
+        """``rows``: tuples holding ``name, time, properties_json, event_id`` from position
+        ``offset`` on (the reader passes its SQL rows as they are), in store order."""
+        o = offset
+        self.names: list[str] = [r[o] for r in rows]
+        self.times: list[int] = [r[o + 1] for r in rows]
+        self.raw: list[Any] = [r[o + 2] for r in rows]
+        self.ids: list[int | None] = [r[o + 3] for r in rows]
         self._props: dict[int, dict] = {}
         by_name: dict[str, list[int]] = {}
-        for i, name in enumerate(self.names):
+        i = 0
+        for name in self.names:
             lst = by_name.get(name)
             if lst is None:
                 by_name[name] = [i]
             else:
                 lst.append(i)
+            i += 1
         self.by_name = by_name
 
     def __len__(self) -> int:
@@ -81,23 +85,21 @@ class History:
         return bisect_left(lst, hi) - bisect_left(lst, lo)
 
 
-def base_profile(row: Any) -> dict:
-    """The profile from a customer row (``external_id``, columns, ``properties`` JSON).
+def base_profile(external_id: str, columns: tuple, properties: str | None) -> dict:
+    """The profile of a customer: the ``properties`` JSON, then the columns of
+    :data:`PROFILE_COLUMNS` (values in that order), then ``external_id``.
 
     Stored columns win over a property of the same name, because they are
     what the importers and the consent rules write.
     """
-    props = row["properties"] if isinstance(row, dict) else row.properties
     try:
-        profile = json.loads(props) if props else {}
+        profile = json.loads(properties) if properties and properties != "{}" else {}
     except ValueError:
         profile = {}
     if not isinstance(profile, dict):
         profile = {}
-    get = row.get if isinstance(row, dict) else (lambda k: getattr(row, k, None))
-    for column in PROFILE_COLUMNS:
-        value = get(column)
+    for column, value in zip(PROFILE_COLUMNS, columns):
         if value is not None:
             profile[column] = value
-    profile["external_id"] = get("external_id")
+    profile["external_id"] = external_id
     return profile

@@ -93,8 +93,9 @@ class Customer:
         self.last_sent: dict[str, int] = {}
         #: flow index -> [(time, node id)] of marketing messages, for attribution.
         self.sends: dict[int, list[tuple[int, str]]] = {}
-        #: (flow index, node id) pairs that already counted this customer as a recipient.
-        self.received: set[tuple[int, str | None]] = set()
+        #: Send nodes ((flow index, node id)) and flows (index) that already counted this customer
+        #: as a recipient.
+        self.received: set = set()
         self.facts_fn = facts_fn
         self.uses_facts = uses_facts
         self._zones: dict[str, Any] = {}
@@ -116,17 +117,15 @@ class Customer:
 class Journey:
     """One run of a flow for a customer: the view conditions are evaluated on."""
 
-    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "trigger_props", "node", "port",
+    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "node", "port",
                  "now", "cursor", "pending", "wake", "wake_cursor", "first_send", "end")
 
-    def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int,
-                 trigger_props: dict) -> None:
+    def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int) -> None:
         self.seq = seq
         self.plan = plan
         self.customer = customer
         self.entry_index = entry_index
         self.entry_time = entry_time
-        self.trigger_props = trigger_props
         self.node = plan.trigger_id
         self.port = "next"
         self.now = entry_time
@@ -136,6 +135,11 @@ class Journey:
         self.wake_cursor = self.cursor
         self.first_send: int | None = None
         self.end: int | None = None
+
+    @property
+    def trigger_props(self) -> dict:
+        """The properties of the event that started the journey (parsed on first use)."""
+        return self.customer.history.props(self.entry_index)
 
 
 def order_value(value: Any) -> float:
@@ -172,7 +176,12 @@ class Interpreter:
         self.facts_fn = facts_fn
         self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
         self._heap: list = []
-        self._counter = 0
+        self._per_day: list[dict[int, int]] = [{} for _ in plans]
+        self._handlers = {
+            "split": self._split, "delay": self._delay, "wait_for": self._wait_for, "ab_split": self._ab_split,
+            "send_email": self._send_step, "send_sms": self._send_step, "webhook": self._send_step,
+            "update_profile": self._profile_step, "exit": self._exit, "trigger": self._pass,
+        }
 
     # -- one customer -------------------------------------------------------
     def run_customer(self, customer_id: int, profile: dict, history: History) -> None:
@@ -180,29 +189,35 @@ class Interpreter:
         heap = self._heap = []
         seq = 0
         for plan in self.plans:
-            for index, props in self._entries(plan, cust):
-                j = Journey(seq, plan, cust, index, history.times[index], props)
+            for index in self._entries(plan, cust):
+                j = Journey(seq, plan, cust, index, history.times[index])
                 seq += 1
-                heapq.heappush(heap, (j.now, j.cursor, j.seq, self._tick(), j))
+                # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
+                heap.append((j.now, j.cursor, j.seq, j))
         if not heap:
             return
-        entered_flows = {j.plan.index for *_, j in heap}
-        for i in entered_flows:
-            self.results[i].customers_entered += 1
+        heapq.heapify(heap)
         journeys: list[Journey] = [item[-1] for item in heap]
+        if len(self.plans) == 1:
+            self.results[0].customers_entered += 1
+        else:
+            for i in {j.plan.index for j in journeys}:
+                self.results[i].customers_entered += 1
+        pop, resume = heapq.heappop, self._resume
         while heap:
-            _, _, _, _, j = heapq.heappop(heap)
-            self._resume(j)
-        for plan in self.plans:
-            self._conversions(plan, cust, [j for j in journeys if j.plan is plan])
+            resume(pop(heap)[3])
+        if len(self.plans) == 1:
+            self._conversions(self.plans[0], cust, journeys)
+        else:
+            for plan in self.plans:
+                self._conversions(plan, cust, [j for j in journeys if j.plan is plan])
 
-    def _tick(self) -> int:
-        self._counter += 1
-        return self._counter
-
-    def _note(self, j: Journey | None, time: int, node: str | None, what: str, detail: str = "") -> None:
+    def _note(self, j: Journey | None, time: int, node: str | None, what: str,
+              detail: str | Callable[[], str] = "") -> None:
+        """Add a trace line when tracing; ``detail`` may be a function, so it is only formatted then."""
         if self.trace is not None:
-            self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, detail))
+            text = detail() if callable(detail) else detail
+            self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, text))
 
     def _entries(self, plan: FlowPlan, cust: Customer):
         history = cust.history
@@ -211,143 +226,164 @@ class Interpreter:
         last_entry: int | None = None
         keys: set = set()
         key_name = plan.trigger_key
+        times = history.times
+        trigger_filter = plan.trigger_filter
         for index in history.indices(plan.trigger_event):
-            t = history.times[index]
+            t = times[index]
             if t < lo or t >= hi:
                 continue
-            props = history.props(index)
-            if plan.trigger_filter is not None and not plan.trigger_filter(props):
-                continue
+            props = None
+            if trigger_filter is not None:
+                props = history.props(index)
+                if not trigger_filter(props):
+                    continue
+            # Re-entry first (it needs no properties); when both refuse, the reason given is re-entry.
+            if last_entry is not None:
+                if plan.reentry_mode == "never":
+                    self._reject(result, plan, t, "reentry", "re-entry is 'never' and the customer entered before")
+                    continue
+                if plan.reentry_mode == "cooldown" and t - last_entry < plan.cooldown_ms:
+                    since = last_entry
+                    self._reject(result, plan, t, "reentry",
+                                 lambda: f"within the re-entry cooldown of the entry at {clock.iso(since)}")
+                    continue
             key = None
             if key_name is not None:
+                if props is None:
+                    props = history.props(index)
                 key = props.get(key_name)
                 if key is not None:
                     key = key if isinstance(key, (str, int, float, bool)) else repr(key)
                     if key in keys:
                         self._reject(result, plan, t, "duplicate_key", f"{key_name} {key!r} already had a journey")
                         continue
-            if last_entry is not None:
-                if plan.reentry_mode == "never":
-                    self._reject(result, plan, t, "reentry", "re-entry is 'never' and the customer entered before")
-                    continue
-                if plan.reentry_mode == "cooldown" and t - last_entry < plan.cooldown_ms:
-                    self._reject(result, plan, t, "reentry",
-                                 f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
-                    continue
             last_entry = t
             if key is not None:
                 keys.add(key)
-            yield index, props
+            yield index
 
-    def _reject(self, result: SimulationResult, plan: FlowPlan, t: int, reason: str, why: str) -> None:
+    def _reject(self, result: SimulationResult, plan: FlowPlan, t: int, reason: str,
+                why: str | Callable[[], str]) -> None:
         result.not_entered[reason] = result.not_entered.get(reason, 0) + 1
         self._note(None, t, plan.trigger_id, "not entered", why)
 
     # -- stepping -----------------------------------------------------------
-    def _push(self, j: Journey, wake: int, cursor: int, pending: int, port: str = "next") -> None:
-        """Park the journey until ``wake``; the clock moves when it is popped (see _resume)."""
-        j.pending, j.port, j.wake, j.wake_cursor = pending, port, wake, cursor
-        heapq.heappush(self._heap, (wake, cursor, j.seq, self._tick(), j))
-
     def _resume(self, j: Journey) -> None:
-        nodes = self.results[j.plan.index].nodes
+        """Continue a journey popped from the heap: start it, or finish its wait, or retry its send."""
+        plan = j.plan
+        nodes = self.results[plan.index].nodes
         if j.pending == START:
-            nodes[j.plan.trigger_id].entered += 1
-            self.results[j.plan.index].entered += 1
+            nodes[plan.trigger_id].entered += 1
+            self.results[plan.index].entered += 1
             if self.trace is not None:
                 props = ", ".join(f"{k}={v}" for k, v in sorted(j.trigger_props.items()))
-                self._note(j, j.now, j.plan.trigger_id, "entered", f"{j.plan.trigger_event} {props}".strip())
-            self._go(j, j.plan.trigger_id, "next")
+                self._note(j, j.now, plan.trigger_id, "entered", f"{plan.trigger_event} {props}".strip())
+            self._go(j, plan.trigger_id, "next")
             return
-        j.now, j.cursor = j.wake, max(j.cursor, j.wake_cursor)
-        node = j.plan.nodes[j.node]
+        j.now = j.wake
+        if j.wake_cursor > j.cursor:
+            j.cursor = j.wake_cursor
         if j.pending == LEAVE:
-            if node.kind == "wait_for":
-                self._note(j, j.now, node.id, "wait over",
-                           f"{node.wait_event} happened" if j.port == "event" else "timed out")
-            self._go(j, node.id, j.port)
-        else:  # SEND, held back by quiet hours
-            plan = j.plan
-            if plan.exit_rule is not None and plan.exit_rule(j):
-                nodes[node.id].exited += 1
-                self._finish(j, node.id, "exit condition", "the exit condition held when the send was due")
-                return
-            if self._send(j, node, nodes[node.id], retry=True) is not None:
-                self._go(j, node.id, "next")
+            if self.trace is not None and plan.nodes[j.node].kind == "wait_for":
+                self._note(j, j.now, j.node, "wait over",
+                           f"{plan.nodes[j.node].wait_event} happened" if j.port == "event" else "timed out")
+            self._go(j, j.node, j.port)
+            return
+        # SEND: a send held back by quiet hours is due; the journey may have met the exit rule meanwhile.
+        node = plan.nodes[j.node]
+        if plan.exit_rule is not None and plan.exit_rule(j):
+            nodes[node.id].exited += 1
+            self._finish(j, node.id, "exit condition", "the exit condition held when the send was due")
+            return
+        if self._send(j, node, nodes[node.id], True) is not None:
+            self._go(j, node.id, "next")
 
-    def _finish(self, j: Journey, node_id: str | None, what: str, detail: str = "") -> None:
+    def _finish(self, j: Journey, node_id: str | None, what: str, detail: str | Callable[[], str] = "") -> None:
         j.end = j.now
-        self._note(j, j.now, node_id, what, detail)
+        if self.trace is not None:
+            self._note(j, j.now, node_id, what, detail)
 
     def _go(self, j: Journey, node_id: str, port: str) -> None:
         """Leave ``node_id`` by ``port`` and run instant steps until the journey waits or ends."""
         plan = j.plan
         nodes = self.results[plan.index].nodes
+        plan_nodes = plan.nodes
+        exit_rule = plan.exit_rule
+        handlers = self._handlers
         while True:
-            figures = nodes[node_id]
-            figures.exits[port] = figures.exits.get(port, 0) + 1
-            nxt = plan.nodes[node_id].successors.get(port)
+            exits = nodes[node_id].exits
+            exits[port] = exits.get(port, 0) + 1
+            nxt = plan_nodes[node_id].successors.get(port)
             if nxt is None:
-                self._finish(j, node_id, "end of branch", f"nothing follows port {port!r}")
+                self._finish(j, node_id, "end of branch", lambda: f"nothing follows port {port!r}")
                 return
-            node = plan.nodes[nxt]
+            node = plan_nodes[nxt]
             figures = nodes[nxt]
             figures.entered += 1
             j.node = nxt
-            if plan.exit_rule is not None and plan.exit_rule(j):
+            if exit_rule is not None and exit_rule(j):
                 figures.exited += 1
                 self._finish(j, nxt, "exit condition", "left the flow: the exit condition holds")
                 return
-            port = self._step(j, node, figures)
+            port = handlers[node.kind](j, node, figures)
             if port is None:
                 return
             node_id = nxt
 
-    def _step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str | None:
-        """Do what ``node`` does; the port to leave by, or None when the journey waits or ends here."""
-        kind = node.kind
-        if kind == "split":
-            yes = node.condition(j)
-            self._note(j, j.now, node.id, "split", "yes" if yes else "no")
-            return "yes" if yes else "no"
-        if kind == "delay":
-            wake = j.now + node.delay_ms
-            if node.has_until:
-                wake = clock.next_local_time(wake, j.customer.zone(j.plan.timezone), node.until_time,
-                                             node.until_weekdays)
-            return self._wait(j, node, figures, wake, j.customer.history.cursor_at(wake), "next",
-                              f"waiting until {clock.iso(wake)}")
-        if kind == "wait_for":
-            return self._wait_for(j, node, figures)
-        if kind in ("send_email", "send_sms", "webhook"):
-            return self._send(j, node, figures, retry=False)
-        if kind == "update_profile":
-            self._update_profile(j, node)
-            return "next"
-        if kind == "ab_split":
-            draw = variant_draw(j.plan.id, node.id, j.customer.external_id, j.entry_time)
-            port = node.variants[-1][0]
-            for name, upper in node.variants:
-                if draw < upper:
-                    port = name
-                    break
+    # Each handler does what its node does and returns the port to leave by, or None
+    # when the journey waits (it is back on the heap) or ends at the node.
+    def _split(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
+        port = "yes" if node.condition(j) else "no"
+        if self.trace is not None:
+            self._note(j, j.now, node.id, "split", port)
+        return port
+
+    def _delay(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
+        wake = j.now + node.delay_ms
+        if node.has_until:
+            wake = clock.next_local_time(wake, j.customer.zone(j.plan.timezone), node.until_time,
+                                         node.until_weekdays)
+        return self._wait(j, node, figures, wake, j.customer.history.cursor_at(wake), "next",
+                          lambda: f"waiting until {clock.iso(wake)}")
+
+    def _ab_split(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
+        draw = variant_draw(j.plan.id, node.id, j.customer.external_id, j.entry_time)
+        port = node.variants[-1][0]
+        for name, upper in node.variants:
+            if draw < upper:
+                port = name
+                break
+        if self.trace is not None:
             self._note(j, j.now, node.id, "A/B split", f"variant {port}")
-            return port
-        if kind == "exit":
-            figures.ended += 1
-            self._finish(j, node.id, "ended", "reached an exit")
-            return None
-        return "next"  # the trigger has no other role once the journey has started
+        return port
+
+    def _exit(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
+        figures.ended += 1
+        self._finish(j, node.id, "ended", "reached an exit")
+        return None
+
+    def _pass(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
+        return "next"
+
+    def _profile_step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
+        self._update_profile(j, node)
+        return "next"
+
+    def _send_step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str | None:
+        return self._send(j, node, figures, False)
 
     def _wait(self, j: Journey, node: NodePlan, figures: NodeFigures, wake: int, cursor: int, port: str,
-              detail: str) -> None:
+              detail: Callable[[], str]) -> None:
+        """Park the journey at ``node`` until ``wake`` (leaving by ``port``), or leave it in progress."""
         if wake >= self.window_to:
             figures.in_progress += 1
             j.now = self.window_to
-            self._finish(j, node.id, "in progress", f"still waiting when the window ends ({detail})")
+            self._finish(j, node.id, "in progress", lambda: f"still waiting when the window ends ({detail()})")
             return None
-        self._note(j, j.now, node.id, "wait", detail)
-        self._push(j, wake, cursor, LEAVE, port)
+        if self.trace is not None:
+            self._note(j, j.now, node.id, "wait", detail)
+        j.pending, j.port, j.wake, j.wake_cursor = LEAVE, port, wake, cursor
+        heapq.heappush(self._heap, (wake, cursor, j.seq, j))
         return None
 
     def _wait_for(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
@@ -361,62 +397,81 @@ class Interpreter:
             if node.wait_filter is None or node.wait_filter(history.props(i)):
                 found = i
                 break
+        detail = lambda: f"waiting for {node.wait_event} until {clock.iso(deadline)}"  # noqa: E731
         if found is not None:
-            return self._wait(j, node, figures, times[found], found + 1, "event",
-                              f"waiting for {node.wait_event} until {clock.iso(deadline)}")
-        return self._wait(j, node, figures, deadline, history.cursor_at(deadline), "timeout",
-                          f"waiting for {node.wait_event} until {clock.iso(deadline)}")
+            return self._wait(j, node, figures, times[found], found + 1, "event", detail)
+        return self._wait(j, node, figures, deadline, history.cursor_at(deadline), "timeout", detail)
 
     def _send(self, j: Journey, node: NodePlan, figures: NodeFigures, retry: bool) -> str | None:
         plan, cust, now = j.plan, j.customer, j.now
-        channel = node.channel or "email"
+        channel = node.channel
+        tz = cust.zone(plan.timezone)
         if node.marketing:
             if plan.quiet is not None:
-                until = clock.quiet_until(now, cust.zone(plan.timezone), *plan.quiet)
+                until = clock.quiet_until(now, tz, *plan.quiet)
                 if until is not None:
                     figures.deferred["quiet_hours"] = figures.deferred.get("quiet_hours", 0) + 1
                     if until >= self.window_to:
                         figures.in_progress += 1
                         j.now = self.window_to
                         self._finish(j, node.id, "in progress",
-                                     f"held by quiet hours until {clock.iso(until)}, after the window ends")
+                                     lambda: f"held by quiet hours until {clock.iso(until)}, after the window ends")
                         return None
-                    self._note(j, now, node.id, "held", f"quiet hours; send at {clock.iso(until)}")
-                    self._push(j, until, cust.history.cursor_at(until), SEND)
+                    if self.trace is not None:
+                        self._note(j, now, node.id, "held", lambda: f"quiet hours; send at {clock.iso(until)}")
+                    j.pending, j.wake, j.wake_cursor = SEND, until, cust.history.cursor_at(until)
+                    heapq.heappush(self._heap, (until, j.wake_cursor, j.seq, j))
                     return None
-            prop = plan.consent.for_channel(channel) if plan.consent is not None else None
+            prop = node.consent_property
             if prop is not None:
                 value = cust.profile_value(prop, now)
                 if not is_true(value):
                     figures.skipped["no_consent"] = figures.skipped.get("no_consent", 0) + 1
-                    shown = "unknown" if value is MISSING or value is None else repr(value)
-                    self._note(j, now, node.id, "skipped", f"no consent: {prop} is {shown}")
+                    if self.trace is not None:
+                        shown = "unknown" if value is MISSING or value is None else repr(value)
+                        self._note(j, now, node.id, "skipped", f"no consent: {prop} is {shown}")
                     return "next"
             if plan.smart_ms is not None:
                 last = cust.last_sent.get(channel)
                 if last is not None and now - last < plan.smart_ms:
                     figures.skipped["smart_sending"] = figures.skipped.get("smart_sending", 0) + 1
-                    self._note(j, now, node.id, "skipped",
-                               f"smart sending: last {channel} message at {clock.iso(last)}")
+                    if self.trace is not None:
+                        self._note(j, now, node.id, "skipped",
+                                   lambda: f"smart sending: last {channel} message at {clock.iso(last)}")
                     return "next"
             cust.last_sent[channel] = now
-            cust.sends.setdefault(plan.index, []).append((now, node.id))
+            sends = cust.sends.get(plan.index)
+            if sends is None:
+                cust.sends[plan.index] = [(now, node.id)]
+            else:
+                sends.append((now, node.id))
         result = self.results[plan.index]
         figures.messages += 1
         result.sends += 1
-        if (plan.index, node.id) not in cust.received:
-            cust.received.add((plan.index, node.id))
+        received = cust.received
+        if node.key not in received:
+            received.add(node.key)
             figures.recipients += 1
-        if (plan.index, None) not in cust.received:
-            cust.received.add((plan.index, None))
-            result.recipients += 1
-        day = clock.utc_day(now)
-        result.messages_per_day[day] = result.messages_per_day.get(day, 0) + 1
-        result.messages_per_hour[clock.local_hour(now, cust.zone(plan.timezone))] += 1
+            if plan.index not in received:
+                received.add(plan.index)
+                result.recipients += 1
+        day = now // clock.DAY_MS
+        per_day = self._per_day[plan.index]
+        per_day[day] = per_day.get(day, 0) + 1
+        result.messages_per_hour[clock.local_hour(now, tz)] += 1
         if j.first_send is None:
             j.first_send = now
-        self._note(j, now, node.id, "sent", f"{channel} message" + (" (after quiet hours)" if retry else ""))
+        if self.trace is not None:
+            self._note(j, now, node.id, "sent", f"{channel} message" + (" (after quiet hours)" if retry else ""))
         return "next"
+
+    def flush(self) -> None:
+        """Move figures kept in working form (day numbers) into the results; call once at the end."""
+        for result, per_day in zip(self.results, self._per_day):
+            for day, n in per_day.items():
+                key = clock.utc_day(day * clock.DAY_MS)
+                result.messages_per_day[key] = result.messages_per_day.get(key, 0) + n
+            per_day.clear()
 
     def _update_profile(self, j: Journey, node: NodePlan) -> None:
         cust = j.customer
@@ -467,8 +522,9 @@ class Interpreter:
             figures.revenue += value
             result.conversions += 1
             result.revenue += value
-            self._note(None, c, node_id, "conversion",
-                       f"{plan.conversion_event} worth {value:g}, last touch {node_id} at {clock.iso(send_times[k])}")
+            if self.trace is not None:
+                self._note(None, c, node_id, "conversion", f"{plan.conversion_event} worth {value:g}, "
+                           f"last touch {node_id} at {clock.iso(send_times[k])}")
         for j in journeys:
             k = bisect_left(conv, j.entry_index + 1)
             if k >= len(conv):

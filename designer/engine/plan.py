@@ -32,6 +32,10 @@ class NodePlan:
     successors: dict[str, str | None]
     channel: str | None = None
     marketing: bool = False
+    #: (flow index, node id): the node's identity across the flows of one run.
+    key: tuple[int, str] = (0, "")
+    #: The profile property that must be true before this send (None: no consent rule).
+    consent_property: str | None = None
     # delay
     delay_ms: int = 0
     until_time: str | None = None
@@ -65,7 +69,8 @@ class FlowPlan:
     cooldown_ms: int
     exit_rule: Any
     smart_ms: int | None
-    quiet: tuple[str, str] | None
+    #: Quiet hours as minutes after local midnight (start, end).
+    quiet: tuple[int, int] | None
     conversion_event: str
     conversion_value: str | None
     conversion_ms: int
@@ -102,7 +107,9 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         spec = KINDS[node.kind]
         c = node.config
         plan = NodePlan(node.id, node.kind, {p: flow.successor(node.id, p) for p in node.output_ports()},
-                        channel=spec.channel, marketing=spec.marketing)
+                        channel=spec.channel, marketing=spec.marketing, key=(index, node.id))
+        if spec.marketing and s.consent is not None:
+            plan.consent_property = s.consent.for_channel(spec.channel)
         if node.kind == "delay":
             if c.get("duration"):
                 plan.delay_ms = durations.parse_ms(c["duration"])
@@ -144,8 +151,10 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         elif since != "flow_start" and lookback is not None:
             lookback = max(lookback, durations.parse_ms(since))
     if facts:
+        from designer.engine.facts import ORDER_EVENT
+
         lookback = None
-        names.add(s.conversion.event)
+        names.add(ORDER_EVENT)
     if facts & ACTIVITY_FACTS:
         names.add("*")  # every event counts as activity
     reentry_ms = durations.parse_ms(s.reentry.cooldown) if s.reentry.mode == "cooldown" else 0
@@ -157,13 +166,18 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         reentry_mode=s.reentry.mode, cooldown_ms=reentry_ms,
         exit_rule=evaluate.compile_condition(s.exit_when) if s.exit_when is not None else None,
         smart_ms=durations.parse_ms(s.smart_sending) if s.smart_sending else None,
-        quiet=(s.quiet_hours.start, s.quiet_hours.end) if s.quiet_hours else None,
+        quiet=(_minutes(s.quiet_hours.start), _minutes(s.quiet_hours.end)) if s.quiet_hours else None,
         conversion_event=s.conversion.event, conversion_value=s.conversion.value,
         conversion_ms=durations.parse_ms(s.conversion.window),
         consent=s.consent, timezone=s.timezone or "UTC",
         nodes=nodes, event_names=names, lookback_ms=lookback, derived_facts=facts,
         trigger_pushdown=_pushdown(trigger.config.get("where")),
     )
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = text.split(":")
+    return int(hours) * 60 + int(minutes)
 
 
 def _pushdown(where: Any) -> list[tuple[str, str]] | None:

@@ -24,12 +24,13 @@ flows in one pass, so smart sending sees the messages of all of them.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import multiprocessing
 import os
-import queue
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
@@ -111,7 +112,7 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
 
             _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
         else:
-            _run_parallel(engine, flows, results, window_from, window_to, n, report, is_cancelled)
+            _run_parallel(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled)
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
@@ -208,84 +209,148 @@ def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationRe
                          facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
     stats = ReadStats()
     done = 0
-    for cid, profile, history in customers_with_history(engine, spec, stats, customer_lo=customer_lo,
-                                                        customer_hi=customer_hi, customer_id=customer_id):
-        interp.run_customer(cid, profile, history)
-        done += 1
-        if tick is not None and done % PROGRESS_EVERY == 0:
-            tick(stats)
+    with _fewer_collections():
+        for cid, profile, history in customers_with_history(engine, spec, stats, customer_lo=customer_lo,
+                                                            customer_hi=customer_hi, customer_id=customer_id):
+            interp.run_customer(cid, profile, history)
+            done += 1
+            if tick is not None and done % PROGRESS_EVERY == 0:
+                tick(stats)
+    interp.flush()
     for r in results:
         r.customers_read += stats.customers
         r.events_read += stats.rows
 
 
+@contextmanager
+def _fewer_collections():
+    """Run with the cyclic garbage collector mostly idle.
+
+    A run allocates millions of short-lived objects (rows, histories,
+    journeys) that reference counting frees at once; the default collector
+    thresholds would still trigger full collections over everything alive,
+    which took a third of a run's time. Objects that existed before the run
+    are frozen out of those scans; settings are restored afterwards.
+    """
+    old = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+        gc.unfreeze()
+
+
 # -- worker processes -------------------------------------------------------------
+#: Customers per batch sent to a worker, and batches in flight per worker (bounds memory).
+BATCH_CUSTOMERS = 1500
+IN_FLIGHT_PER_WORKER = 3
+
 _worker_state: dict[str, Any] = {}
 
 
-def _worker_init(cancel_event, progress_queue) -> None:
-    _worker_state["cancel"] = cancel_event
-    _worker_state["progress"] = progress_queue
-
-
-def _worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-            part: int) -> list[dict]:
-    """One customer-id range in a worker process; the partial results as JSON."""
-    cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
+def _worker_init(url: str, flow_texts: list[str], window_from: int, window_to: int) -> None:
+    """Set up a worker once: its own connection to the store, the compiled flows."""
+    gc.freeze()
+    gc.set_threshold(200_000, 50, 100)
     engine = open_store(url)
-    try:
-        flows = [io.loads(t) for t in flow_texts]
-        plans = [compile_flow(f, i) for i, f in enumerate(flows)]
-        results = [_empty_result(p, window_from, window_to) for p in plans]
-        spec = read_spec(plans, window_from, window_to)
-
-        def tick(stats: ReadStats) -> None:
-            if cancel_event.is_set():
-                raise SimulationCancelled()
-            if stats.last_customer is not None and hi > lo:
-                progress_queue.put((part, (stats.last_customer - lo + 1) / (hi - lo)))
-
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick)
-        progress_queue.put((part, 1.0))
-        return [r.to_json() for r in results]
-    finally:
-        engine.dispose()
+    plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
+    _worker_state.update(engine=engine, plans=plans, window=(window_from, window_to))
 
 
-def _run_parallel(engine: Engine, flows: list[Flow], results: list[SimulationResult], window_from: int,
-                  window_to: int, n: int, report: Progress, is_cancelled: Callable[[], bool]) -> None:
+def _worker_batch(batch: list[tuple[int, list[tuple]]]) -> list[SimulationResult]:
+    """Simulate a batch of customers (ids with their event rows); the batch's figures."""
+    from designer.engine.history import History
+    from designer.engine.reader import profiles
+
+    engine, plans = _worker_state["engine"], _worker_state["plans"]
+    window_from, window_to = _worker_state["window"]
+    results = [_empty_result(p, window_from, window_to) for p in plans]
+    interp = Interpreter(plans, results, window_from, window_to,
+                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    with engine.connect() as conn:
+        found = profiles(conn, [cid for cid, _ in batch])
+    for cid, rows in batch:
+        interp.run_customer(cid, found[cid], History(rows, 1))
+    interp.flush()
+    return results
+
+
+def _start_method() -> str:
+    """"fork" when it is safe (no other threads: the command line, the benchmark), which starts
+    workers in milliseconds; otherwise "spawn" (the editor runs simulations from a Qt worker
+    thread, and a forked child would inherit other threads' locks in whatever state they were)."""
+    import threading
+
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
+
+
+def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
+                  spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
+                  is_cancelled: Callable[[], bool]) -> None:
+    """One reader (this process) streams the rows once; ``n`` worker processes interpret batches.
+
+    The store is read once, in customer order, by a single query: its cost is
+    mostly the database finding rows by name, which splitting the query by
+    customer range would repeat in every worker. Workers fetch the profiles
+    of their batch themselves.
+    """
+    from designer.engine.reader import has_trigger, stream
+
     lo, hi = _id_range(engine)
-    bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
-    # "spawn": safe from a Qt worker thread (fork would copy the GUI's threads' locks).
-    ctx = multiprocessing.get_context("spawn")
-    cancel_event = ctx.Event()
-    progress_queue = ctx.Queue()
-    shares = [0.0] * n
+    ctx = multiprocessing.get_context(_start_method())
+    stats = ReadStats()
+    pending: set = set()
+
+    def collect(block: bool) -> None:
+        nonlocal pending
+        if not pending:
+            return
+        done, pending = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        for fut in done:
+            for r, part in zip(results, fut.result()):
+                r.merge(part)
+
     with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
-                             initargs=(cancel_event, progress_queue)) as pool:
-        futures = {pool.submit(_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k): k
-                   for k in range(n)}
-        pending = set(futures)
+                             initargs=(url, texts, window_from, window_to)) as pool:
         try:
+            # Start the workers before this process opens its reading connection, so no
+            # forked worker holds a copy of an open database connection.
+            pool.submit(int).result()
+            batch: list[tuple[int, list[tuple]]] = []
+            with engine.connect() as conn, _fewer_collections():
+                for cid, rows in stream(conn, engine, spec, stats):
+                    if not has_trigger(rows, spec.triggers):
+                        continue
+                    batch.append((cid, rows))
+                    if len(batch) >= BATCH_CUSTOMERS:
+                        if is_cancelled():
+                            raise SimulationCancelled()
+                        while len(pending) >= n * IN_FLIGHT_PER_WORKER:
+                            collect(block=True)
+                        pending.add(pool.submit(_worker_batch, batch))
+                        batch = []
+                        collect(block=False)
+                        if hi > lo:
+                            report(min(0.99, (cid - lo + 1) / (hi - lo)))
+            if batch:
+                pending.add(pool.submit(_worker_batch, batch))
             while pending:
-                done, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    for r, data in zip(results, fut.result()):
-                        r.merge(SimulationResult.from_json(data))
-                while True:
-                    try:
-                        part, share = progress_queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    shares[part] = max(shares[part], share)
-                report(sum(shares) / n * 0.99)
                 if is_cancelled():
-                    cancel_event.set()
-                    for fut in pending:
-                        fut.cancel()
                     raise SimulationCancelled()
+                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    for r, part in zip(results, fut.result()):
+                        r.merge(part)
         except BaseException:
-            cancel_event.set()
+            for fut in pending:
+                fut.cancel()
             raise
+    for r in results:
+        r.customers_read += stats.customers
+        r.events_read += stats.rows

@@ -526,3 +526,29 @@ def test_progress_and_cancel():
             run(trigger_email(), s, cancel=lambda: True)
     finally:
         sim_module.PROGRESS_EVERY = old
+
+
+# -- derived facts -------------------------------------------------------------------------------------
+def test_split_on_derived_facts_counts_only_orders_before_the_clock():
+    # order_count >= 2 at the split (cart + 1 h). a: orders on day 0 and day 1 08:00 -> 2 -> yes.
+    # b: one order on day 0 and one 2 h after the cart (after the split) -> 1 -> no.
+    # last_seen > 0 needs every event name (a view is enough); c has only the cart -> yes as well.
+    s = TinyStore()
+    for c in "ab":
+        s.event(c, "purchase", at(0, "09:00"), price=10)
+    s.event("a", "purchase", at(1, "08:00"), price=30)
+    s.event("a", "add_to_cart", at(1, "09:00"))
+    s.event("b", "add_to_cart", at(1, "09:00"))
+    s.event("b", "purchase", at(1, "11:00"), price=30)
+    s.event("z", "signup", at(3))
+    window = (at(1), at(3))
+    r = balanced(run(split_flow({"property": "order_count", "op": ">=", "value": 2}), s, window=window))
+    assert r.nodes["n3"].exits == {"yes": 1, "no": 1}
+    spent = run(split_flow({"property": "total_spent", "op": ">", "value": 35}), s, window=window)
+    assert spent.nodes["n3"].exits == {"yes": 1, "no": 1}  # a spent 40 by then, b only 10
+    recent = run(split_flow({"property": "days_since_last_order", "op": "<", "value": 0.1}), s, window=window)
+    assert recent.nodes["n3"].exits == {"yes": 1, "no": 1}  # a's last order 2 h before the split
+    s.event("c", "view", at(1, "08:00"))
+    s.event("c", "add_to_cart", at(1, "09:00"))
+    seen = run(split_flow({"property": "first_seen", "op": "<", "value": at(1, "08:30")}), s, window=window)
+    assert seen.nodes["n3"].exits == {"yes": 3}  # a, b from day 0; c from the 08:00 view
