@@ -79,6 +79,9 @@ class Document(QObject):
                 self._batch_changed = False
                 self.changed.emit()
 
+    def in_batch(self) -> bool:
+        return self._batch_depth > 0
+
     def _push(self, command) -> None:
         command.batch = self.batch
         self.undo_stack.push(command)

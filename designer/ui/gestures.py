@@ -80,16 +80,24 @@ class NewLinkGesture:
 
 
 class MoveGesture:
-    """Cards dragged with the mouse: Qt moves the items (snapped to the grid while
-    dragging); on release the new places become one Move command."""
+    """Cards dragged with the mouse: Qt moves the items, the gesture snaps them to
+    the grid; on release the new places become one Move command."""
 
     def __init__(self, scene: "FlowScene") -> None:
         self.scene = scene
-        self.start = {item.node_id: item.pos() for item in scene.selected_node_items()}
-        scene.snap_while_dragging = scene.snap
+        self.items = scene.selected_node_items()
+        self.start = {item.node_id: item.pos() for item in self.items}
+
+    def track(self) -> None:
+        """After Qt moved the selected cards: snap them to the grid and re-route their edges."""
+        for item in self.items:
+            if self.scene.snap:
+                x, y = self.scene.snapped(item.x(), item.y())
+                if (x, y) != (item.x(), item.y()):
+                    item.setPos(x, y)
+            item.update_edges()
 
     def finish(self) -> None:
-        self.scene.snap_while_dragging = False
         moves = {}
         for node_id in self.start:
             item = self.scene.nodes.get(node_id)

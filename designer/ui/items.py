@@ -80,8 +80,7 @@ class NodeItem(QGraphicsItem):
         self.hovered_target = False
         self.badge: BadgeItem | None = None
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
-                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable
-                      | QGraphicsItem.GraphicsItemFlag.ItemSendsGeometryChanges)
+                      | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setAcceptHoverEvents(False)
         self.setZValue(1)
@@ -145,18 +144,12 @@ class NodeItem(QGraphicsItem):
             return INPUT
         return None
 
-    def itemChange(self, change: QGraphicsItem.GraphicsItemChange, value):
-        if change == QGraphicsItem.GraphicsItemChange.ItemPositionChange:
-            scene = self.scene()
-            if scene is not None and getattr(scene, "snap_while_dragging", False):
-                grid = scene.grid
-                return QPointF(round(value.x() / grid) * grid, round(value.y() / grid) * grid)
-        elif change == QGraphicsItem.GraphicsItemChange.ItemPositionHasChanged:
-            for edge in self.out_edges:
-                edge.update_path()
-            for edge in self.in_edges:
-                edge.update_path()
-        return super().itemChange(change, value)
+    def update_edges(self) -> None:
+        """Re-route the curves attached to this card (after it moved)."""
+        for edge in self.out_edges:
+            edge.update_path()
+        for edge in self.in_edges:
+            edge.update_path()
 
     # -- painting ------------------------------------------------------------
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
@@ -298,11 +291,11 @@ class EdgeItem(QGraphicsItem):
         self.source, self.target = source, target
         self.label = "" if edge.port == "next" and source.ports == ("next",) else edge.port
         self._path = QPainterPath()
-        self._shape = QPainterPath()
+        self._shape: QPainterPath | None = None
         self._rect = QRectF()
-        self._label_at = QPointF()
+        self._label_at: QPointF | None = None
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setZValue(0)
+        self.setToolTip(f"{edge.source} {edge.port} \u2192 {edge.target}")
         self.update_path()
 
     def type(self) -> int:
@@ -313,17 +306,20 @@ class EdgeItem(QGraphicsItem):
         end = self.target.mapToScene(self.target.input_pos() - QPointF(0, PORT_RADIUS))
         self.prepareGeometryChange()
         self._path = link_path(start, end)
-        stroker = QPainterPathStroker()
-        stroker.setWidth(10)
-        self._shape = stroker.createStroke(self._path)
-        self._label_at = self._path.pointAtPercent(0.5)
-        self._rect = self._shape.boundingRect().adjusted(-30, -12, 30, 12)
-        self.setToolTip(f"{self.edge.source} {self.edge.port} \u2192 {self.edge.target}")
+        # The hit shape and the label's place are worked out when first needed, so
+        # building or moving thousands of edges stays cheap.
+        self._shape = None
+        self._label_at = None
+        self._rect = self._path.controlPointRect().adjusted(-30, -12, 30, 12)
 
     def boundingRect(self) -> QRectF:
         return self._rect
 
     def shape(self) -> QPainterPath:
+        if self._shape is None:
+            stroker = QPainterPathStroker()
+            stroker.setWidth(10)
+            self._shape = stroker.createStroke(self._path)
         return self._shape
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
@@ -342,6 +338,8 @@ class EdgeItem(QGraphicsItem):
         painter.setBrush(color)
         painter.drawPolygon(QPolygonF([end, end + QPointF(-4.5, -8), end + QPointF(4.5, -8)]))
         if self.label:
+            if self._label_at is None:
+                self._label_at = self._path.pointAtPercent(0.5)
             font = QFont(painter.font())
             font.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
             metrics = QFontMetricsF(font)

@@ -293,7 +293,7 @@ class MainWindow(QMainWindow):
             return
         self.autosaver.discard()
         self.document.replace_flow(new_flow(), None)
-        self.view.fit()
+        self.view.show_flow()
         self._status("New flow")
 
     def open_file(self) -> None:
@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         self.document.replace_flow(loaded, str(path))
         prefs.add_recent_file(str(Path(path).resolve()))
         self.offer_recovery(str(path))
-        self.view.fit()
+        self.view.show_flow()
         self._status(f"Opened {path}")
         return True
 
@@ -339,7 +339,7 @@ class MainWindow(QMainWindow):
             return
         self.autosaver.discard()
         self.document.replace_flow(flow, None)
-        self.view.fit()
+        self.view.show_flow()
         self._status(f"Example: {flow.name} (save it to keep your changes)")
 
     def offer_recovery(self, source: str | None) -> bool:
@@ -366,7 +366,7 @@ class MainWindow(QMainWindow):
         for r in found:
             r.discard()
         self.autosaver.save_now()
-        self.view.fit()
+        self.view.show_flow()
         self._status("Recovered unsaved changes")
         return True
 
@@ -467,7 +467,7 @@ class MainWindow(QMainWindow):
     def auto_layout(self) -> None:
         self.document.move_nodes(layout(self.document.flow), text="Auto-layout", mergeable=False)
         self.scene.fit_scene_rect(reset=True)
-        self.view.fit()
+        self.view.show_flow()
 
     def validate(self) -> None:
         problems = self.document.validate_now()
@@ -565,4 +565,4 @@ class MainWindow(QMainWindow):
         super().showEvent(event)
         if not getattr(self, "_fitted", False):
             self._fitted = True
-            QTimer.singleShot(0, self.view.fit)
+            QTimer.singleShot(0, self.view.show_flow)

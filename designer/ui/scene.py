@@ -23,6 +23,8 @@ from designer.ui.document import Document
 from designer.ui.gestures import MoveGesture, NewLinkGesture
 from designer.ui.items import INPUT, BadgeItem, EdgeItem, NodeItem, clear_caches
 
+#: Above this many edges to re-route at once, the scene index is rebuilt instead of updated.
+BULK_EDGES = 300
 #: Room around the flow the view can scroll into.
 MARGIN = 800.0
 
@@ -36,7 +38,6 @@ class FlowScene(QGraphicsScene):
         self.document = document
         self.grid = 10.0
         self.snap = True
-        self.snap_while_dragging = False
         self.nodes: dict[str, NodeItem] = {}
         self.edges: dict[Edge, list[EdgeItem]] = {}
         self._link: NewLinkGesture | None = None
@@ -46,8 +47,12 @@ class FlowScene(QGraphicsScene):
         self._rect_timer.setSingleShot(True)
         self._rect_timer.setInterval(0)
         self._rect_timer.timeout.connect(self.fit_scene_rect)
+        #: Cards moved by the model whose edges still need re-routing; done once at the
+        #: end of a command, so an auto-layout re-routes each edge once, not twice.
+        self._moved: set[NodeItem] = set()
         self.rebuild()
         document.flow.subscribe(self._on_change)
+        document.changed.connect(self.flush_moves)
         document.problemsChanged.connect(self.set_problems)
 
     def close(self) -> None:
@@ -62,7 +67,7 @@ class FlowScene(QGraphicsScene):
             self._link = None
         self.clearSelection()
         self.clear()
-        self.nodes, self.edges, self._problems = {}, {}, {}
+        self.nodes, self.edges, self._problems, self._moved = {}, {}, {}, set()
         flow = self.document.flow
         # Adding thousands of items is much faster without keeping the index up to date
         # item by item; the BSP index is rebuilt once afterwards for quick hit tests.
@@ -112,6 +117,9 @@ class FlowScene(QGraphicsScene):
             node = flow.nodes[change.node]
             if item is not None and (item.x(), item.y()) != (node.x, node.y):
                 item.setPos(node.x, node.y)
+                self._moved.add(item)
+                if not self.document.in_batch():
+                    self.flush_moves()
             self._rect_timer.start()
         elif what == "node_config":
             item = self.nodes.get(change.node)
@@ -135,29 +143,42 @@ class FlowScene(QGraphicsScene):
                 self.removeItem(item)
                 self._sync_ports(change.edge.source)
 
+    def flush_moves(self) -> None:
+        """Re-route the edges of cards the model moved."""
+        if not self._moved:
+            return
+        moved, self._moved = self._moved, set()
+        edges = {e for item in moved if item.scene() is self for e in (*item.in_edges, *item.out_edges)}
+        bulk = len(edges) > BULK_EDGES
+        if bulk:
+            # Re-indexing each long edge one by one is slow; rebuilding the index once is not.
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.NoIndex)
+        for edge in edges:
+            edge.update_path()
+        if bulk:
+            self.setItemIndexMethod(QGraphicsScene.ItemIndexMethod.BspTreeIndex)
+
     def _sync_ports(self, node_id: str) -> None:
         item = self.nodes.get(node_id)
         if item is not None:
             item.set_connected({e.port for e in self.document.flow.edges_from(node_id)})
 
+    def flow_bounds_from_model(self) -> QRectF:
+        """The cards' extent from the model's positions (no item geometry needed)."""
+        nodes = self.document.flow.nodes.values()
+        if not nodes:
+            return QRectF()
+        xs = [n.x for n in nodes]
+        ys = [n.y for n in nodes]
+        return QRectF(min(xs), min(ys), max(xs) - min(xs) + CARD_WIDTH, max(ys) - min(ys) + CARD_HEIGHT)
+
     def fit_scene_rect(self, reset: bool = False) -> None:
         """Let the view scroll over the whole flow plus a margin (grow only, unless reset)."""
-        nodes = self.document.flow.nodes.values()
-        if nodes:
-            xs = [n.x for n in nodes]
-            ys = [n.y for n in nodes]
-            bounds = QRectF(min(xs), min(ys), max(xs) - min(xs) + CARD_WIDTH, max(ys) - min(ys) + CARD_HEIGHT)
-        else:
+        bounds = self.flow_bounds_from_model()
+        if bounds.isNull():
             bounds = QRectF(0, 0, CARD_WIDTH, CARD_HEIGHT)
         rect = bounds.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
         self.setSceneRect(rect if reset else self.sceneRect().united(rect))
-
-    def flow_bounds(self) -> QRectF:
-        """The cards' extent in scene coordinates."""
-        rect = QRectF()
-        for item in self.nodes.values():
-            rect = rect.united(item.sceneBoundingRect())
-        return rect
 
     # -- problems --------------------------------------------------------------
     def set_problems(self, problems: list[Problem]) -> None:
@@ -257,6 +278,8 @@ class FlowScene(QGraphicsScene):
             event.accept()
             return
         super().mouseMoveEvent(event)
+        if self._move is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self._move.track()
 
     def mouseReleaseEvent(self, event: QGraphicsSceneMouseEvent) -> None:
         if self._link is not None and event.button() == Qt.MouseButton.LeftButton:

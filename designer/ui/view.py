@@ -18,9 +18,13 @@ from designer.ui.scene import FlowScene
 
 class FlowView(QGraphicsView):
     zoomChanged = Signal(float)
-    MIN_ZOOM, MAX_ZOOM = 0.05, 3.0
+    MIN_ZOOM, MAX_ZOOM = 0.02, 3.0
     #: Fit never enlarges a small flow beyond this.
     FIT_MAX_ZOOM = 1.0
+    #: Below this zoom card text is unreadable, so an opened flow that would need it
+    #: is shown from its start at START_ZOOM instead.
+    READABLE_ZOOM = 0.3
+    START_ZOOM = 0.8
 
     def __init__(self, scene: FlowScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -76,10 +80,10 @@ class FlowView(QGraphicsView):
 
     def fit(self) -> None:
         """Show the whole flow, without enlarging a small one past 100 %."""
-        rect = self.flow_scene.flow_bounds()
+        rect = self.flow_scene.flow_bounds_from_model()
         if rect.isNull():
             return
-        rect = rect.adjusted(-40, -40, 40, 40)
+        rect = rect.adjusted(-50, -50, 50, 50)
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > self.FIT_MAX_ZOOM:
             self.set_zoom(self.FIT_MAX_ZOOM)
@@ -87,6 +91,26 @@ class FlowView(QGraphicsView):
             self.set_zoom(self.MIN_ZOOM)
         self.centerOn(rect.center())
         self.zoomChanged.emit(self.zoom())
+        self.minimap.update()
+
+    def show_flow(self) -> None:
+        """The view a freshly opened flow gets: all of it when that stays readable, else
+        its start (the trigger near the top) at a readable zoom; the minimap shows the rest."""
+        rect = self.flow_scene.flow_bounds_from_model()
+        if rect.isNull():
+            return
+        vp = self.viewport().rect()
+        whole = min(vp.width() / (rect.width() + 80), vp.height() / (rect.height() + 80))
+        if whole >= self.READABLE_ZOOM:
+            self.fit()
+            return
+        self.set_zoom(self.START_ZOOM)
+        trigger = self.flow_scene.document.flow.trigger()
+        node = trigger or next(iter(self.flow_scene.document.flow.nodes.values()))
+        top = self.mapToScene(vp.topLeft())
+        bottom = self.mapToScene(vp.bottomLeft())
+        half_height = (bottom.y() - top.y()) / 2
+        self.centerOn(QPointF(node.x + CARD_WIDTH / 2, node.y - 40 + half_height))
         self.minimap.update()
 
     def center_on_node(self, node_id: str) -> None:
