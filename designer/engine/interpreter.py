@@ -68,8 +68,6 @@ from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.history import History
 from designer.engine.plan import FlowPlan, NodePlan
 
-START, LEAVE, SEND = 0, 1, 2
-
 #: ``facts(history, cursor, now) -> dict`` of derived facts as of ``now``.
 FactsFunction = Callable[[History, int, int], dict]
 
@@ -117,8 +115,8 @@ class Customer:
 class Journey:
     """One run of a flow for a customer: the view conditions are evaluated on."""
 
-    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "node", "port",
-                 "now", "cursor", "pending", "wake", "wake_cursor", "first_send", "end")
+    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "node",
+                 "now", "cursor", "resume", "wake", "wake_cursor", "first_send", "end")
 
     def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int) -> None:
         self.seq = seq
@@ -127,10 +125,10 @@ class Journey:
         self.entry_index = entry_index
         self.entry_time = entry_time
         self.node = plan.trigger_id
-        self.port = "next"
         self.now = entry_time
         self.cursor = entry_index + 1
-        self.pending = START
+        #: What to do when popped from the heap (set by the interpreter).
+        self.resume: Callable[[Journey], None] | None = None
         self.wake = entry_time
         self.wake_cursor = self.cursor
         self.first_send: int | None = None
@@ -177,20 +175,17 @@ class Interpreter:
         self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
         self._heap: list = []
         self._per_day: list[dict[int, int]] = [{} for _ in plans]
-        self._handlers = {
-            "split": self._split, "delay": self._delay, "wait_for": self._wait_for, "ab_split": self._ab_split,
-            "send_email": self._send_step, "send_sms": self._send_step, "webhook": self._send_step,
-            "update_profile": self._profile_step, "exit": self._exit, "trigger": self._pass,
-        }
+        self._starts = [self._compile(plan) for plan in plans]
 
     # -- one customer -------------------------------------------------------
     def run_customer(self, customer_id: int, profile: dict, history: History) -> None:
         cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts)
-        heap = self._heap = []
+        heap = self._heap  # empty between customers
         seq = 0
-        for plan in self.plans:
+        for plan, start in zip(self.plans, self._starts):
             for index in self._entries(plan, cust):
                 j = Journey(seq, plan, cust, index, history.times[index])
+                j.resume = start
                 seq += 1
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 heap.append((j.now, j.cursor, j.seq, j))
@@ -203,9 +198,13 @@ class Interpreter:
         else:
             for i in {j.plan.index for j in journeys}:
                 self.results[i].customers_entered += 1
-        pop, resume = heapq.heappop, self._resume
+        pop = heapq.heappop
         while heap:
-            resume(pop(heap)[3])
+            j = pop(heap)[3]
+            j.now = j.wake
+            if j.wake_cursor > j.cursor:
+                j.cursor = j.wake_cursor
+            j.resume(j)
         if len(self.plans) == 1:
             self._conversions(self.plans[0], cust, journeys)
         else:
@@ -268,202 +267,265 @@ class Interpreter:
         self._note(None, t, plan.trigger_id, "not entered", why)
 
     # -- stepping -----------------------------------------------------------
-    def _resume(self, j: Journey) -> None:
-        """Continue a journey popped from the heap: start it, or finish its wait, or retry its send."""
-        plan = j.plan
-        nodes = self.results[plan.index].nodes
-        if j.pending == START:
-            nodes[plan.trigger_id].entered += 1
-            self.results[plan.index].entered += 1
-            if self.trace is not None:
-                props = ", ".join(f"{k}={v}" for k, v in sorted(j.trigger_props.items()))
-                self._note(j, j.now, plan.trigger_id, "entered", f"{plan.trigger_event} {props}".strip())
-            self._go(j, plan.trigger_id, "next")
-            return
-        j.now = j.wake
-        if j.wake_cursor > j.cursor:
-            j.cursor = j.wake_cursor
-        if j.pending == LEAVE:
-            if self.trace is not None and plan.nodes[j.node].kind == "wait_for":
-                self._note(j, j.now, j.node, "wait over",
-                           f"{plan.nodes[j.node].wait_event} happened" if j.port == "event" else "timed out")
-            self._go(j, j.node, j.port)
-            return
-        # SEND: a send held back by quiet hours is due; the journey may have met the exit rule meanwhile.
-        node = plan.nodes[j.node]
-        if plan.exit_rule is not None and plan.exit_rule(j):
-            nodes[node.id].exited += 1
-            self._finish(j, node.id, "exit condition", "the exit condition held when the send was due")
-            return
-        if self._send(j, node, nodes[node.id], True) is not None:
-            self._go(j, node.id, "next")
-
+    # Each flow is compiled once per interpreter into closures, one per node: "enter"
+    # (count the arrival, apply the exit rule, do the node's work) and one "leave" per
+    # port (count it, enter the next node or end). Instant steps call straight through;
+    # a wait parks the journey on the customer's heap with the function to resume with.
+    # This keeps the per-step work to a few local operations, which matters: a run on
+    # a big store executes these millions of times.
     def _finish(self, j: Journey, node_id: str | None, what: str, detail: str | Callable[[], str] = "") -> None:
         j.end = j.now
         if self.trace is not None:
             self._note(j, j.now, node_id, what, detail)
 
-    def _go(self, j: Journey, node_id: str, port: str) -> None:
-        """Leave ``node_id`` by ``port`` and run instant steps until the journey waits or ends."""
-        plan = j.plan
-        nodes = self.results[plan.index].nodes
-        plan_nodes = plan.nodes
-        exit_rule = plan.exit_rule
-        handlers = self._handlers
-        while True:
-            exits = nodes[node_id].exits
-            exits[port] = exits.get(port, 0) + 1
-            nxt = plan_nodes[node_id].successors.get(port)
-            if nxt is None:
-                self._finish(j, node_id, "end of branch", lambda: f"nothing follows port {port!r}")
-                return
-            node = plan_nodes[nxt]
-            figures = nodes[nxt]
-            figures.entered += 1
-            j.node = nxt
-            if exit_rule is not None and exit_rule(j):
-                figures.exited += 1
-                self._finish(j, nxt, "exit condition", "left the flow: the exit condition holds")
-                return
-            port = handlers[node.kind](j, node, figures)
-            if port is None:
-                return
-            node_id = nxt
-
-    # Each handler does what its node does and returns the port to leave by, or None
-    # when the journey waits (it is back on the heap) or ends at the node.
-    def _split(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
-        port = "yes" if node.condition(j) else "no"
-        if self.trace is not None:
-            self._note(j, j.now, node.id, "split", port)
-        return port
-
-    def _delay(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
-        wake = j.now + node.delay_ms
-        if node.has_until:
-            wake = clock.next_local_time(wake, j.customer.zone(j.plan.timezone), node.until_time,
-                                         node.until_weekdays)
-        return self._wait(j, node, figures, wake, j.customer.history.cursor_at(wake), "next",
-                          lambda: f"waiting until {clock.iso(wake)}")
-
-    def _ab_split(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
-        draw = variant_draw(j.plan.id, node.id, j.customer.external_id, j.entry_time)
-        port = node.variants[-1][0]
-        for name, upper in node.variants:
-            if draw < upper:
-                port = name
-                break
-        if self.trace is not None:
-            self._note(j, j.now, node.id, "A/B split", f"variant {port}")
-        return port
-
-    def _exit(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
-        figures.ended += 1
-        self._finish(j, node.id, "ended", "reached an exit")
-        return None
-
-    def _pass(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
-        return "next"
-
-    def _profile_step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str:
-        self._update_profile(j, node)
-        return "next"
-
-    def _send_step(self, j: Journey, node: NodePlan, figures: NodeFigures) -> str | None:
-        return self._send(j, node, figures, False)
-
-    def _wait(self, j: Journey, node: NodePlan, figures: NodeFigures, wake: int, cursor: int, port: str,
-              detail: Callable[[], str]) -> None:
-        """Park the journey at ``node`` until ``wake`` (leaving by ``port``), or leave it in progress."""
-        if wake >= self.window_to:
-            figures.in_progress += 1
-            j.now = self.window_to
-            self._finish(j, node.id, "in progress", lambda: f"still waiting when the window ends ({detail()})")
-            return None
-        if self.trace is not None:
-            self._note(j, j.now, node.id, "wait", detail)
-        j.pending, j.port, j.wake, j.wake_cursor = LEAVE, port, wake, cursor
+    def _park(self, j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None]) -> None:
+        j.wake, j.wake_cursor, j.resume = wake, cursor, resume
         heapq.heappush(self._heap, (wake, cursor, j.seq, j))
-        return None
 
-    def _wait_for(self, j: Journey, node: NodePlan, figures: NodeFigures) -> None:
-        history = j.customer.history
-        deadline = j.now + node.timeout_ms
-        times = history.times
-        found = None
-        for i in history.between(node.wait_event, j.cursor, len(times)):
-            if times[i] > deadline:
-                break
-            if node.wait_filter is None or node.wait_filter(history.props(i)):
-                found = i
-                break
-        detail = lambda: f"waiting for {node.wait_event} until {clock.iso(deadline)}"  # noqa: E731
-        if found is not None:
-            return self._wait(j, node, figures, times[found], found + 1, "event", detail)
-        return self._wait(j, node, figures, deadline, history.cursor_at(deadline), "timeout", detail)
+    def _compile(self, plan: FlowPlan) -> Callable[[Journey], None]:
+        """The function that starts a journey of ``plan`` (see the comment above)."""
+        figures = self.results[plan.index].nodes
+        enters: dict[str, Callable[[Journey], None]] = {}
 
-    def _send(self, j: Journey, node: NodePlan, figures: NodeFigures, retry: bool) -> str | None:
-        plan, cust, now = j.plan, j.customer, j.now
-        channel = node.channel
-        tz = cust.zone(plan.timezone)
-        if node.marketing:
-            if plan.quiet is not None:
-                until = clock.quiet_until(now, tz, *plan.quiet)
-                if until is not None:
-                    figures.deferred["quiet_hours"] = figures.deferred.get("quiet_hours", 0) + 1
-                    if until >= self.window_to:
-                        figures.in_progress += 1
-                        j.now = self.window_to
-                        self._finish(j, node.id, "in progress",
-                                     lambda: f"held by quiet hours until {clock.iso(until)}, after the window ends")
-                        return None
-                    if self.trace is not None:
-                        self._note(j, now, node.id, "held", lambda: f"quiet hours; send at {clock.iso(until)}")
-                    j.pending, j.wake, j.wake_cursor = SEND, until, cust.history.cursor_at(until)
-                    heapq.heappush(self._heap, (until, j.wake_cursor, j.seq, j))
-                    return None
-            prop = node.consent_property
-            if prop is not None:
-                value = cust.profile_value(prop, now)
-                if not is_true(value):
-                    figures.skipped["no_consent"] = figures.skipped.get("no_consent", 0) + 1
-                    if self.trace is not None:
-                        shown = "unknown" if value is MISSING or value is None else repr(value)
-                        self._note(j, now, node.id, "skipped", f"no consent: {prop} is {shown}")
-                    return "next"
-            if plan.smart_ms is not None:
-                last = cust.last_sent.get(channel)
-                if last is not None and now - last < plan.smart_ms:
-                    figures.skipped["smart_sending"] = figures.skipped.get("smart_sending", 0) + 1
-                    if self.trace is not None:
-                        self._note(j, now, node.id, "skipped",
-                                   lambda: f"smart sending: last {channel} message at {clock.iso(last)}")
-                    return "next"
-            cust.last_sent[channel] = now
-            sends = cust.sends.get(plan.index)
-            if sends is None:
-                cust.sends[plan.index] = [(now, node.id)]
-            else:
-                sends.append((now, node.id))
+        def enter_of(node_id: str) -> Callable[[Journey], None]:
+            fn = enters.get(node_id)
+            if fn is None:
+                fn = enters[node_id] = self._enter(plan, plan.nodes[node_id], figures[node_id], enter_of)
+            return fn
+
+        trigger = plan.nodes[plan.trigger_id]
+        trig_fig = figures[plan.trigger_id]
         result = self.results[plan.index]
-        figures.messages += 1
-        result.sends += 1
-        received = cust.received
-        if node.key not in received:
-            received.add(node.key)
-            figures.recipients += 1
-            if plan.index not in received:
-                received.add(plan.index)
-                result.recipients += 1
-        day = now // clock.DAY_MS
+        leave = self._leave(trigger, trig_fig, "next", enter_of)
+        trace = self.trace
+
+        def start(j: Journey) -> None:
+            trig_fig.entered += 1
+            result.entered += 1
+            if trace is not None:
+                props = ", ".join(f"{k}={v}" for k, v in sorted(j.trigger_props.items()))
+                self._note(j, j.now, plan.trigger_id, "entered", f"{plan.trigger_event} {props}".strip())
+            leave(j)
+
+        return start
+
+    def _leave(self, node: NodePlan, fig: NodeFigures, port: str, enter_of) -> Callable[[Journey], None]:
+        exits = fig.exits
+        nxt = node.successors.get(port)
+        node_id = node.id
+        if nxt is None:
+            def leave(j: Journey) -> None:
+                exits[port] = exits.get(port, 0) + 1
+                self._finish(j, node_id, "end of branch", lambda: f"nothing follows port {port!r}")
+            return leave
+        enter = enter_of(nxt)
+
+        def leave(j: Journey) -> None:
+            exits[port] = exits.get(port, 0) + 1
+            enter(j)
+        return leave
+
+    def _enter(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, enter_of) -> Callable[[Journey], None]:
+        action = self._action(plan, node, fig, enter_of)
+        exit_rule = plan.exit_rule
+        node_id = node.id
+        if exit_rule is None:
+            def enter(j: Journey) -> None:
+                fig.entered += 1
+                j.node = node_id
+                action(j)
+            return enter
+
+        def enter_checked(j: Journey) -> None:
+            fig.entered += 1
+            j.node = node_id
+            if exit_rule(j):
+                fig.exited += 1
+                self._finish(j, node_id, "exit condition", "left the flow: the exit condition holds")
+                return
+            action(j)
+        return enter_checked
+
+    def _action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, enter_of) -> Callable[[Journey], None]:
+        """What the node does on arrival (after the exit rule let the journey through)."""
+        kind, node_id, trace = node.kind, node.id, self.trace
+        window_to = self.window_to
+        leaves = {port: self._leave(node, fig, port, enter_of) for port in node.successors}
+
+        def wait(j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None],
+                 detail: Callable[[], str]) -> None:
+            if wake >= window_to:
+                fig.in_progress += 1
+                j.now = window_to
+                self._finish(j, node_id, "in progress", lambda: f"still waiting when the window ends ({detail()})")
+                return
+            if trace is not None:
+                self._note(j, j.now, node_id, "wait", detail)
+            self._park(j, wake, cursor, resume)
+
+        if kind == "split":
+            condition, yes, no = node.condition, leaves["yes"], leaves["no"]
+
+            def split(j: Journey) -> None:
+                ok = condition(j)
+                if trace is not None:
+                    self._note(j, j.now, node_id, "split", "yes" if ok else "no")
+                (yes if ok else no)(j)
+            return split
+
+        if kind == "delay":
+            after, delay_ms, has_until = leaves["next"], node.delay_ms, node.has_until
+            at, days, timezone = node.until_time, node.until_weekdays, plan.timezone
+
+            def delay(j: Journey) -> None:
+                wake = j.now + delay_ms
+                if has_until:
+                    wake = clock.next_local_time(wake, j.customer.zone(timezone), at, days)
+                wait(j, wake, j.customer.history.cursor_at(wake), after, lambda: f"waiting until {clock.iso(wake)}")
+            return delay
+
+        if kind == "wait_for":
+            name, where, timeout = node.wait_event, node.wait_filter, node.timeout_ms
+            on_event, on_timeout = leaves["event"], leaves["timeout"]
+            if trace is not None:
+                def noted(leave, text):
+                    def resume(j: Journey) -> None:
+                        self._note(j, j.now, node_id, "wait over", text)
+                        leave(j)
+                    return resume
+                on_event = noted(on_event, f"{name} happened")
+                on_timeout = noted(on_timeout, "timed out")
+
+            def wait_for(j: Journey) -> None:
+                history = j.customer.history
+                deadline = j.now + timeout
+                times = history.times
+                detail = lambda: f"waiting for {name} until {clock.iso(deadline)}"  # noqa: E731
+                for i in history.between(name, j.cursor, len(times)):
+                    if times[i] > deadline:
+                        break
+                    if where is None or where(history.props(i)):
+                        wait(j, times[i], i + 1, on_event, detail)
+                        return
+                wait(j, deadline, history.cursor_at(deadline), on_timeout, detail)
+            return wait_for
+
+        if kind in ("send_email", "send_sms", "webhook"):
+            return self._send_action(plan, node, fig, leaves["next"])
+
+        if kind == "update_profile":
+            after = leaves["next"]
+
+            def update(j: Journey) -> None:
+                self._update_profile(j, node)
+                after(j)
+            return update
+
+        if kind == "ab_split":
+            variants = node.variants
+            flow_id = plan.id
+
+            def ab_split(j: Journey) -> None:
+                draw = variant_draw(flow_id, node_id, j.customer.external_id, j.entry_time)
+                port = variants[-1][0]
+                for name, upper in variants:
+                    if draw < upper:
+                        port = name
+                        break
+                if trace is not None:
+                    self._note(j, j.now, node_id, "A/B split", f"variant {port}")
+                leaves[port](j)
+            return ab_split
+
+        if kind == "exit":
+            def end(j: Journey) -> None:
+                fig.ended += 1
+                self._finish(j, node_id, "ended", "reached an exit")
+            return end
+
+        return leaves.get("next") or (lambda j: None)  # a trigger reached again cannot happen (no cycles)
+
+    def _send_action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures,
+                     after: Callable[[Journey], None]) -> Callable[[Journey], None]:
+        result = self.results[plan.index]
         per_day = self._per_day[plan.index]
-        per_day[day] = per_day.get(day, 0) + 1
-        result.messages_per_hour[clock.local_hour(now, tz)] += 1
-        if j.first_send is None:
-            j.first_send = now
-        if self.trace is not None:
-            self._note(j, now, node.id, "sent", f"{channel} message" + (" (after quiet hours)" if retry else ""))
-        return "next"
+        node_id, key, channel, marketing = node.id, node.key, node.channel, node.marketing
+        quiet, smart_ms, consent = plan.quiet, plan.smart_ms, node.consent_property
+        timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
+        window_to, trace = self.window_to, self.trace
+        skipped, deferred = fig.skipped, fig.deferred
+        DAY_MS = clock.DAY_MS
+        quiet_until, local_hour = clock.quiet_until, clock.local_hour
+
+        def send(j: Journey, retry: bool = False) -> None:
+            cust, now = j.customer, j.now
+            tz = cust.zone(timezone)
+            if marketing:
+                if quiet is not None and not retry:
+                    until = quiet_until(now, tz, quiet[0], quiet[1])
+                    if until is not None:
+                        deferred["quiet_hours"] = deferred.get("quiet_hours", 0) + 1
+                        if until >= window_to:
+                            fig.in_progress += 1
+                            j.now = window_to
+                            self._finish(j, node_id, "in progress",
+                                         lambda: f"held by quiet hours until {clock.iso(until)}, after the window ends")
+                            return
+                        if trace is not None:
+                            self._note(j, now, node_id, "held", lambda: f"quiet hours; send at {clock.iso(until)}")
+                        self._park(j, until, cust.history.cursor_at(until), released)
+                        return
+                if consent is not None:
+                    value = cust.profile_value(consent, now)
+                    if not is_true(value):
+                        skipped["no_consent"] = skipped.get("no_consent", 0) + 1
+                        if trace is not None:
+                            shown = "unknown" if value is MISSING or value is None else repr(value)
+                            self._note(j, now, node_id, "skipped", f"no consent: {consent} is {shown}")
+                        after(j)
+                        return
+                if smart_ms is not None:
+                    last = cust.last_sent.get(channel)
+                    if last is not None and now - last < smart_ms:
+                        skipped["smart_sending"] = skipped.get("smart_sending", 0) + 1
+                        if trace is not None:
+                            self._note(j, now, node_id, "skipped",
+                                       lambda: f"smart sending: last {channel} message at {clock.iso(last)}")
+                        after(j)
+                        return
+                cust.last_sent[channel] = now
+                sends = cust.sends.get(flow_index)
+                if sends is None:
+                    cust.sends[flow_index] = [(now, node_id)]
+                else:
+                    sends.append((now, node_id))
+            fig.messages += 1
+            result.sends += 1
+            received = cust.received
+            if key not in received:
+                received.add(key)
+                fig.recipients += 1
+                if flow_index not in received:
+                    received.add(flow_index)
+                    result.recipients += 1
+            day = now // DAY_MS
+            per_day[day] = per_day.get(day, 0) + 1
+            result.messages_per_hour[local_hour(now, tz)] += 1
+            if j.first_send is None:
+                j.first_send = now
+            if trace is not None:
+                self._note(j, now, node_id, "sent", f"{channel} message" + (" (after quiet hours)" if retry else ""))
+            after(j)
+
+        def released(j: Journey) -> None:
+            """A send held back by quiet hours is due: the exit rule may hold by now."""
+            if exit_rule is not None and exit_rule(j):
+                fig.exited += 1
+                self._finish(j, node_id, "exit condition", "the exit condition held when the send was due")
+                return
+            send(j, True)
+
+        return send
 
     def flush(self) -> None:
         """Move figures kept in working form (day numbers) into the results; call once at the end."""
