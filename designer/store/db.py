@@ -95,6 +95,20 @@ def _initialise(engine: Engine) -> None:
         migrations.migrate(engine)
     except migrations.MigrationError as exc:
         raise StoreError(str(exc)) from exc
+    _heal_event_indexes(engine)
+
+
+def _heal_event_indexes(engine: Engine) -> None:
+    """Recreate event indexes missing without a bulk load to explain it (reads only, unless one is missing)."""
+    from designer.store.bulk import pending_rebuild, restore_indexes
+    from designer.store.schema import events
+
+    present = {i["name"] for i in inspect(engine).get_indexes("events")}
+    if all(index.name in present for index in events.indexes):
+        return
+    with engine.begin() as conn:
+        if pending_rebuild(conn) is None:
+            restore_indexes(conn)
 
 
 def open_store(url_or_path: str | os.PathLike | Engine) -> Engine:

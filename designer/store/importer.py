@@ -24,9 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import queue
 import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,8 +32,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, exists, select
 
+from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.db import StoreError, open_store, store_salt
 from designer.store.mapping import PRESETS, Mapping, MappingError
+from designer.store.parallel import ParseSpec, ParserProcess
 from designer.store.schema import customers, events, imports
 from designer.store.sources import EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
@@ -43,6 +43,9 @@ from designer.store.writer import StoreWriter
 
 #: Rejects kept in the summary and in the ``imports`` row (the count is always exact).
 REJECTS_KEPT = 100
+#: Files from this size on are parsed in a child process beside the writer
+#: (below it, starting the process costs more than it saves).
+PARALLEL_MIN_BYTES = 8 << 20
 
 
 class ImportFailed(Exception):
@@ -57,6 +60,10 @@ class ImportOptions:
     drop: tuple[str, ...] = ()  # columns never stored
     batch_size: int = 50_000
     force: bool = False  # read the file even if it was imported already (duplicates still skipped)
+    # Parse in a child process beside the writer: None decides by file size.
+    parallel: bool | None = None
+    # Into an empty store, build the event indexes once at the end (designer.store.bulk).
+    bulk: bool = True
 
     def fingerprint(self) -> str:
         """Same file + same fingerprint = the same import (resumable, or already done)."""
@@ -86,6 +93,7 @@ class Progress:
     rejected: int
     duplicates: int
     seconds: float
+    phase: str = "reading"  # then "indexing" while a bulk load builds its indexes
 
     @property
     def fraction(self) -> float:
@@ -205,8 +213,24 @@ def import_events(
     unfinished = next((r for r in prior if r["status"] in ("running", "interrupted")), None)
     if unfinished is not None and _pid_alive(unfinished["pid"], unfinished["host"]):
         raise ImportFailed(f"this file is being imported by process {unfinished['pid']}; wait for it or stop it")
+    with engine.connect() as conn:
+        pending = pending_rebuild(conn) if conn.dialect.name == "sqlite" else None
+        if pending is not None and (unfinished is None or unfinished["id"] != pending):
+            row = conn.execute(select(imports.c.file).where(imports.c.id == pending)).first()
+            raise ImportFailed(
+                f"import {pending} ({row.file if row else '?'}) into this empty store is unfinished; "
+                "resume it (import the same file again) or roll it back (--rollback) first"
+            )
+    parallel = options.parallel if options.parallel is not None else size >= PARALLEL_MIN_BYTES
     try:
-        source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt)
+        if parallel:
+            spec = ParseSpec(
+                str(path), options.mapping, options.tz, tuple(options.pseudonymise), tuple(options.drop), salt,
+                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size,
+            )
+            source = ParserProcess(spec)
+        else:
+            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt)
     except (MappingError, SourceError, TimeError) as exc:
         raise ImportFailed(str(exc)) from exc
     with source:
@@ -253,167 +277,116 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 )
             ).inserted_primary_key[0]
         summary = ImportSummary(import_id=import_id, file=str(path), sha256=sha, status="running")
-    writer = _BatchWriter(engine, import_id, summary, source.size, began)
-    thread = threading.Thread(target=writer.run, name="event-import-writer", daemon=True)
-    thread.start()
-
-    def report() -> None:
-        while True:
-            try:
-                p = writer.results.get_nowait()
-            except queue.Empty:
-                return
-            if progress is not None:
-                progress(p)
-
+    bulk = False
+    if engine.dialect.name == "sqlite":
+        with engine.begin() as conn:
+            if unfinished is not None:
+                bulk = pending_rebuild(conn) == import_id
+            elif options.bulk:
+                bulk = start_bulk_load(conn, import_id)
+    status = "interrupted"
+    rejects = summary.rejects
     try:
-        while True:
-            batch = source.next_batch(options.batch_size)
-            writer.submit(batch, source.size if batch.done else source.position())
-            report()
-            if batch.done or (should_stop is not None and should_stop()):
-                break
-        writer.finish()
-        while thread.is_alive():
-            thread.join(0.1)  # short waits keep Ctrl-C responsive
-        report()
-        writer.raise_error()
+        with engine.connect() as conn:
+            _tune_for_import(conn)
+            try:
+                writer = StoreWriter(conn, import_id, bulk=bulk)
+                while True:
+                    batch = source.next_batch(options.batch_size)
+                    with conn.begin():
+                        inserted = writer.insert_parsed(batch.rows)
+                        summary.read += batch.read
+                        summary.loaded += inserted
+                        summary.duplicates += len(batch.rows) - inserted
+                        summary.rejected += len(batch.rejects)
+                        values = dict(
+                            rows_read=summary.read,
+                            rows_loaded=summary.loaded,
+                            rows_rejected=summary.rejected,
+                            rows_duplicate=summary.duplicates,
+                            checkpoint=summary.read,  # records consumed from the start of the file
+                        )
+                        room = REJECTS_KEPT - len(rejects)
+                        if room > 0 and batch.rejects:
+                            rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
+                            values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
+                        if batch.done and not bulk:
+                            values.update(status="done", finished=_now_ms(), pid=None)
+                        conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
+                    summary.customers_created = writer.customers_created
+                    if progress is not None:
+                        progress(
+                            Progress(
+                                source.size if batch.done else source.position(),
+                                source.size,
+                                summary.read,
+                                summary.loaded,
+                                summary.rejected,
+                                summary.duplicates,
+                                time.perf_counter() - began,
+                            )
+                        )
+                    if batch.done:
+                        if bulk:
+                            _finish_bulk(conn, import_id, summary, progress, source.size, began)
+                        status = "done"
+                        break
+                    if should_stop is not None and should_stop():
+                        break
+            finally:
+                _untune(conn)
     except SourceError as exc:
-        writer.abort(thread)
         _mark(engine, import_id, "interrupted")
         raise ImportFailed(f"{exc} (the import can be resumed or rolled back)") from exc
     except BaseException:
-        writer.abort(thread)
         _mark(engine, import_id, "interrupted")
         raise
-    summary.customers_created = writer.customers_created
-    if not writer.finished:
+    if status != "done":
         _mark(engine, import_id, "interrupted")
-    summary.status = "done" if writer.finished else "interrupted"
+    summary.status = status
     summary.seconds = time.perf_counter() - began
     return summary
 
 
-class _BatchWriter:
-    """Stores parsed batches on its own thread, one transaction each.
+def _finish_bulk(conn, import_id: int, summary: ImportSummary, progress, size: int, began: float) -> None:
+    """Build the indexes of a bulk load; the duplicates it finds move from loaded to duplicates."""
+    if progress is not None:
+        progress(Progress(size, size, summary.read, summary.loaded, summary.rejected, summary.duplicates,
+                          time.perf_counter() - began, phase="indexing"))
+    with conn.begin():
+        removed = finish_bulk_load(conn)
+        summary.loaded -= removed
+        summary.duplicates += removed
+        conn.execute(
+            imports.update()
+            .where(imports.c.id == import_id)
+            .values(rows_loaded=summary.loaded, rows_duplicate=summary.duplicates, status="done",
+                    finished=_now_ms(), pid=None)
+        )
 
-    Parsing is Python and holds the interpreter lock; SQLite releases it
-    while it inserts and maintains the indexes, so with the writer on a
-    thread of its own the two halves of an import run side by side. The
-    counters in the summary are updated here, in step with each commit.
-    """
 
-    def __init__(self, engine: Engine, import_id: int, summary: ImportSummary, size: int, began: float) -> None:
-        self.engine = engine
-        self.size = size
-        self.import_id = import_id
-        self.summary = summary
-        self.began = began
-        self.work: queue.Queue = queue.Queue(maxsize=2)  # bounded: parsing waits for a slow disk
-        self.results: queue.Queue = queue.Queue()
-        self.error: BaseException | None = None
-        self.finished = False
-        self.customers_created = 0
-        self._stop = threading.Event()
+def _tune_for_import(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB while importing
+        # Index builds sort through temporary files, not memory: flat at any size.
+        conn.exec_driver_sql("PRAGMA temp_store=FILE")
+        conn.exec_driver_sql("PRAGMA threads=2")  # the sorter may use a helper thread
+        # The writer links events only to customers it has just looked up or
+        # created and to its own import row; checking each reference again
+        # would cost two B-tree searches per row.
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    conn.commit()
 
-    def submit(self, batch, position: int) -> None:
-        while True:
-            if self.error is not None or self._stop.is_set():
-                self.raise_error()
-                return
-            try:
-                self.work.put((batch, position), timeout=0.1)
-                return
-            except queue.Full:
-                continue
 
-    def finish(self) -> None:
-        self.submit(None, 0)
-
-    def abort(self, thread: threading.Thread) -> None:
-        """Stop after the batch in flight (its transaction commits or rolls back whole)."""
-        self._stop.set()
-        try:
-            while True:
-                self.work.get_nowait()
-        except queue.Empty:
-            pass
-        try:
-            self.work.put_nowait(None)
-        except queue.Full:
-            pass
-        thread.join()
-
-    def raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-    def run(self) -> None:
-        try:
-            with self.engine.connect() as conn:
-                sqlite = conn.dialect.name == "sqlite"
-                if sqlite:
-                    conn.exec_driver_sql("PRAGMA cache_size=-65536")  # 64 MB while importing
-                    # The writer only links events to customers it has just
-                    # ensured and to its own import row; checking each
-                    # reference again would cost two B-tree searches per row.
-                    conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-                conn.commit()
-                try:
-                    self._loop(conn)
-                finally:
-                    if sqlite:
-                        conn.rollback()
-                        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
-                        conn.exec_driver_sql("PRAGMA cache_size=-32768")
-                        conn.commit()
-        except BaseException as exc:  # noqa: BLE001 - handed to the importing thread
-            self.error = exc
-
-    def _loop(self, conn) -> None:
-        summary = self.summary
-        rejects = summary.rejects
-        writer = StoreWriter(conn, self.import_id)
-        while not self._stop.is_set():
-            item = self.work.get()
-            if item is None or item[0] is None or self._stop.is_set():
-                return
-            batch, position = item
-            with conn.begin():
-                inserted = writer.insert_parsed(batch.rows)
-                summary.read += batch.read
-                summary.loaded += inserted
-                summary.duplicates += len(batch.rows) - inserted
-                summary.rejected += len(batch.rejects)
-                room = REJECTS_KEPT - len(rejects)
-                values = dict(
-                    rows_read=summary.read,
-                    rows_loaded=summary.loaded,
-                    rows_rejected=summary.rejected,
-                    rows_duplicate=summary.duplicates,
-                    checkpoint=summary.read,  # records consumed from the start of the file
-                )
-                if room > 0 and batch.rejects:
-                    rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
-                    values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
-                if batch.done:
-                    values.update(status="done", finished=_now_ms(), pid=None)
-                conn.execute(imports.update().where(imports.c.id == self.import_id).values(**values))
-            self.customers_created = writer.customers_created
-            self.results.put(
-                Progress(
-                    position,
-                    self.size,
-                    summary.read,
-                    summary.loaded,
-                    summary.rejected,
-                    summary.duplicates,
-                    time.perf_counter() - self.began,
-                )
-            )
-            if batch.done:
-                self.finished = True
-                return
+def _untune(conn) -> None:
+    """Back to the pool as it came: foreign keys on, normal cache."""
+    if conn.dialect.name == "sqlite":
+        conn.rollback()
+        conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        conn.exec_driver_sql("PRAGMA cache_size=-32768")
+        conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
+        conn.exec_driver_sql("PRAGMA threads=0")
+        conn.commit()
 
 
 def _mark(engine: Engine, import_id: int, status: str) -> None:
@@ -450,6 +423,8 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
         if row["status"] == "running" and _pid_alive(row["pid"], row["host"]):
             raise ImportFailed(f"import {import_id} is still running (process {row['pid']}); stop it first")
         removed = conn.execute(delete(events).where(events.c.import_id == import_id)).rowcount
+        if conn.dialect.name == "sqlite" and pending_rebuild(conn) == import_id:
+            restore_indexes(conn)  # its bulk load had dropped them
         orphans = conn.execute(
             delete(customers).where(
                 and_(

@@ -57,6 +57,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
+from designer.store.bulk import finish_bulk_load, start_bulk_load
 from designer.store.codec import dedupe_key, dumps_properties
 from designer.store.db import StoreError, open_store
 from designer.store.schema import customers as customers_table
@@ -354,7 +355,8 @@ def generate(
             row["import_id"] = import_id
         conn.execute(customers_table.insert(), rows)
         ids = dict(conn.execute(select(customers_table.c.external_id, customers_table.c.id)).all())
-        writer = StoreWriter(conn, import_id)
+        bulk = start_bulk_load(conn, import_id)
+        writer = StoreWriter(conn, import_id, bulk=bulk)
         pending: list[tuple] = []
         for n, c in enumerate(people, 1):
             cid = c.external_id
@@ -368,6 +370,8 @@ def generate(
                 if progress:
                     progress(n, customers)
         total_events += writer.insert_events(pending)
+        if bulk:
+            total_events -= finish_bulk_load(conn)
         conn.execute(
             imports.update()
             .where(imports.c.id == import_id)

@@ -39,6 +39,10 @@ _MAX_NAMES = 10_000
 #: Entries kept per memo of cell -> JSON (and time text -> ms) before it starts afresh.
 _MEMO_MAX = 65_536
 _SNIFF_BYTES = 64 * 1024
+#: Bytes per read from the file. Large reads matter with the writer thread:
+#: every read releases the interpreter lock, and winning it back can wait a
+#: whole switch interval while the writer holds it.
+_READ_CHUNK = 1 << 20
 #: What a compressed file cut short raises while it is read.
 _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
 
@@ -62,7 +66,7 @@ class Batch:
 def open_binary(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
     """``(stream, raw)``: the decompressed byte stream and the file under it (for progress)."""
     try:
-        raw = open(path, "rb")
+        raw = open(path, "rb", buffering=_READ_CHUNK)
     except OSError as exc:
         raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from exc
     magic = raw.read(2)
@@ -170,7 +174,7 @@ class EventSource:
         self.raw.seek(0)
         self.names: dict[str, str] = dict(mapping.events)
         self._line = 0
-        self._time_memo: dict[str, int] = {}
+        self._time_memo: dict[str, int] | None = {}
         self._pending: list | None = None  # a first CSV row that turned out to be data
         self._pending_line = 0
         if self.format == "csv":
@@ -223,7 +227,9 @@ class EventSource:
     # -- CSV --------------------------------------------------------------------------
 
     def _text(self) -> io.TextIOWrapper:
-        return io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        text._CHUNK_SIZE = _READ_CHUNK  # few large reads: each read lets the writer thread take the GIL
+        return text
 
     def _sniff_delimiter(self) -> str:
         if self.mapping.delimiter:
@@ -398,20 +404,24 @@ class EventSource:
                     rejects.append((line, "empty event name"))
                     continue
             cell = row[ti]
-            ms = time_memo.get(cell)
+            ms = time_memo.get(cell) if time_memo is not None else None
             if ms is None:
                 try:
                     ms = times(cell)
                 except TimeError as exc:
                     rejects.append((line, str(exc)))
                     continue
-                if len(time_memo) >= _MEMO_MAX:
-                    time_memo.clear()
-                time_memo[cell] = ms
+                if time_memo is not None:
+                    if len(time_memo) >= _MEMO_MAX:
+                        time_memo.clear()
+                    time_memo[cell] = ms
             parts = []
             for i, prefix, memo in props:
                 cell = row[i]
                 if cell:
+                    if memo is None:
+                        parts.append(prefix + json_value(cell))
+                        continue
                     part = memo.get(cell)
                     if part is None:
                         part = prefix + json_value(cell)
@@ -431,7 +441,18 @@ class EventSource:
             )
         self._line = prev
         batch.read = read
+        if read >= 10_000:
+            self._drop_useless_memos(read)
         return batch
+
+    def _drop_useless_memos(self, rows: int) -> None:
+        """Stop memoising columns whose values hardly repeat (order ids, exact times)."""
+        if self._time_memo is not None and len(self._time_memo) > 0.95 * rows:
+            self._time_memo = None
+        self._props = [
+            (i, prefix, None if memo is not None and len(memo) > 0.95 * rows else memo)
+            for i, prefix, memo in self._props
+        ]
 
     # -- JSON Lines -------------------------------------------------------------------
 

@@ -93,6 +93,18 @@ class TimeParser:
         return ms
 
     def _parse(self, text: str) -> int:
+        if text[4:5] == "-" and text[-1:] != " " and text[-4:-3] != " ":
+            # The common shape, 2024-05-01T10:00:00Z or with an offset: straight to the parser.
+            try:
+                dt = datetime.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if dt.tzinfo is None:
+                    dt = dt.replace(tzinfo=self.tzinfo)
+                ms = (dt - _EPOCH) // _MS
+                if MIN_MS <= ms < MAX_MS:
+                    return ms
         s = text.strip()
         if not s:
             raise TimeError("empty time")

@@ -31,11 +31,14 @@ class StoreWriter:
     looked up again on demand, in chunks).
     """
 
-    def __init__(self, conn: Connection, import_id: int | None, cache_limit: int = 500_000) -> None:
+    def __init__(
+        self, conn: Connection, import_id: int | None, cache_limit: int = 500_000, *, bulk: bool = False
+    ) -> None:
         self.conn = conn
+        # Bulk load (see designer.store.bulk): no unique index to consult, plain appends.
+        self.bulk = bulk
         self.import_id = import_id
         self.cache: dict[str, int] = {}  # external id -> internal id
-        self.known: set[str] = set()  # external ids known to exist (ensure_customers)
         self.cache_limit = cache_limit
         self.sqlite = conn.dialect.name == "sqlite"
         self.customers_created = 0
@@ -61,67 +64,50 @@ class StoreWriter:
     def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
         """Make sure every external id has a customer; fills and returns the cache."""
         cache = self.cache
-        missing = [e for e in dict.fromkeys(external_ids) if e not in cache]  # first-seen order: stable ids
+        wanted = dict.fromkeys(external_ids)  # first-seen order: stable ids
+        missing = [e for e in wanted if e not in cache]
         if not missing:
             return cache
         if len(cache) + len(missing) > self.cache_limit:
             cache.clear()
+            missing = list(wanted)
         self._lookup(missing)
         new = [e for e in missing if e not in cache]
         if new:
             if self.sqlite:
-                self._raw().executemany(
+                raw = self._raw()
+                raw.executemany(
                     "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?)",
                     [(e, self.import_id) for e in new],
                 )
+                # Within this write transaction nobody else inserts, and SQLite
+                # gives each new row max(rowid) + 1: the ids are consecutive.
+                # One lookup confirms it; if not, look them all up.
+                last = raw.execute("SELECT max(id) FROM customers").fetchone()[0]
+                first = last - len(new) + 1
+                check = raw.execute("SELECT id FROM customers WHERE external_id = ?", (new[0],)).fetchone()
+                if check is not None and check[0] == first:
+                    cache.update(zip(new, range(first, last + 1)))
+                else:  # pragma: no cover - defensive
+                    self._lookup(new)
             else:
                 self.conn.execute(
                     customers.insert(), [{"external_id": e, "properties": "{}", "import_id": self.import_id} for e in new]
                 )
+                self._lookup(new)
             self.customers_created += len(new)
-            self._lookup(new)
         return cache
-
-    def ensure_customers(self, external_ids: Iterable[str]) -> None:
-        """Create the customers not yet known (the cache says which might be new)."""
-        known = self.known
-        new = [e for e in dict.fromkeys(external_ids) if e not in known]
-        if not new:
-            return
-        if len(known) + len(new) > self.cache_limit:
-            known.clear()
-        if not self.sqlite:
-            self.customer_ids(new)
-            known.update(new)
-            return
-        cursor = self._raw().executemany(
-            "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?) "
-            "ON CONFLICT (external_id) DO NOTHING",
-            [(e, self.import_id) for e in new],
-        )
-        self.customers_created += cursor.rowcount
-        known.update(new)  # they exist now; the event insert looks their ids up itself
 
     def insert_parsed(self, rows: list[tuple]) -> int:
         """Insert rows as the sources give them: ``(name, time, properties, dedupe_key, external_id)``.
 
-        On SQLite the customer id is looked up inside the INSERT (in C, per
-        row), so the rows go to the driver untouched. Returns how many were new.
+        Creates the customers not seen before; returns how many events were new.
         """
         if not rows:
             return 0
-        self.ensure_customers([r[4] for r in rows])
-        if self.sqlite:
-            import_id = "NULL" if self.import_id is None else str(int(self.import_id))
-            cursor = self._raw().executemany(
-                "INSERT INTO events (customer_id, name, time, properties, dedupe_key, import_id) "
-                f"SELECT c.id, ?, ?, ?, ?, {import_id} FROM customers AS c WHERE c.external_id = ? "
-                "ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING",
-                rows,
-            )
-            return cursor.rowcount
         ids = self.customer_ids([r[4] for r in rows])
-        return self.insert_events([(ids[r[4]], r[0], r[1], r[2], self.import_id, r[3]) for r in rows])
+        import_id = self.import_id
+        return self.insert_events([(ids[r[4]], r[0], r[1], r[2], import_id, r[3]) for r in rows])
 
     def insert_events(self, rows: list[tuple]) -> int:
         """Insert ``(customer_id, name, time, properties_json, import_id, dedupe_key)`` rows.
@@ -131,9 +117,10 @@ class StoreWriter:
         if not rows:
             return 0
         if self.sqlite:
+            upsert = "" if self.bulk else " ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING"
             cursor = self._raw().executemany(
                 "INSERT INTO events (customer_id, name, time, properties, import_id, dedupe_key) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING",
+                "VALUES (?, ?, ?, ?, ?, ?)" + upsert,
                 rows,
             )
             return cursor.rowcount

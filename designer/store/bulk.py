@@ -1,0 +1,80 @@
+"""Bulk loading into an empty events table: indexes built once at the end.
+
+Keeping the two event indexes up to date row by row costs SQLite more than
+the rows themselves; building them once, from sorted data, costs a fraction.
+So when an import (or the sample generator) starts on a store with no events,
+it drops the event indexes, appends plainly, and at the end removes exact
+duplicates (what the unique index would have refused) and builds the indexes.
+
+While that is pending the store says so (``meta.index_rebuild`` = the import
+id, set in the same transaction that drops the indexes): the store stays
+readable (only slower), other imports are refused until this one is resumed
+or rolled back, and :func:`designer.store.db.open_store` leaves the indexes
+alone. Only SQLite stores load this way.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, delete, select
+from sqlalchemy.exc import IntegrityError
+
+from designer.store.schema import events, meta
+
+PENDING_KEY = "index_rebuild"
+
+
+def pending_rebuild(conn: Connection) -> int | None:
+    """The import whose bulk load has not rebuilt the indexes yet, if any."""
+    value = conn.execute(select(meta.c.value).where(meta.c.key == PENDING_KEY)).scalar()
+    return int(value) if value is not None else None
+
+
+def start_bulk_load(conn: Connection, import_id: int) -> bool:
+    """Drop the event indexes if the events table is empty; call inside a transaction.
+
+    Returns whether the load is now a bulk load (False: load row by row).
+    """
+    if conn.dialect.name != "sqlite" or pending_rebuild(conn) is not None:
+        return False
+    if conn.execute(select(events.c.id).limit(1)).first() is not None:
+        return False
+    for index in events.indexes:
+        index.drop(conn, checkfirst=True)
+    conn.execute(meta.insert().values(key=PENDING_KEY, value=str(import_id)))
+    return True
+
+
+def finish_bulk_load(conn: Connection) -> int:
+    """Remove exact duplicates and build the event indexes; returns how many rows were removed.
+
+    Call inside a transaction: if it fails, nothing changes and it can run again.
+    The unique index is simply built: only if that finds duplicates (a failed
+    statement leaves the transaction intact) are they removed, keeping the
+    first of each, and the index built again.
+    """
+    unique = next(i for i in events.indexes if i.unique)
+    removed = 0
+    try:
+        unique.create(conn, checkfirst=True)
+    except IntegrityError:
+        removed = conn.exec_driver_sql(
+            "DELETE FROM events WHERE id IN ("
+            " SELECT id FROM (SELECT id, row_number() OVER ("
+            "  PARTITION BY customer_id, time, dedupe_key ORDER BY id) AS n FROM events)"
+            " WHERE n > 1)"
+        ).rowcount
+        unique.create(conn, checkfirst=True)
+    for index in events.indexes:
+        index.create(conn, checkfirst=True)
+    conn.execute(delete(meta).where(meta.c.key == PENDING_KEY))
+    return removed
+
+
+def restore_indexes(conn: Connection) -> None:
+    """Make sure every event index exists (after a rollback, or a crash before the drop committed)."""
+    for index in events.indexes:
+        index.create(conn, checkfirst=True)
+    conn.execute(delete(meta).where(meta.c.key == PENDING_KEY))
+
+
+__all__ = ["PENDING_KEY", "finish_bulk_load", "pending_rebuild", "restore_indexes", "start_bulk_load"]

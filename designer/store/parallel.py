@@ -1,0 +1,151 @@
+"""Parsing an import file in a child process, so parsing and storing use two cores.
+
+Parsing is Python and SQLite's inserts are C, but inside one process they
+share the interpreter lock: SQLite gives the lock up for every row it
+inserts and must wait to win it back, so a writer *thread* ends up waiting on
+the parser rather than working beside it. A child process has its own
+interpreter. :class:`ParserProcess` runs an
+:class:`~designer.store.sources.EventSource` there and hands batches back
+through a pipe; it offers the same ``next_batch`` / ``skip`` / ``position``
+surface, so the importer drives either one the same way.
+
+The child is started with ``spawn`` (safe beside Qt and threads), ignores
+Ctrl-C (the parent decides what an interrupt means) and exits on its own when
+the parent goes away (the pipe breaks). In the parent a small thread drains
+the pipe into a queue of two batches while the writer works, which is what
+lets the child parse ahead; the bounded queue keeps memory flat.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import signal
+import threading
+from dataclasses import dataclass
+
+from designer.store.mapping import Mapping, MappingError
+from designer.store.sources import Batch, EventSource, SourceError
+from designer.store.timeparse import TimeError
+
+_ERRORS = {"mapping": MappingError, "source": SourceError, "time": TimeError}
+
+
+@dataclass(frozen=True)
+class ParseSpec:
+    path: str
+    mapping: Mapping
+    tz: str
+    pseudonymise: tuple[str, ...]
+    drop: tuple[str, ...]
+    salt: str
+    skip: int  # records an earlier run already stored
+    batch_size: int
+
+
+def _child(conn, spec: ParseSpec) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        try:
+            source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt)
+        except (MappingError, SourceError, TimeError) as exc:
+            kind = next(k for k, v in _ERRORS.items() if isinstance(exc, v))
+            conn.send(("error", kind, str(exc)))
+            return
+        with source:
+            conn.send(("ready", source.format, source.size, source.skip(spec.skip)))
+            while True:
+                try:
+                    batch = source.next_batch(spec.batch_size)
+                except SourceError as exc:
+                    conn.send(("error", "source", str(exc)))
+                    return
+                position = source.size if batch.done else source.position()
+                conn.send(("batch", batch.rows, batch.rejects, batch.read, batch.done, position))
+                if batch.done:
+                    return
+    except (BrokenPipeError, EOFError, ConnectionResetError):
+        return  # the importing process is gone; nothing to report to
+    finally:
+        conn.close()
+
+
+class ParserProcess:
+    """An EventSource in a child process (see the module docstring)."""
+
+    def __init__(self, spec: ParseSpec) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self._conn, child_end = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_child, args=(child_end, spec), daemon=True, name="event-import-parser")
+        self._proc.start()
+        child_end.close()
+        self._position = 0
+        self._done = False
+        self._messages: queue.Queue = queue.Queue(maxsize=2)
+        self._closing = threading.Event()
+        first = self._receive_direct()
+        if first[0] == "error":
+            self.close()
+            raise _ERRORS[first[1]](first[2])
+        _, self.format, self.size, self._skipped = first
+        self._drain = threading.Thread(target=self._pump, name="event-import-pipe", daemon=True)
+        self._drain.start()
+
+    def _receive_direct(self) -> tuple:
+        try:
+            return self._conn.recv()
+        except (EOFError, OSError):
+            return ("error", "source", "the parser process stopped unexpectedly")
+
+    def _pump(self) -> None:
+        """Move messages from the pipe to the queue until the last batch or an error."""
+        while not self._closing.is_set():
+            message = self._receive_direct()
+            while not self._closing.is_set():
+                try:
+                    self._messages.put(message, timeout=0.1)
+                    break
+                except queue.Full:
+                    continue
+            if message[0] == "error" or (message[0] == "batch" and message[4]):
+                return
+
+    def _receive(self) -> tuple:
+        while True:
+            try:
+                return self._messages.get(timeout=0.1)
+            except queue.Empty:
+                if not self._drain.is_alive() and self._messages.empty():
+                    return ("error", "source", "the parser process stopped unexpectedly")
+
+    def skip(self, records: int) -> int:
+        """The child skipped its records at start (``ParseSpec.skip``); report how many."""
+        return self._skipped
+
+    def next_batch(self, limit: int) -> Batch:
+        if self._done:
+            return Batch(done=True)
+        message = self._receive()
+        if message[0] == "error":
+            raise _ERRORS[message[1]](message[2])
+        _, rows, rejects, read, done, self._position = message
+        self._done = done
+        return Batch(rows=rows, rejects=rejects, read=read, done=done)
+
+    def position(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        self._closing.set()
+        try:
+            self._conn.close()
+        finally:
+            if self._proc.is_alive():
+                self._proc.terminate()
+            self._proc.join(timeout=5)
+
+    def __enter__(self) -> ParserProcess:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
