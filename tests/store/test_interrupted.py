@@ -69,7 +69,8 @@ def check_consistent(db: Path) -> dict:
     assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert con.execute("PRAGMA foreign_key_check").fetchall() == []
     row = con.execute(
-        "SELECT status, rows_read, rows_loaded, rows_rejected, rows_duplicate, checkpoint, id FROM imports"
+        "SELECT status, rows_read, rows_loaded, rows_rejected, rows_duplicate, checkpoint, id FROM imports "
+        "ORDER BY id DESC LIMIT 1"
     ).fetchone()
     status, read, loaded, rejected, dups, checkpoint, import_id = row
     stored = con.execute("SELECT count(*) FROM events WHERE import_id = ?", (import_id,)).fetchone()[0]
@@ -84,9 +85,15 @@ def check_consistent(db: Path) -> dict:
     return {"status": status, "read": read, "loaded": loaded}
 
 
-def test_killed_import_is_consistent_and_resumes_to_the_same_result(tmp_path):
+@pytest.mark.parametrize("prefilled", [False, True], ids=["bulk-into-empty-store", "row-by-row-into-filled-store"])
+def test_killed_import_is_consistent_and_resumes_to_the_same_result(tmp_path, prefilled):
     log, db = tmp_path / "log.csv", tmp_path / "store.db"
     loaded, rejected, duplicates = write_log(log)
+    if prefilled:
+        first = tmp_path / "first.csv"
+        first.write_text("customer_id,event,timestamp\nsomeone,signup,1600000000\n")
+        subprocess.run([sys.executable, "main.py", "import", str(first), "--db", str(db)], cwd=ROOT, check=True,
+                       capture_output=True)
     proc = start(db, log)
     wait_for_checkpoint(db, proc)
     proc.kill()  # SIGKILL: no clean-up code runs
@@ -97,7 +104,7 @@ def test_killed_import_is_consistent_and_resumes_to_the_same_result(tmp_path):
 
     stats = subprocess.run([sys.executable, "main.py", "stats", "--db", str(db), "--json"], cwd=ROOT,
                            capture_output=True, text=True, check=True)
-    assert json.loads(stats.stdout)["imports"][0]["status"] == "interrupted"
+    assert json.loads(stats.stdout)["imports"][-1]["status"] == "interrupted"
 
     again = start(db, log)
     out, err = again.communicate(timeout=300)
@@ -110,8 +117,9 @@ def test_killed_import_is_consistent_and_resumes_to_the_same_result(tmp_path):
     state = check_consistent(db)
     assert state["status"] == "done"
     con = sqlite3.connect(db)
-    assert con.execute("SELECT count(*) FROM events").fetchone()[0] == loaded
-    assert con.execute("SELECT count(DISTINCT time) FROM events").fetchone()[0] == loaded
+    assert con.execute("SELECT count(*) FROM events WHERE import_id = 2" if prefilled else
+                       "SELECT count(*) FROM events").fetchone()[0] == loaded
+    assert con.execute("SELECT count(DISTINCT time) FROM events").fetchone()[0] == loaded + prefilled
     con.close()
 
 
