@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 
 from designer.engine.facts import facts_function
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
@@ -130,8 +130,7 @@ def resolve_window(engine: Engine, window: Window | None) -> tuple[int, int]:
     """Fill missing window ends from the stored history (first event, last event + 1 ms)."""
     lo, hi = window if window is not None else (None, None)
     if lo is None or hi is None:
-        with engine.connect() as conn:
-            first, last = conn.execute(select(func.min(events.c.time), func.max(events.c.time))).one()
+        first, last = history_span(engine)
         if lo is None:
             lo = first if first is not None else 0
         if hi is None:
@@ -139,6 +138,36 @@ def resolve_window(engine: Engine, window: Window | None) -> tuple[int, int]:
     if hi < lo:
         raise SimulationError("the window ends before it starts; check --from and --to")
     return int(lo), int(hi)
+
+
+#: The distinct event names, each found by one seek on the (name, time) index (a loose index scan).
+_NAMES = text(
+    "WITH RECURSIVE n(name) AS (SELECT min(name) FROM events UNION ALL "
+    "SELECT (SELECT min(name) FROM events WHERE name > n.name) FROM n WHERE n.name IS NOT NULL) "
+    "SELECT name FROM n WHERE name IS NOT NULL"
+)
+
+
+def history_span(engine: Engine) -> tuple[int | None, int | None]:
+    """The first and last event times in the store, from the (name, time) index.
+
+    ``min(time)`` over the whole table would read every index entry; per event
+    name it is one seek, and stores hold a handful of names.
+    """
+    with engine.connect() as conn:
+        try:
+            names = list(conn.execute(_NAMES).scalars())
+        except Exception:  # a database without recursive queries: read it all
+            conn.rollback()
+            return tuple(conn.execute(select(func.min(events.c.time), func.max(events.c.time))).one())
+        first = last = None
+        for name in names:
+            lo = conn.execute(select(func.min(events.c.time)).where(events.c.name == name)).scalar()
+            hi = conn.execute(select(func.max(events.c.time)).where(events.c.name == name)).scalar()
+            if lo is not None:
+                first = lo if first is None else min(first, lo)
+                last = hi if last is None else max(last, hi)
+    return first, last
 
 
 def _empty_result(plan: FlowPlan, window_from: int, window_to: int) -> SimulationResult:
@@ -291,39 +320,55 @@ def _start_method() -> str:
 def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
                   spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
                   is_cancelled: Callable[[], bool]) -> None:
-    """One reader (this process) streams the rows once; ``n`` worker processes interpret batches.
+    """This process reads the rows once and interprets too; ``n - 1`` helper processes take batches.
 
     The store is read once, in customer order, by a single query: its cost is
     mostly the database finding rows by name, which splitting the query by
-    customer range would repeat in every worker. Workers fetch the profiles
-    of their batch themselves.
+    customer range would repeat in every process. Batches of customers go to
+    the helpers while they have room, and are interpreted here when they are
+    busy, so every core works and none waits. Helpers fetch the profiles of
+    their batches themselves.
     """
-    from designer.engine.reader import has_trigger, stream
+    from designer.engine.history import History
+    from designer.engine.reader import has_trigger, profiles, stream
 
+    helpers = max(1, n - 1)
     lo, hi = _id_range(engine)
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
     ctx = multiprocessing.get_context(_start_method())
     stats = ReadStats()
     pending: set = set()
+    local = Interpreter(plans, results, window_from, window_to,
+                        facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
 
-    def collect(block: bool) -> None:
+    def merge_done(timeout: float | None) -> None:
         nonlocal pending
         if not pending:
             return
-        done, pending = wait(pending, timeout=None if block else 0, return_when=FIRST_COMPLETED)
+        done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
         for fut in done:
             for r, part in zip(results, fut.result()):
                 r.merge(part)
 
-    with ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_worker_init,
+    with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_worker_init,
                              initargs=(url, texts, window_from, window_to)) as pool:
         try:
-            # Start the workers before this process opens its reading connection, so no
-            # forked worker holds a copy of an open database connection.
+            # Start the helpers before this process opens its reading connection, so no
+            # forked helper holds a copy of an open database connection.
             pool.submit(int).result()
             batch: list[tuple[int, list[tuple]]] = []
             with engine.connect() as conn, _fewer_collections():
+
+                def dispatch(batch: list[tuple[int, list[tuple]]]) -> None:
+                    merge_done(0)
+                    if len(pending) < helpers * IN_FLIGHT_PER_WORKER:
+                        pending.add(pool.submit(_worker_batch, batch))
+                        return
+                    found = profiles(conn, [cid for cid, _ in batch])
+                    for cid, rows in batch:
+                        local.run_customer(cid, found[cid], History(rows, 1))
+
                 for cid, rows in stream(conn, engine, spec, stats):
                     if not has_trigger(rows, spec.triggers):
                         continue
@@ -331,26 +376,21 @@ def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], resu
                     if len(batch) >= BATCH_CUSTOMERS:
                         if is_cancelled():
                             raise SimulationCancelled()
-                        while len(pending) >= n * IN_FLIGHT_PER_WORKER:
-                            collect(block=True)
-                        pending.add(pool.submit(_worker_batch, batch))
+                        dispatch(batch)
                         batch = []
-                        collect(block=False)
                         if hi > lo:
                             report(min(0.99, (cid - lo + 1) / (hi - lo)))
-            if batch:
-                pending.add(pool.submit(_worker_batch, batch))
+                if batch:
+                    dispatch(batch)
             while pending:
                 if is_cancelled():
                     raise SimulationCancelled()
-                done, pending = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
-                for fut in done:
-                    for r, part in zip(results, fut.result()):
-                        r.merge(part)
+                merge_done(0.2)
         except BaseException:
             for fut in pending:
                 fut.cancel()
             raise
+    local.flush()
     for r in results:
         r.customers_read += stats.customers
         r.events_read += stats.rows
