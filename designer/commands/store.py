@@ -134,9 +134,14 @@ class TerminalProgress:
 
     def __call__(self, p: Progress) -> None:
         now = time.monotonic()
-        if now - self._last < 0.2 and p.fraction < 1.0:
+        if now - self._last < 0.2 and p.fraction < 1.0 and p.phase == "reading":
             return
         self._last = now
+        if p.phase == "indexing":
+            self.stream.write(f"\r{' ' * (self.width + 70)}\rbuilding indexes over {p.loaded:,} events ...")
+            self.stream.flush()
+            self._drawn = True
+            return
         filled = int(self.width * p.fraction)
         bar = "#" * filled + "-" * (self.width - filled)
         self.stream.write(

@@ -84,6 +84,9 @@ def key_prefix(name: str) -> str:
     return encode_basestring(name) + ":"
 
 
+_PREFIXES: dict[str, str] = {}
+
+
 def dumps_properties(properties: dict[str, Any]) -> str:
     """Canonical JSON for a properties dict: sorted keys, compact, ``None`` left out.
 
@@ -92,9 +95,23 @@ def dumps_properties(properties: dict[str, Any]) -> str:
     """
     parts = []
     for key in sorted(properties):
-        text = json_scalar(properties[key])
+        value = properties[key]
+        kind = type(value)
+        if kind is str:
+            text = encode_basestring(value) if value else None
+        elif kind is int:
+            text = str(value) if -MAX_EXACT_INT <= value <= MAX_EXACT_INT else encode_basestring(str(value))
+        elif kind is float and value - value == 0.0:  # finite
+            text = repr(value)
+        else:
+            text = json_scalar(value)
         if text is not None:
-            parts.append(key_prefix(key) + text)
+            prefix = _PREFIXES.get(key)
+            if prefix is None:
+                if len(_PREFIXES) > 10_000:
+                    _PREFIXES.clear()
+                prefix = _PREFIXES[key] = key_prefix(key)
+            parts.append(prefix + text)
     return "{" + ",".join(parts) + "}"
 
 

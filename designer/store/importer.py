@@ -17,6 +17,12 @@ checkpoint (records of the file processed), so:
 
 The invariant ``loaded + rejected + duplicates == read`` holds at every
 checkpoint.
+
+Speed: files of :data:`PARALLEL_MIN_BYTES` or more are parsed in a child
+process (:mod:`designer.store.parallel`) while this process stores. An import
+into a store without events is a bulk load (:mod:`designer.store.bulk`): the
+event indexes are built once at the end, where duplicates inside the file are
+found; until then they count as loaded, and the final counts move them.
 """
 
 from __future__ import annotations
