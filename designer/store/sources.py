@@ -15,12 +15,14 @@ Reject reasons (the text starts with one of these):
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import hashlib
 import hmac
 import io
 import json
+import threading
 from dataclasses import dataclass, field
 from hashlib import blake2b
 from json.encoder import encode_basestring
@@ -130,6 +132,33 @@ class Pseudonymiser:
         return "p_" + hmac.new(self.key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
+class _BadBytes:
+    """Whether the text decoder has met bytes that are not UTF-8 (see :func:`_note_bad_bytes`)."""
+
+    def __init__(self) -> None:
+        self.seen = False
+
+
+_DECODING = threading.local()  # .flag: the _BadBytes of the file this thread is reading
+
+
+def _note_bad_bytes(error: UnicodeDecodeError):
+    """Decoding error handler: note that bytes were not UTF-8, then escape them.
+
+    The escaped bytes become lone surrogates in the text. Rows are scanned for
+    them only after this has fired (a chunk is decoded before its rows are
+    parsed), so clean files pay nothing for the check.
+    """
+    flag = getattr(_DECODING, "flag", None)
+    if flag is not None:
+        flag.seen = True
+    return codecs.lookup_error("surrogateescape")(error)
+
+
+_BAD_BYTES_HANDLER = "trigger-flow-designer-note-bad-bytes"
+codecs.register_error(_BAD_BYTES_HANDLER, _note_bad_bytes)
+
+
 def _resolve(ref, names: list[str] | None, what: str) -> int | None:
     """Column index for a mapping reference, or None when a candidate list finds nothing."""
     if isinstance(ref, int):
@@ -227,7 +256,9 @@ class EventSource:
     # -- CSV --------------------------------------------------------------------------
 
     def _text(self) -> io.TextIOWrapper:
-        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+        self._bad_bytes = _BadBytes()
+        _DECODING.flag = self._bad_bytes
+        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors=_BAD_BYTES_HANDLER, newline="")
         text._CHUNK_SIZE = _READ_CHUNK  # few large reads: each read lets the writer thread take the GIL
         return text
 
@@ -343,6 +374,9 @@ class EventSource:
         times = self.times
         pseudo_idx, pseudonym = self._pseudo_idx, self.pseudonym
         time_memo = self._time_memo
+        bad_bytes = self._bad_bytes
+        _DECODING.flag = bad_bytes
+        undecodable = bad_bytes.seen
         append = rows.append
         prev = self._line
         read = 0
@@ -380,13 +414,15 @@ class EventSource:
                     continue  # whitespace-only line
                 rejects.append((line, f"wrong column count: expected {ncols}, found {len(row)}"))
                 continue
-            joined = "".join(row)
-            if not joined.isascii():
-                try:
-                    joined.encode("utf-8")
-                except UnicodeEncodeError:
-                    rejects.append((line, "bad encoding: not valid UTF-8"))
-                    continue
+            if undecodable or bad_bytes.seen:
+                undecodable = True  # from the chunk with bad bytes on, every row is checked
+                joined = "".join(row)
+                if not joined.isascii():
+                    try:
+                        joined.encode("utf-8")
+                    except UnicodeEncodeError:
+                        rejects.append((line, "bad encoding: not valid UTF-8"))
+                        continue
             if pseudo_idx:
                 for i in pseudo_idx:
                     if row[i].strip():

@@ -131,3 +131,11 @@ def test_a_mapping_that_does_not_fit_the_file_stops_before_anything_is_written(d
 def test_missing_file_cannot_run(db, tmp_path):
     with pytest.raises(ImportFailed, match="no such file"):
         import_events(db, tmp_path / "absent.csv", ImportOptions(mapping=preset("generic")))
+
+
+def test_bad_bytes_far_into_the_file_are_still_found(db, tmp_path):
+    clean = b"".join(b"u%d,view,%d,1\n" % (i, 1714557600 + i) for i in range(60_000))  # > 1 MB read chunk
+    body = HEADER + clean + b"u9,view,1714557600,caf\xe9\n" + b"u10,view,1714557601,ok\n"
+    summary, reasons = run(db, tmp_path, body)
+    assert summary.loaded == 60_001
+    assert reasons == {60_002: "bad encoding: not valid UTF-8"}
