@@ -11,6 +11,7 @@ profiles are fetched only for customers who have a trigger event in the window.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -130,7 +131,8 @@ def _execute(conn, stmt):
     """
     if conn.dialect.name == "sqlite":
         compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        params = [compiled.params[k] for k in compiled.positiontup]
+        values = compiled.params  # built anew on each access: once, not per parameter
+        params = [values[k] for k in compiled.positiontup]
         cursor = conn.connection.driver_connection.cursor()
         try:
             cursor.execute(str(compiled), params)
@@ -193,6 +195,27 @@ def profiles(conn, ids: list[int]) -> dict[int, dict]:
     return out
 
 
+@contextmanager
+def reading(engine: Engine):
+    """A connection for one streaming read.
+
+    On SQLite the sort behind ``ORDER BY customer_id, time`` spills to a
+    temporary file once it outgrows the page cache, instead of the store's
+    default in-memory temp storage, so a run's memory stays flat however many
+    events it reads. The connection goes back to the pool as it came.
+    """
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            before = conn.exec_driver_sql("PRAGMA temp_store").scalar()
+            conn.exec_driver_sql("PRAGMA temp_store=FILE")
+        try:
+            yield conn
+        finally:
+            if sqlite:
+                conn.exec_driver_sql(f"PRAGMA temp_store={int(before or 0)}")
+
+
 def customers_with_history(engine: Engine, spec: ReadSpec, stats: ReadStats, *,
                            customer_lo: int | None = None, customer_hi: int | None = None,
                            customer_id: int | None = None) -> Iterator[tuple[int, dict, History]]:
@@ -201,7 +224,7 @@ def customers_with_history(engine: Engine, spec: ReadSpec, stats: ReadStats, *,
     Profiles are fetched in batches of :data:`PROFILE_BATCH` customers, so a
     customer comes out slightly after its rows were read.
     """
-    with engine.connect() as conn:
+    with reading(engine) as conn:
         pending: list[tuple[int, list[tuple]]] = []
         for cid, rows in stream(conn, engine, spec, stats, customer_lo=customer_lo, customer_hi=customer_hi,
                                 customer_id=customer_id):

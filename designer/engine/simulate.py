@@ -80,7 +80,17 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
                       workers: int | None = None, save: bool = True) -> list[SimulationResult]:
     """Backtest several flows as if all were live at once (shared smart sending); one result each."""
     started = time.perf_counter()
+    if isinstance(store, Engine):
+        return _simulate(flows, open_store(store), started, window, progress, cancel, trace_customer, workers, save)
     engine = open_store(store)
+    try:
+        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save)
+    finally:
+        engine.dispose()  # opened here: its connections (and their page caches) go too
+
+
+def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window | None, progress: Progress | None,
+              cancel: Any, trace_customer: str | None, workers: int | None, save: bool) -> list[SimulationResult]:
     try:
         plans = [compile_flow(f, i) for i, f in enumerate(flows)]
     except PlanError as exc:
@@ -330,7 +340,7 @@ def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], resu
     their batches themselves.
     """
     from designer.engine.history import History
-    from designer.engine.reader import has_trigger, profiles, stream
+    from designer.engine.reader import has_trigger, profiles, reading, stream
 
     helpers = max(1, n - 1)
     lo, hi = _id_range(engine)
@@ -358,7 +368,7 @@ def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], resu
             # forked helper holds a copy of an open database connection.
             pool.submit(int).result()
             batch: list[tuple[int, list[tuple]]] = []
-            with engine.connect() as conn, _fewer_collections():
+            with reading(engine) as conn, _fewer_collections():
 
                 def dispatch(batch: list[tuple[int, list[tuple]]]) -> None:
                     merge_done(0)
