@@ -1,1 +1,16 @@
-"""The event store: customers, events and imports in SQLAlchemy; importers; sample data."""
+"""The event store: customers, events and imports in SQLAlchemy; importers; sample data.
+
+What other layers use (import from the modules, which stay light):
+
+* ``db.open_store(path_or_url) -> Engine``: create on first use, migrate, WAL.
+* ``schema``: the tables (``customers``, ``events``, ``imports``, ``runs``,
+  ``meta``, ``erasures``) and their conventions (times in epoch ms UTC,
+  properties as JSON text, consent 1/0/NULL).
+* ``importer.import_events(store, path, ImportOptions(...), progress=,
+  should_stop=)`` and ``rollback_import``; ``profiles.import_customers``;
+  ``mapping.PRESETS`` / ``mapping.load_mapping`` for column mappings.
+* ``sample.generate(store, customers, days, seed)`` and
+  ``sample.ensure_default_store()`` (the editor's first-start store).
+* ``facts.customer_facts(events, as_of)`` (pure) and ``facts.customer_facts_sql``.
+* ``privacy.forget(store, external_id)``; ``stats.store_stats(store)``.
+"""
