@@ -16,18 +16,7 @@ Modules, each with one job:
 * :mod:`~designer.engine.history`, :mod:`~designer.engine.facts`: one customer's
   events and profile, and the derived facts as of a moment;
 * :mod:`~designer.engine.runs`: stored runs, for comparing flows on the same history.
+
+Import from the modules (``from designer.engine.simulate import simulate``):
+the package re-exports nothing, so ``designer.engine.simulate`` stays the module.
 """
-
-from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
-from designer.engine.simulate import (
-    SimulationCancelled,
-    SimulationError,
-    flow_hash,
-    simulate,
-    simulate_together,
-)
-
-__all__ = [
-    "NodeFigures", "SimulationCancelled", "SimulationError", "SimulationResult", "TraceStep",
-    "flow_hash", "simulate", "simulate_together",
-]
