@@ -42,6 +42,10 @@ class StoreWriter:
         self.cache_limit = cache_limit
         self.sqlite = conn.dialect.name == "sqlite"
         self.customers_created = 0
+        # On a store with no customers yet, the cache knows every customer
+        # there is (until it is emptied), so ids it lacks need no lookup.
+        # Decided at the first call, inside the caller's transaction.
+        self.complete: bool | None = None
 
     def _raw(self):
         return self.conn.connection.driver_connection
@@ -64,38 +68,46 @@ class StoreWriter:
     def customer_ids(self, external_ids: Iterable[str]) -> dict[str, int]:
         """Make sure every external id has a customer; fills and returns the cache."""
         cache = self.cache
+        if self.complete is None:
+            self.complete = self.conn.execute(select(customers.c.id).limit(1)).first() is None
         wanted = dict.fromkeys(external_ids)  # first-seen order: stable ids
         missing = [e for e in wanted if e not in cache]
         if not missing:
             return cache
         if len(cache) + len(missing) > self.cache_limit:
             cache.clear()
+            self.complete = False
             missing = list(wanted)
-        self._lookup(missing)
+        if not self.complete:
+            self._lookup(missing)
         new = [e for e in missing if e not in cache]
         if new:
             if self.sqlite:
                 raw = self._raw()
-                raw.executemany(
-                    "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?)",
+                inserted = raw.executemany(
+                    "INSERT INTO customers (external_id, properties, import_id) VALUES (?, '{}', ?) "
+                    "ON CONFLICT (external_id) DO NOTHING",
                     [(e, self.import_id) for e in new],
-                )
+                ).rowcount
                 # Within this write transaction nobody else inserts, and SQLite
                 # gives each new row max(rowid) + 1: the ids are consecutive.
-                # One lookup confirms it; if not, look them all up.
+                # One lookup confirms it; if not (someone else created some of
+                # these customers meanwhile), look them all up.
                 last = raw.execute("SELECT max(id) FROM customers").fetchone()[0]
                 first = last - len(new) + 1
                 check = raw.execute("SELECT id FROM customers WHERE external_id = ?", (new[0],)).fetchone()
-                if check is not None and check[0] == first:
+                if inserted == len(new) and check is not None and check[0] == first:
                     cache.update(zip(new, range(first, last + 1)))
-                else:  # pragma: no cover - defensive
+                else:
+                    self.complete = False
                     self._lookup(new)
+                self.customers_created += inserted
             else:
                 self.conn.execute(
                     customers.insert(), [{"external_id": e, "properties": "{}", "import_id": self.import_id} for e in new]
                 )
                 self._lookup(new)
-            self.customers_created += len(new)
+                self.customers_created += len(new)
         return cache
 
     def insert_parsed(self, rows: list[tuple]) -> int:
