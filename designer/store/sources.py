@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zlib import error as zlib_error
 
-from designer.store.codec import json_scalar, json_value
+from designer.store.codec import dedupe_key, json_scalar, json_value
 from designer.store.mapping import Mapping, MappingError
 from designer.store.timeparse import TimeError, TimeParser
 
@@ -159,8 +159,8 @@ _BAD_BYTES_HANDLER = "trigger-flow-designer-note-bad-bytes"
 codecs.register_error(_BAD_BYTES_HANDLER, _note_bad_bytes)
 
 
-def _resolve(ref, names: list[str] | None, what: str) -> int | None:
-    """Column index for a mapping reference, or None when a candidate list finds nothing."""
+def _resolve(ref, names: list[str] | None, what: str) -> int:
+    """Column index for a mapping reference; MappingError naming the columns when absent."""
     if isinstance(ref, int):
         return ref
     if names is None:
@@ -173,10 +173,6 @@ def _resolve(ref, names: list[str] | None, what: str) -> int | None:
     shown = ", ".join(names[:20])
     wanted = " or ".join(repr(c) for c in candidates[:6])
     raise MappingError(f"no {what} column {wanted} in the header (columns: {shown})")
-
-
-def _key(external_id: str, name: str, ms: int, props: str) -> bytes:
-    return blake2b(f"{external_id}\x1f{name}\x1f{ms}\x1f{props}".encode("utf-8", "surrogatepass"), digest_size=16).digest()
 
 
 class EventSource:
@@ -471,6 +467,7 @@ class EventSource:
                     name,
                     ms,
                     text,
+                    # codec.dedupe_key, inlined: this loop runs once per row.
                     blake2b(f"{customer}\x1f{name}\x1f{ms}\x1f{text}".encode(), digest_size=16).digest(),
                     customer,
                 )
@@ -560,7 +557,7 @@ class EventSource:
                 props.append((rename.get(key, key), text))
         props.sort()
         body = "{" + ",".join(encode_basestring(k) + ":" + v for k, v in props) + "}"
-        return name, ms, body, _key(customer, name, ms, body), customer
+        return name, ms, body, dedupe_key(customer, name, ms, body), customer
 
     def _jsonl_batch(self, limit: int) -> Batch:
         batch = Batch()

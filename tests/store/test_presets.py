@@ -126,3 +126,19 @@ def test_same_rows_from_a_second_file_are_duplicates(db, tmp_path):
     overlap.write_text("\n".join(lines[:4] + ["1433300000000,1,view,2,"]) + "\n")
     summary = import_events(db, overlap, options("retailrocket"))
     assert (summary.read, summary.loaded, summary.duplicates) == (4, 1, 3)
+
+
+def test_csv_and_json_lines_give_the_same_dedupe_key_as_the_codec(db, tmp_path):
+    import sqlite3
+
+    from designer.store.codec import dedupe_key
+
+    import_events(db, fixture("rees46.csv"), options("rees46"))
+    import_events(db, fixture("events.jsonl"), options("generic"))
+    con = sqlite3.connect(db)
+    rows = con.execute(
+        "SELECT c.external_id, e.name, e.time, e.properties, e.dedupe_key FROM events e JOIN customers c ON c.id = e.customer_id"
+    ).fetchall()
+    con.close()
+    assert len(rows) == 14
+    assert all(key == dedupe_key(c, n, t, p) for c, n, t, p, key in rows)
