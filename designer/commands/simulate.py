@@ -86,7 +86,7 @@ def _run(flow: Flow, engine, args: argparse.Namespace, trace: str | None = None)
         return simulate(flow, engine, window=_window(args), trace_customer=trace, workers=args.workers,
                         save=not args.no_save)
     except SimulationError as exc:
-        raise CommandError(str(exc), 1 if "cannot be simulated" in str(exc) else 2) from None
+        raise CommandError(str(exc), 1 if exc.flow_errors else 2) from None
 
 
 def _num(x: float | int) -> str:

@@ -26,15 +26,18 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import json
 import multiprocessing
 import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.facts import facts_function
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
@@ -43,7 +46,7 @@ from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
-from designer.store.db import open_store
+from designer.store.db import StoreError, open_store
 from designer.store.schema import customers, events
 
 #: Below this many rows to read, one process is faster than starting workers.
@@ -55,7 +58,12 @@ Progress = Callable[[float], Any]
 
 
 class SimulationError(Exception):
-    """A simulation that cannot run: a flow with errors, an unknown customer, a bad window."""
+    """A simulation that cannot run: a flow with errors, an unknown customer, a bad window, a store
+    that cannot be read. ``flow_errors`` tells the first case apart (the user must fix the flow)."""
+
+    def __init__(self, message: str, *, flow_errors: bool = False) -> None:
+        super().__init__(message)
+        self.flow_errors = flow_errors
 
 
 class SimulationCancelled(Exception):
@@ -63,8 +71,14 @@ class SimulationCancelled(Exception):
 
 
 def flow_hash(flow: Flow) -> str:
-    """SHA-256 of the flow's canonical file text: equal for equal flows, whatever their layout history."""
-    return hashlib.sha256(io.dumps(flow).encode("utf-8")).hexdigest()
+    """SHA-256 of what decides a simulation: the flow's id, settings, nodes' kinds and
+    configs, and edges. Moving cards on the canvas or renaming the flow keeps the hash."""
+    data = io.to_json(flow)
+    semantic = {
+        "id": data["id"], "settings": data["settings"], "edges": data["edges"],
+        "nodes": [{"id": n["id"], "kind": n["kind"], "config": n["config"]} for n in data["nodes"]],
+    }
+    return hashlib.sha256(json.dumps(semantic, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
@@ -80,13 +94,15 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
                       workers: int | None = None, save: bool = True) -> list[SimulationResult]:
     """Backtest several flows as if all were live at once (shared smart sending); one result each."""
     started = time.perf_counter()
-    if isinstance(store, Engine):
-        return _simulate(flows, open_store(store), started, window, progress, cancel, trace_customer, workers, save)
-    engine = open_store(store)
+    try:
+        engine = open_store(store)
+    except StoreError as exc:
+        raise SimulationError(str(exc)) from None
     try:
         return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save)
     finally:
-        engine.dispose()  # opened here: its connections (and their page caches) go too
+        if not isinstance(store, Engine):
+            engine.dispose()  # opened here: its connections (and their page caches) go too
 
 
 def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window | None, progress: Progress | None,
@@ -94,7 +110,18 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
     try:
         plans = [compile_flow(f, i) for i, f in enumerate(flows)]
     except PlanError as exc:
-        raise SimulationError(str(exc)) from None
+        raise SimulationError(str(exc), flow_errors=True) from None
+    try:
+        return _run_all(flows, plans, engine, started, window, progress, cancel, trace_customer, workers, save)
+    except (SQLAlchemyError, BrokenProcessPool) as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise SimulationError(f"the store {engine.url.render_as_string(hide_password=True)} could not be "
+                              f"read or written: {reason}") from exc
+
+
+def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
+             progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
+             save: bool) -> list[SimulationResult]:
     window_from, window_to = resolve_window(engine, window)
     spec = read_spec(plans, window_from, window_to)
     results = [_empty_result(p, window_from, window_to) for p in plans]
@@ -320,9 +347,11 @@ def _start_method() -> str:
     """"fork" when it is safe (no other threads: the command line, the benchmark), which starts
     workers in milliseconds; otherwise "spawn" (the editor runs simulations from a Qt worker
     thread, and a forked child would inherit other threads' locks in whatever state they were)."""
+    import sys
     import threading
 
-    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+    alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
+    if "fork" in multiprocessing.get_all_start_methods() and alone and "PySide6" not in sys.modules:
         return "fork"
     return "spawn"
 

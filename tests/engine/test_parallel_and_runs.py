@@ -77,3 +77,30 @@ def test_every_example_flow_gives_non_trivial_numbers(tmp_path):
         assert any(len([v for v in f.exits.values() if v]) == 2 for f in splits), path.name
         for node_id, f in r.nodes.items():
             assert f.balance() == 0, (path.name, node_id)
+
+
+def test_layout_changes_keep_the_flow_hash():
+    flow = io.load(FLOWS / "abandoned_cart.json")
+    moved = flow.copy()
+    moved.move_node("n5", 999, 999)
+    moved.set_name("Renamed")
+    assert sim.flow_hash(moved) == sim.flow_hash(flow)
+
+
+def test_parallel_run_can_be_cancelled_and_reports_progress(shop, monkeypatch):
+    monkeypatch.setattr(sim, "BATCH_CUSTOMERS", 20)
+    seen = []
+    flow = io.load(FLOWS / "browse_abandonment.json")
+    with pytest.raises(sim.SimulationCancelled):
+        sim.simulate(flow, shop, workers=2, save=False, progress=seen.append, cancel=lambda: len(seen) > 2)
+    assert 0 < len(seen) <= 4
+    seen.clear()
+    sim.simulate(flow, shop, workers=2, save=False, progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 3
+
+
+def test_unreadable_store_is_a_simulation_error(tmp_path):
+    bad = tmp_path / "not-a-store.db"
+    bad.write_bytes(b"this is not a database, just some bytes" * 100)
+    with pytest.raises(sim.SimulationError):
+        sim.simulate(io.load(FLOWS / "abandoned_cart.json"), bad, save=False)
