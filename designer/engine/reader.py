@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Engine, and_, func, literal, or_, select
+from sqlalchemy import Engine, and_, cast, func, literal, or_, select
 
 from designer.engine.history import History, base_profile
 from designer.engine.plan import FlowPlan
@@ -100,7 +100,7 @@ def events_query(engine: Engine, spec: ReadSpec, customer_lo: int | None = None,
 def _json_text(engine: Engine, prop: str):
     """The text of a top-level JSON property, in the database's own JSON function."""
     if engine.dialect.name == "postgresql":
-        return func.cast(events.c.properties, _jsonb()).op("->>")(prop)
+        return cast(events.c.properties, _jsonb()).op("->>")(prop)
     if engine.dialect.name in ("mysql", "mariadb"):
         return func.json_unquote(func.json_extract(events.c.properties, f"$.{prop}"))
     return func.json_extract(events.c.properties, f"$.{prop}")

@@ -6,7 +6,7 @@ import pytest
 
 from designer.engine.simulate import SimulationError, simulate, simulate_together
 
-from .tinystore import DAY, HOUR, MINUTE, PLAIN, TinyStore, at, edge, flow, node
+from .tinystore import MINUTE, PLAIN, TinyStore, at, edge, flow, node
 
 EMAIL = {"template": "t", "subject": "s"}
 
