@@ -79,6 +79,7 @@ class NodeItem(QGraphicsItem):
         self.target_state: str | None = None
         self.hovered_target = False
         self.badge: BadgeItem | None = None
+        self._shape: QPainterPath | None = None
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
@@ -96,7 +97,10 @@ class NodeItem(QGraphicsItem):
         spec = KINDS.get(node.kind)
         self.kind = node.kind
         self.title = spec.label if spec else f"Unknown kind {node.kind!r}"
-        self.ports = node.output_ports()
+        if node.output_ports() != self.ports:
+            self.prepareGeometryChange()
+            self.ports = node.output_ports()
+            self._shape = None
         text = summary(node.kind, node.config) if spec else ""
         self.summary = " ".join(text.split())
         self.setToolTip(f"{self.node_id}: {self.title}\n{text}" if text else f"{self.node_id}: {self.title}")
@@ -118,11 +122,16 @@ class NodeItem(QGraphicsItem):
         return QRectF(-12, -14, CARD_WIDTH + 24, CARD_HEIGHT + 32)
 
     def shape(self) -> QPainterPath:
-        path = QPainterPath()
-        path.addRoundedRect(QRectF(0, 0, CARD_WIDTH, CARD_HEIGHT), 8, 8)
-        for point in [self.input_pos()] + [self.port_pos(p) for p in self.ports]:
-            path.addEllipse(point, PORT_HIT, PORT_HIT)
-        return path
+        """The card plus a disc round each port, so a press near a port hits the card."""
+        if self._shape is None:
+            path = QPainterPath()
+            # Winding fill: where a port's disc overlaps the card, the point stays inside.
+            path.setFillRule(Qt.FillRule.WindingFill)
+            path.addRoundedRect(QRectF(0, 0, CARD_WIDTH, CARD_HEIGHT), 8, 8)
+            for point in [self.input_pos()] + [self.port_pos(p) for p in self.ports]:
+                path.addEllipse(point, PORT_HIT, PORT_HIT)
+            self._shape = path
+        return self._shape
 
     def input_pos(self) -> QPointF:
         return QPointF(CARD_WIDTH / 2, 0)

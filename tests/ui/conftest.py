@@ -16,3 +16,27 @@ def isolated_user_files(tmp_path, monkeypatch):
     monkeypatch.setenv("TRIGGER_FLOW_RECOVERY_DIR", str(tmp_path / "recovery"))
     monkeypatch.setenv("TRIGGER_FLOW_LOG_DIR", str(tmp_path / "log"))
     yield settings_dir
+
+
+@pytest.fixture(autouse=True)
+def no_stray_dialogs(qapp):
+    """A modal dialog nobody answers would hang the run: close it after a few seconds
+    and fail the test that left it open."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    stray: list[str] = []
+
+    def check() -> None:
+        dialog = QApplication.activeModalWidget()
+        if isinstance(dialog, QDialog):
+            stray.append(dialog.windowTitle() or type(dialog).__name__)
+            dialog.reject()
+
+    timer = QTimer()
+    timer.setInterval(4000)
+    timer.timeout.connect(check)
+    timer.start()
+    yield
+    timer.stop()
+    assert not stray, f"a modal dialog was left open: {stray}"
