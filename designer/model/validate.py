@@ -142,7 +142,9 @@ def _cycle_problems(graph: nx.DiGraph, add) -> None:
             (only,) = component
             if not graph.has_edge(only, only):
                 continue
-        cycle = nx.find_cycle(graph.subgraph(component))
+        # Start from the loop's first node in file order, so the report is the same every run.
+        first = next(n for n in graph if n in component)
+        cycle = nx.find_cycle(graph.subgraph(component), source=first)
         loop = [u for u, *_ in cycle] + [cycle[0][0]]
         add(Problem(ERROR, "cycle", loop[0],
                     f"a journey would loop forever: {' -> '.join(loop)}; remove one edge of the loop"))
