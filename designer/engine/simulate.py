@@ -149,7 +149,7 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
 
             _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
         else:
-            _run_parallel(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled)
+            _run_partitioned(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled)
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
@@ -309,38 +309,7 @@ def _fewer_collections():
 
 
 # -- worker processes -------------------------------------------------------------
-#: Customers per batch sent to a worker, and batches in flight per worker (bounds memory).
-BATCH_CUSTOMERS = 1500
-IN_FLIGHT_PER_WORKER = 3
-
 _worker_state: dict[str, Any] = {}
-
-
-def _worker_init(url: str, flow_texts: list[str], window_from: int, window_to: int) -> None:
-    """Set up a worker once: its own connection to the store, the compiled flows."""
-    gc.freeze()
-    gc.set_threshold(200_000, 50, 100)
-    engine = open_store(url)
-    plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
-    _worker_state.update(engine=engine, plans=plans, window=(window_from, window_to))
-
-
-def _worker_batch(batch: list[tuple[int, list[tuple]]]) -> list[SimulationResult]:
-    """Simulate a batch of customers (ids with their event rows); the batch's figures."""
-    from designer.engine.history import History
-    from designer.engine.reader import profiles
-
-    engine, plans = _worker_state["engine"], _worker_state["plans"]
-    window_from, window_to = _worker_state["window"]
-    results = [_empty_result(p, window_from, window_to) for p in plans]
-    interp = Interpreter(plans, results, window_from, window_to,
-                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
-    with engine.connect() as conn:
-        found = profiles(conn, [cid for cid, _ in batch])
-    for cid, rows in batch:
-        interp.run_customer(cid, found[cid], History(rows, 1))
-    interp.flush()
-    return results
 
 
 def _start_method() -> str:
@@ -356,80 +325,89 @@ def _start_method() -> str:
     return "spawn"
 
 
-def _run_parallel(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
-                  spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
-                  is_cancelled: Callable[[], bool]) -> None:
-    """This process reads the rows once and interprets too; ``n - 1`` helper processes take batches.
+def _partition_init(cancel_event, progress_queue) -> None:
+    _worker_state.update(cancel=cancel_event, progress=progress_queue)
 
-    The store is read once, in customer order, by a single query: its cost is
-    mostly the database finding rows by name, which splitting the query by
-    customer range would repeat in every process. Batches of customers go to
-    the helpers while they have room, and are interpreted here when they are
-    busy, so every core works and none waits. Helpers fetch the profiles of
-    their batches themselves.
+
+def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
+                      part: int) -> list[SimulationResult]:
+    """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
+    cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
+    engine = open_store(url)
+    try:
+        plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
+        results = [_empty_result(p, window_from, window_to) for p in plans]
+        spec = read_spec(plans, window_from, window_to)
+
+        def tick(stats: ReadStats) -> None:
+            if cancel_event.is_set():
+                raise SimulationCancelled()
+            if stats.last_customer is not None and hi > lo:
+                progress_queue.put((part, (stats.last_customer - lo + 1) / (hi - lo)))
+
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick)
+        return results
+    finally:
+        engine.dispose()
+
+
+def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
+                     spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
+                     is_cancelled: Callable[[], bool]) -> None:
+    """Split customers into ``n`` id ranges: this process simulates the first, helpers the others.
+
+    Every process reads its own range straight from the store (the database
+    work runs on all cores at once) and nothing but the final figures
+    crosses between processes. (One reader handing batches of customers to
+    the others was measured too: slower on an idle machine, because the read
+    then runs on one core while the others wait, and rows must be pickled.)
     """
-    from designer.engine.history import History
-    from designer.engine.reader import has_trigger, profiles, reading, stream
+    import queue as queues
 
-    helpers = max(1, n - 1)
     lo, hi = _id_range(engine)
+    bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
     ctx = multiprocessing.get_context(_start_method())
-    stats = ReadStats()
-    pending: set = set()
-    local = Interpreter(plans, results, window_from, window_to,
-                        facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    cancel_event, progress_queue = ctx.Event(), ctx.Queue()
+    shares = [0.0] * n
 
-    def merge_done(timeout: float | None) -> None:
-        nonlocal pending
-        if not pending:
-            return
-        done, pending = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
-        for fut in done:
-            for r, part in zip(results, fut.result()):
-                r.merge(part)
+    def drain() -> None:
+        while True:
+            try:
+                part, share = progress_queue.get_nowait()
+            except queues.Empty:
+                break
+            shares[part] = max(shares[part], share)
+        report(min(0.99, sum(shares) / n))
 
-    with ProcessPoolExecutor(max_workers=helpers, mp_context=ctx, initializer=_worker_init,
-                             initargs=(url, texts, window_from, window_to)) as pool:
+    def tick(stats: ReadStats) -> None:
+        if is_cancelled():
+            raise SimulationCancelled()
+        if stats.last_customer is not None and bounds[1] > bounds[0]:
+            shares[0] = (stats.last_customer - bounds[0] + 1) / (bounds[1] - bounds[0])
+        drain()
+
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_partition_init,
+                             initargs=(cancel_event, progress_queue)) as pool:
+        futures = set()
         try:
-            # Start the helpers before this process opens its reading connection, so no
-            # forked helper holds a copy of an open database connection.
-            pool.submit(int).result()
-            batch: list[tuple[int, list[tuple]]] = []
-            with reading(engine) as conn, _fewer_collections():
-
-                def dispatch(batch: list[tuple[int, list[tuple]]]) -> None:
-                    merge_done(0)
-                    if len(pending) < helpers * IN_FLIGHT_PER_WORKER:
-                        pending.add(pool.submit(_worker_batch, batch))
-                        return
-                    found = profiles(conn, [cid for cid, _ in batch])
-                    for cid, rows in batch:
-                        local.run_customer(cid, found[cid], History(rows, 1))
-
-                for cid, rows in stream(conn, engine, spec, stats):
-                    if not has_trigger(rows, spec.triggers):
-                        continue
-                    batch.append((cid, rows))
-                    if len(batch) >= BATCH_CUSTOMERS:
-                        if is_cancelled():
-                            raise SimulationCancelled()
-                        dispatch(batch)
-                        batch = []
-                        if hi > lo:
-                            report(min(0.99, (cid - lo + 1) / (hi - lo)))
-                if batch:
-                    dispatch(batch)
-            while pending:
+            pool.submit(int).result()  # helpers start before this process opens a connection
+            futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k)
+                       for k in range(1, n)}
+            _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
+                       customer_hi=bounds[1], tick=tick)
+            shares[0] = 1.0
+            while futures:
                 if is_cancelled():
                     raise SimulationCancelled()
-                merge_done(0.2)
+                done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    for r, part in zip(results, fut.result()):
+                        r.merge(part)
+                drain()
         except BaseException:
-            for fut in pending:
+            cancel_event.set()
+            for fut in futures:
                 fut.cancel()
             raise
-    local.flush()
-    for r in results:
-        r.customers_read += stats.customers
-        r.events_read += stats.rows
