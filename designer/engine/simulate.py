@@ -321,7 +321,8 @@ def _start_method() -> str:
     import threading
 
     alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
-    if "fork" in multiprocessing.get_all_start_methods() and alone and "PySide6" not in sys.modules:
+    # Only on Linux: macOS system libraries are not safe to use in a forked child.
+    if sys.platform.startswith("linux") and alone and "PySide6" not in sys.modules:
         return "fork"
     return "spawn"
 
