@@ -244,7 +244,7 @@ class MainWindow(QMainWindow):
             self.restoreState(state)
         else:
             self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 340], Qt.Orientation.Horizontal)
-            self.resizeDocks([self.problems_dock], [130], Qt.Orientation.Vertical)
+            self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.act_snap.setChecked(str(s.value("view/snap", "true")).lower() == "true")
         self.act_minimap.setChecked(str(s.value("view/minimap", "true")).lower() == "true")
         self._toggle_snap()
@@ -489,7 +489,8 @@ class MainWindow(QMainWindow):
         self.scene.snap = self.act_snap.isChecked()
 
     def _toggle_minimap(self) -> None:
-        self.view.minimap.setVisible(self.act_minimap.isChecked())
+        self.view.minimap_enabled = self.act_minimap.isChecked()
+        self.view.update_minimap()
 
     def set_theme(self, name: str) -> None:
         app = QApplication.instance()

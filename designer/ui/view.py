@@ -48,9 +48,10 @@ class FlowView(QGraphicsView):
         self.quick_add = QuickAdd(self)
         self._quick_add_at = QPointF()
         self.quick_add.chosen.connect(self._quick_add_chosen)
+        #: The user's choice (View > Minimap); the map also hides while the whole flow is in view.
+        self.minimap_enabled = True
         self.minimap = Minimap(self)
-        self.horizontalScrollBar().valueChanged.connect(self.minimap.update)
-        self.verticalScrollBar().valueChanged.connect(self.minimap.update)
+        self.minimap.redraw()
 
     # -- zoom ----------------------------------------------------------------
     def zoom(self) -> float:
@@ -70,7 +71,7 @@ class FlowView(QGraphicsView):
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + delta.x())
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + delta.y())
         self.zoomChanged.emit(self.zoom())
-        self.minimap.update()
+        self.update_minimap()
 
     def zoom_in(self) -> None:
         self.set_zoom(self.zoom() * 1.25)
@@ -91,7 +92,7 @@ class FlowView(QGraphicsView):
             self.set_zoom(self.MIN_ZOOM)
         self.centerOn(rect.center())
         self.zoomChanged.emit(self.zoom())
-        self.minimap.update()
+        self.update_minimap()
 
     def show_flow(self) -> None:
         """The view a freshly opened flow gets: all of it when that stays readable, else
@@ -111,7 +112,17 @@ class FlowView(QGraphicsView):
         bottom = self.mapToScene(vp.bottomLeft())
         half_height = (bottom.y() - top.y()) / 2
         self.centerOn(QPointF(node.x + CARD_WIDTH / 2, node.y - 40 + half_height))
-        self.minimap.update()
+        self.update_minimap()
+
+    def update_minimap(self) -> None:
+        """Show the minimap when enabled and part of the flow is out of view."""
+        visible = self.mapToScene(self.viewport().rect()).boundingRect()
+        flow = self.minimap.flow_rect
+        show = self.minimap_enabled and not flow.isNull() and not visible.contains(flow)
+        if show != self.minimap.isVisible():
+            self.minimap.setVisible(show)
+        if show:
+            self.minimap.update()
 
     def center_on_node(self, node_id: str) -> None:
         item = self.flow_scene.nodes.get(node_id)
@@ -219,10 +230,11 @@ class FlowView(QGraphicsView):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.minimap.place()
+        self.update_minimap()
 
     def scrollContentsBy(self, dx: int, dy: int) -> None:
         super().scrollContentsBy(dx, dy)
-        self.minimap.update()
+        self.update_minimap()
 
 
 class Minimap(QWidget):
@@ -237,6 +249,8 @@ class Minimap(QWidget):
         self.view = view
         self._pixmap: QPixmap | None = None
         self._bounds = QRectF()
+        #: The cards' extent in scene coordinates, as of the last redraw.
+        self.flow_rect = QRectF()
         self._scale = 1.0
         self._offset = QPointF()
         self._timer = QTimer(self)
@@ -247,7 +261,6 @@ class Minimap(QWidget):
         self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.resize(*self.SIZE)
         self.place()
-        self.redraw()
 
     def place(self) -> None:
         vp = self.view.viewport().geometry()
@@ -260,11 +273,9 @@ class Minimap(QWidget):
         pix = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
         pix.setDevicePixelRatio(ratio)
         pix.fill(Qt.GlobalColor.transparent)
+        self.flow_rect = self.view.flow_scene.flow_bounds_from_model()
         if nodes:
-            xs = [n.x for n in nodes]
-            ys = [n.y for n in nodes]
-            self._bounds = QRectF(min(xs), min(ys), max(xs) - min(xs) + CARD_WIDTH,
-                                  max(ys) - min(ys) + CARD_HEIGHT).adjusted(-60, -60, 60, 60)
+            self._bounds = self.flow_rect.adjusted(-60, -60, 60, 60)
             inner = QRectF(4, 4, self.width() - 8, self.height() - 8)
             self._scale = min(inner.width() / self._bounds.width(), inner.height() / self._bounds.height())
             self._offset = QPointF(inner.x() + (inner.width() - self._bounds.width() * self._scale) / 2,
@@ -276,7 +287,7 @@ class Minimap(QWidget):
                 painter.fillRect(QRectF(p.x(), p.y(), w, h), kind_color(node.kind))
             painter.end()
         self._pixmap = pix
-        self.update()
+        self.view.update_minimap()
 
     def to_map(self, scene_point: QPointF) -> QPointF:
         return QPointF((scene_point.x() - self._bounds.x()) * self._scale + self._offset.x(),
