@@ -209,11 +209,11 @@ class NodeItem(QGraphicsItem):
         muted = theme.color("muted")
         painter.setFont(small)
         painter.setPen(muted)
-        id_rect = QRectF(CARD_WIDTH - 40, 8, 32, 18)
+        id_rect = QRectF(CARD_WIDTH - 46, 8, 32, 18)
         painter.drawText(id_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.node_id)
         painter.setFont(title_font)
         painter.setPen(text)
-        title_rect = QRectF(48, 8, CARD_WIDTH - 48 - 36, 26)
+        title_rect = QRectF(48, 8, CARD_WIDTH - 48 - 42, 26)
         title = QFontMetricsF(title_font).elidedText(self.title, Qt.TextElideMode.ElideRight, title_rect.width())
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
         painter.setFont(font)
@@ -251,8 +251,10 @@ class BadgeItem(QGraphicsItem):
         super().__init__(parent)
         self.severity = ERROR
         self.count = 0
-        self.setPos(CARD_WIDTH - self.SIZE / 2 - 2, -self.SIZE / 2 + 2)
+        self.setPos(CARD_WIDTH, 0)  # the badge is centred on the card's top-right corner
         self.setZValue(2)
+        # Same size at every zoom, so problems stay visible on a zoomed-out flow.
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIgnoresTransformations)
         self.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
     def type(self) -> int:
@@ -265,20 +267,22 @@ class BadgeItem(QGraphicsItem):
         self.update()
 
     def boundingRect(self) -> QRectF:
-        return QRectF(-1, -1, self.SIZE + 2, self.SIZE + 2)
+        half = self.SIZE / 2
+        return QRectF(-half - 1, -half - 1, self.SIZE + 2, self.SIZE + 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget: QWidget | None = None) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         color = theme.color("error" if self.severity == ERROR else "warning")
         painter.setPen(QPen(theme.color("card"), 1.5))
         painter.setBrush(color)
-        painter.drawEllipse(QRectF(0, 0, self.SIZE, self.SIZE))
+        disc = QRectF(-self.SIZE / 2, -self.SIZE / 2, self.SIZE, self.SIZE)
+        painter.drawEllipse(disc)
         font = QFont(painter.font())
         font.setBold(True)
         font.setPixelSize(12)
         painter.setFont(font)
         painter.setPen(QColor("white"))
-        painter.drawText(QRectF(0, 0, self.SIZE, self.SIZE), Qt.AlignmentFlag.AlignCenter,
+        painter.drawText(disc, Qt.AlignmentFlag.AlignCenter,
                          "!" if self.count <= 1 else str(min(self.count, 9)))
 
 
