@@ -3,7 +3,7 @@
 The flows' plans say which event names they read and how far back; those, the
 window's end and simple trigger filters go into the SQL, so the database
 skips everything else (on the sample shop an abandoned-cart flow reads about a
-quarter of the events). Rows stream in (customer, time, id) order in batches,
+tenth of the events). Rows stream in (customer, time, id) order in batches,
 so memory holds one batch and one customer, whatever the size of the history;
 profiles are fetched only for customers who have a trigger event in the window.
 """
