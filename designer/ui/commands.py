@@ -59,16 +59,6 @@ def node_from_json(data: dict) -> Node:
                 copy.deepcopy(data.get("config") or {}))
 
 
-def edge_from_json(flow: Flow, data: dict) -> Edge:
-    """An Edge from the file's edge object; a missing port is the source's only port."""
-    port = data.get("port")
-    if port is None:
-        source = flow.nodes.get(data["from"])
-        ports = source.output_ports() if source else ()
-        port = ports[0] if len(ports) == 1 else "next"
-    return Edge(str(data["from"]), str(data["to"]), str(port))
-
-
 class AddNodesCommand(FlowCommand):
     """Add nodes and edges among them (new node, paste, duplicate)."""
 

@@ -18,13 +18,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtGui import QUndoStack
 
 from designer.model import io
+from designer.model.errors import FlowFormatError
 from designer.model.flow import Change, Edge, Flow, Node
 from designer.model.kinds import KINDS
 from designer.model.settings import Settings
 from designer.model.validate import Problem, validate
 from designer.ui.commands import (AddNodesCommand, ConnectCommand, DisconnectCommand, MoveNodesCommand,
                                   RemoveNodesCommand, ReplaceFlowCommand, SetConfigCommand, SetNameCommand,
-                                  SetSettingsCommand, edge_from_json, node_from_json)
+                                  SetSettingsCommand)
 
 #: How long the flow must stay unchanged before validation re-runs, so typing never stalls.
 VALIDATION_DELAY_MS = 300
@@ -241,35 +242,39 @@ class Document(QObject):
 
     def paste(self, snapshot: dict, offset: tuple[float, float] = (40, 40)) -> list[str]:
         """Add a copied snapshot with fresh ids, shifted by ``offset``; edges among the
-        pasted nodes are kept, edges to nodes outside it are not. One undo step."""
-        raw_nodes = [n for n in snapshot.get("nodes", []) if isinstance(n, dict) and n.get("kind") in KINDS]
-        if not raw_nodes:
+        pasted nodes are kept, edges to nodes outside it are not. One undo step.
+
+        The snapshot is read with the flow file's own strict loader, so clipboard text
+        that is not a piece of a flow adds nothing (and returns no ids).
+        """
+        if not isinstance(snapshot, dict):
+            return []
+        try:
+            clip = io.from_json({"format": io.FORMAT, "version": io.CURRENT_VERSION, "id": "clipboard",
+                                 "name": "clipboard", "nodes": snapshot.get("nodes", []),
+                                 "edges": snapshot.get("edges", [])})
+        except FlowFormatError:
             return []
         taken = set(self.flow.nodes)
         id_map: dict[str, str] = {}
         nodes: list[Node] = []
         counter = 1
-        for data in raw_nodes:
-            node = node_from_json(data)
+        for node in clip.nodes.values():
+            if node.kind not in KINDS:
+                continue
             while f"n{counter}" in taken:
                 counter += 1
             new_id = f"n{counter}"
             taken.add(new_id)
             id_map[node.id] = new_id
             nodes.append(Node(new_id, node.kind, node.x + offset[0], node.y + offset[1], node.config))
-        # Resolve default ports against the copied kinds, then rename the ends.
-        scratch = Flow()
-        for data in raw_nodes:
-            scratch.nodes[str(data["id"])] = node_from_json(data)
-        edges = []
-        for data in snapshot.get("edges", []):
-            if data.get("from") in id_map and data.get("to") in id_map:
-                e = edge_from_json(scratch, data)
-                edges.append(Edge(id_map[e.source], id_map[e.target], e.port))
+        if not nodes:
+            return []
+        edges = [Edge(id_map[e.source], id_map[e.target], e.port) for e in clip.edges
+                 if e.source in id_map and e.target in id_map]
         text = "Paste node" if len(nodes) == 1 else f"Paste {len(nodes)} nodes"
         self._push(AddNodesCommand(self.flow, nodes, edges, text))
         return [n.id for n in nodes]
-
 
 def new_flow() -> Flow:
     """A fresh flow that starts somewhere real: a trigger on add-to-cart."""

@@ -518,6 +518,8 @@ class MainWindow(QMainWindow):
     # -- reactions ---------------------------------------------------------------
     def _on_changed(self) -> None:
         self._update_counts()
+        if not self.document.path:
+            self.update_title()  # an untitled flow is titled by its name
 
     def _selection_changed(self) -> None:
         self.inspector.show_node(self.scene.single_selected_node())

@@ -148,7 +148,18 @@ def test_copy_paste_keeps_internal_edges_with_new_ids(doc):
 def test_paste_ignores_garbage(doc):
     assert doc.paste({"nodes": [{"id": "x", "kind": "nope"}]}) == []
     assert doc.paste({}) == []
+    assert doc.paste({"nodes": [{"id": "x", "kind": "delay", "x": "left"}]}) == []
+    assert doc.paste({"nodes": "all of them"}) == []
+    assert doc.paste(["not", "a", "snapshot"]) == []
     assert doc.undo_stack.count() == 0
+
+
+def test_paste_resolves_default_ports(doc):
+    snapshot = {"nodes": [{"id": "a", "kind": "delay", "config": {"duration": "PT1H"}},
+                          {"id": "b", "kind": "exit"}],
+                "edges": [{"from": "a", "to": "b"}, {"from": "a", "to": "elsewhere"}]}
+    first, second = doc.paste(snapshot, (0, 0))
+    assert doc.flow.edges_from(first) == [Edge(first, second, "next")]
 
 
 def test_remove_selection_of_nodes_and_edges_is_one_step(doc):
