@@ -143,8 +143,25 @@ class Flow:
         self._emit(Change("node_moved", node=node_id))
 
     def set_config(self, node_id: str, config: dict[str, Any]) -> None:
-        self.nodes[node_id].config = copy.deepcopy(config)
+        """Change a node's config; edges follow a renamed output port.
+
+        An A/B split's ports are its variant names, so renaming variant "A" to
+        "Control" must carry the edge on "A" along, or the branch would come
+        loose. Ports are matched by position when their number is unchanged;
+        applying the old config again moves the edges back, so undo needs
+        nothing extra.
+        """
+        node = self.nodes[node_id]
+        old_ports = node.output_ports()
+        new_ports = Node(node.id, node.kind, config=config).output_ports()
+        renamed = {o: n for o, n in zip(old_ports, new_ports) if o != n} if len(old_ports) == len(new_ports) else {}
+        moved = [(self.edges.index(e), e) for e in self._out.get(node_id, []) if e.port in renamed]
+        for _, edge in moved:
+            self.remove_edge(edge)
+        node.config = copy.deepcopy(config)
         self._emit(Change("node_config", node=node_id))
+        for index, edge in sorted(moved, key=lambda m: m[0]):
+            self.add_edge(Edge(edge.source, edge.target, renamed[edge.port]), index)
 
     def add_edge(self, edge: Edge, index: int | None = None) -> Edge:
         """Add an edge; ``index`` puts it back at its old place in the file order (undo)."""

@@ -92,3 +92,33 @@ def test_every_kind_has_palette_text_and_a_summary():
         assert isinstance(summary(spec.name, spec.default_config()), str)
     assert summary("delay", {"duration": "PT1H"}) == "wait 1 h"
     assert summary("split", {"condition": {"event": "purchase", "since": "flow_start"}}) == "purchase since entry?"
+
+
+def _ab_flow():
+    flow = Flow()
+    flow.add_node(Node("n1", "ab_split", 0, 0, {"variants": [{"name": "A", "percent": 50},
+                                                           {"name": "B", "percent": 50}]}))
+    flow.add_node(Node("n2", "exit"))
+    flow.add_node(Node("n3", "exit"))
+    flow.add_edge(Edge("n1", "n2", "A"))
+    flow.add_edge(Edge("n1", "n3", "B"))
+    return flow
+
+
+def test_renaming_a_variant_carries_its_edge_and_renaming_back_restores_it():
+    flow = _ab_flow()
+    before = list(flow.edges)
+    flow.set_config("n1", {"variants": [{"name": "Control", "percent": 50}, {"name": "B", "percent": 50}]})
+    assert flow.edges == [Edge("n1", "n2", "Control"), Edge("n1", "n3", "B")]
+    assert flow.successor("n1", "Control") == "n2" and flow.successor("n1", "A") is None
+    flow.set_config("n1", {"variants": [{"name": "A", "percent": 50}, {"name": "B", "percent": 50}]})
+    assert flow.edges == before
+
+
+def test_swapping_variant_names_swaps_edges_and_adding_a_variant_moves_nothing():
+    flow = _ab_flow()
+    flow.set_config("n1", {"variants": [{"name": "B", "percent": 50}, {"name": "A", "percent": 50}]})
+    assert flow.successor("n1", "B") == "n2" and flow.successor("n1", "A") == "n3"
+    flow.set_config("n1", {"variants": [{"name": "B", "percent": 40}, {"name": "A", "percent": 40},
+                                        {"name": "C", "percent": 20}]})
+    assert flow.successor("n1", "B") == "n2" and flow.successor("n1", "C") is None

@@ -256,6 +256,20 @@ def test_variant_names_must_be_filled_and_distinct(qtbot, doc, inspector):
     assert not variants.rows[0].remove.isEnabled(), "two variants is the least"
 
 
+def test_renaming_a_connected_variant_keeps_its_branch_and_undo_restores_it(qtbot, doc, inspector):
+    node = doc.add_node("ab_split", 0, 0)
+    target = doc.add_node("exit", 0, 200)
+    assert doc.connect(node, "B", target) is None
+    inspector.show_node(node)
+    name = inspector.form.editors["variants"].rows[1].fields[0]
+    retype(qtbot, name, "Control")
+    assert doc.flow.successor(node, "Control") == target and doc.flow.successor(node, "B") is None
+    assert not [p for p in doc.validate_now() if p.node == node and p.code == "unknown-port"]
+    doc.undo_stack.undo()
+    assert doc.flow.successor(node, "B") == target
+    assert [v["name"] for v in config(doc, node)["variants"]] == ["A", "B"]
+
+
 # -- profile updates and other fields ----------------------------------------------------------
 def test_properties_and_names_editors(qtbot, doc, inspector):
     node = doc.add_node("update_profile", 0, 0)
