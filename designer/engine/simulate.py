@@ -138,7 +138,12 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
         for r in results:
             r.trace = trace
     else:
-        n = _worker_count(engine, spec, workers)
+        from designer.engine.reader import choose_scan, count_rows
+
+        with engine.connect() as conn:
+            rows = count_rows(conn, engine, spec)
+            spec.full_scan = choose_scan(conn, spec, rows)
+        n = _worker_count(engine, rows, workers)
         if n <= 1:
             lo, hi = _id_range(engine)
 
@@ -240,19 +245,13 @@ def _id_range(engine: Engine) -> tuple[int, int]:
     return (int(lo), int(hi) + 1) if lo is not None else (0, 0)
 
 
-def _worker_count(engine: Engine, spec: ReadSpec, workers: int | None) -> int:
+def _worker_count(engine: Engine, rows: int, workers: int | None) -> int:
     if workers is not None:
         n = max(1, int(workers))
     else:
         n = min(os.cpu_count() or 1, 4)
-        if n > 1:
-            from designer.engine.reader import events_query
-
-            stmt = events_query(engine, spec).order_by(None).with_only_columns(func.count())
-            with engine.connect() as conn:
-                rows = conn.execute(stmt).scalar() or 0
-            if rows < PARALLEL_MIN_ROWS[_start_method()]:
-                n = 1
+        if n > 1 and rows < PARALLEL_MIN_ROWS[_start_method()]:
+            n = 1
     if n > 1 and not _shareable(engine):
         n = 1
     return n
@@ -332,7 +331,7 @@ def _partition_init(cancel_event, progress_queue) -> None:
 
 
 def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                      part: int) -> list[SimulationResult]:
+                      part: int, full_scan: bool) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
     engine = open_store(url)
@@ -340,6 +339,7 @@ def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
         results = [_empty_result(p, window_from, window_to) for p in plans]
         spec = read_spec(plans, window_from, window_to)
+        spec.full_scan = full_scan
 
         def tick(stats: ReadStats) -> None:
             if cancel_event.is_set():
@@ -395,7 +395,8 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
         futures = set()
         try:
             pool.submit(int).result()  # helpers start before this process opens a connection
-            futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k)
+            futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k,
+                                   spec.full_scan)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
                        customer_hi=bounds[1], tick=tick)

@@ -104,3 +104,15 @@ def test_unreadable_store_is_a_simulation_error(tmp_path):
     bad.write_bytes(b"this is not a database, just some bytes" * 100)
     with pytest.raises(sim.SimulationError):
         sim.simulate(io.load(FLOWS / "abandoned_cart.json"), bad, save=False)
+
+
+def test_table_scan_and_index_read_give_the_same_figures(shop, monkeypatch):
+    from designer.engine import reader
+
+    flow = io.load(FLOWS / "abandoned_cart.json")
+    monkeypatch.setattr(reader, "FULL_SCAN_SHARE", 2.0)  # never: through the name index
+    by_index = sim.simulate(flow, shop, workers=1, save=False)
+    monkeypatch.setattr(reader, "FULL_SCAN_SHARE", 0.0)  # always: the table front to back
+    by_scan = sim.simulate(flow, shop, workers=1, save=False)
+    assert by_index.entered > 0
+    assert comparable(by_scan) == comparable(by_index)
