@@ -85,21 +85,25 @@ class History:
         return bisect_left(lst, hi) - bisect_left(lst, lo)
 
 
-def base_profile(external_id: str, columns: tuple, properties: str | None) -> dict:
-    """The profile of a customer: the ``properties`` JSON, then the columns of
-    :data:`PROFILE_COLUMNS` (values in that order), then ``external_id``.
-
-    Stored columns win over a property of the same name, because they are
-    what the importers and the consent rules write.
-    """
-    try:
-        profile = json.loads(properties) if properties and properties != "{}" else {}
-    except ValueError:
-        profile = {}
-    if not isinstance(profile, dict):
-        profile = {}
-    for column, value in zip(PROFILE_COLUMNS, columns):
-        if value is not None:
-            profile[column] = value
+def base_profile(external_id: str, columns: tuple) -> dict:
+    """A customer's profile from the stored columns (values in :data:`PROFILE_COLUMNS` order)
+    and ``external_id``; the ``properties`` JSON is merged later, on first need
+    (:func:`merge_properties`), because most runs never read it."""
+    profile = {column: value for column, value in zip(PROFILE_COLUMNS, columns) if value is not None}
     profile["external_id"] = external_id
     return profile
+
+
+def merge_properties(profile: dict, properties: str | None) -> None:
+    """Add the ``properties`` JSON to a profile; stored columns already there win over a
+    property of the same name, because they are what the importers and consent rules write."""
+    if not properties or properties == "{}":
+        return
+    try:
+        props = json.loads(properties)
+    except ValueError:
+        return
+    if isinstance(props, dict):
+        for key, value in props.items():
+            if key not in profile:
+                profile[key] = value

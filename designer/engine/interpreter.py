@@ -65,7 +65,7 @@ from typing import Any
 from designer.engine import clock
 from designer.engine.evaluate import MISSING, as_number, is_true
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
-from designer.engine.history import History
+from designer.engine.history import History, merge_properties
 from designer.engine.plan import FlowPlan, NodePlan
 
 #: ``facts(history, cursor, now) -> dict`` of derived facts as of ``now``.
@@ -75,15 +75,18 @@ FactsFunction = Callable[[History, int, int], dict]
 class Customer:
     """The shared state of one customer during a run."""
 
-    __slots__ = ("id", "external_id", "history", "profile", "changed", "lists", "last_sent", "sends",
+    __slots__ = ("id", "external_id", "history", "profile", "unmerged", "changed", "lists", "last_sent", "sends",
                  "received", "facts_fn", "uses_facts", "_zones")
 
     def __init__(self, customer_id: int, profile: dict, history: History,
-                 facts_fn: FactsFunction | None, uses_facts: set[str]) -> None:
+                 facts_fn: FactsFunction | None, uses_facts: set[str], properties: str | None = None) -> None:
         self.id = customer_id
         self.external_id = str(profile.get("external_id") or customer_id)
         self.history = history
+        #: The profile: stored columns, then the properties JSON once merged, then this run's changes.
         self.profile = profile
+        #: The properties JSON until something needs it (see :meth:`merged`).
+        self.unmerged = properties if properties and properties != "{}" else None
         #: Properties written by update_profile in this run (they win over derived facts).
         self.changed: set[str] = set()
         self.lists: set[str] = set()
@@ -98,17 +101,30 @@ class Customer:
         self.uses_facts = uses_facts
         self._zones: dict[str, Any] = {}
 
+    def merged(self) -> dict:
+        """The whole profile, with the properties JSON merged in (parsed on first need)."""
+        if self.unmerged is not None:
+            merge_properties(self.profile, self.unmerged)
+            self.unmerged = None
+        return self.profile
+
     def profile_value(self, name: str, now: int) -> Any:
         if name in self.uses_facts and name not in self.changed and self.facts_fn is not None:
             facts = self.facts_fn(self.history, self.history.cursor_at(now), now)
             if name in facts:
                 return facts[name]
-        return self.profile.get(name, MISSING)
+        value = self.profile.get(name, MISSING)
+        if value is MISSING and self.unmerged is not None:
+            value = self.merged().get(name, MISSING)
+        return value
 
     def zone(self, fallback: str):
         tz = self._zones.get(fallback)
         if tz is None:
-            tz = self._zones[fallback] = clock.customer_zone(self.profile.get("timezone"), fallback)
+            name = self.profile.get("timezone")
+            if name is None and self.unmerged is not None:
+                name = self.merged().get("timezone")
+            tz = self._zones[fallback] = clock.customer_zone(name, fallback)
         return tz
 
 
@@ -178,8 +194,10 @@ class Interpreter:
         self._starts = [self._compile(plan) for plan in plans]
 
     # -- one customer -------------------------------------------------------
-    def run_customer(self, customer_id: int, profile: dict, history: History) -> None:
-        cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts)
+    def run_customer(self, customer_id: int, profile: dict, history: History, properties: str | None = None) -> None:
+        """Every journey of ``customer_id``: ``profile`` holds the stored columns (and anything
+        else known), ``properties`` the customer's properties JSON, merged in when first read."""
+        cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts, properties)
         heap = self._heap  # empty between customers
         seq = 0
         for plan, start in zip(self.plans, self._starts):
@@ -285,18 +303,21 @@ class Interpreter:
     def _compile(self, plan: FlowPlan) -> Callable[[Journey], None]:
         """The function that starts a journey of ``plan`` (see the comment above)."""
         figures = self.results[plan.index].nodes
-        enters: dict[str, Callable[[Journey], None]] = {}
+        actions: dict[str, Callable[[Journey], None]] = {}
 
-        def enter_of(node_id: str) -> Callable[[Journey], None]:
-            fn = enters.get(node_id)
+        def action_of(node_id: str) -> Callable[[Journey], None]:
+            fn = actions.get(node_id)
             if fn is None:
-                fn = enters[node_id] = self._enter(plan, plan.nodes[node_id], figures[node_id], enter_of)
+                fn = actions[node_id] = self._action(plan, plan.nodes[node_id], figures[node_id], leave_of)
             return fn
+
+        def leave_of(node: NodePlan, fig: NodeFigures, port: str) -> Callable[[Journey], None]:
+            return self._leave(plan, node, fig, port, figures, action_of)
 
         trigger = plan.nodes[plan.trigger_id]
         trig_fig = figures[plan.trigger_id]
         result = self.results[plan.index]
-        leave = self._leave(trigger, trig_fig, "next", enter_of)
+        leave = leave_of(trigger, trig_fig, "next")
         trace = self.trace
 
         def start(j: Journey) -> None:
@@ -309,48 +330,45 @@ class Interpreter:
 
         return start
 
-    def _leave(self, node: NodePlan, fig: NodeFigures, port: str, enter_of) -> Callable[[Journey], None]:
+    def _leave(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, port: str,
+               figures: dict[str, NodeFigures], action_of) -> Callable[[Journey], None]:
+        """Leave ``node`` by ``port``: count it, then arrive at the next node (count it, apply
+        the exit rule, do its work), all in one function, or end the journey."""
         exits = fig.exits
         nxt = node.successors.get(port)
         node_id = node.id
         if nxt is None:
-            def leave(j: Journey) -> None:
+            def leave_end(j: Journey) -> None:
                 exits[port] = exits.get(port, 0) + 1
                 self._finish(j, node_id, "end of branch", lambda: f"nothing follows port {port!r}")
-            return leave
-        enter = enter_of(nxt)
-
-        def leave(j: Journey) -> None:
-            exits[port] = exits.get(port, 0) + 1
-            enter(j)
-        return leave
-
-    def _enter(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, enter_of) -> Callable[[Journey], None]:
-        action = self._action(plan, node, fig, enter_of)
+            return leave_end
+        action = action_of(nxt)
+        arrive = figures[nxt]
         exit_rule = plan.exit_rule
-        node_id = node.id
         if exit_rule is None:
-            def enter(j: Journey) -> None:
-                fig.entered += 1
-                j.node = node_id
+            def leave(j: Journey) -> None:
+                exits[port] = exits.get(port, 0) + 1
+                arrive.entered += 1
+                j.node = nxt
                 action(j)
-            return enter
+            return leave
 
-        def enter_checked(j: Journey) -> None:
-            fig.entered += 1
-            j.node = node_id
+        def leave_checked(j: Journey) -> None:
+            exits[port] = exits.get(port, 0) + 1
+            arrive.entered += 1
+            j.node = nxt
             if exit_rule(j):
-                fig.exited += 1
-                self._finish(j, node_id, "exit condition", "left the flow: the exit condition holds")
+                arrive.exited += 1
+                self._finish(j, nxt, "exit condition", "left the flow: the exit condition holds")
                 return
             action(j)
-        return enter_checked
+        return leave_checked
 
-    def _action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, enter_of) -> Callable[[Journey], None]:
+    def _action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, leave_of) -> Callable[[Journey], None]:
         """What the node does on arrival (after the exit rule let the journey through)."""
         kind, node_id, trace = node.kind, node.id, self.trace
         window_to = self.window_to
-        leaves = {port: self._leave(node, fig, port, enter_of) for port in node.successors}
+        leaves = {port: leave_of(node, fig, port) for port in node.successors}
 
         def wait(j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None],
                  detail: Callable[[], str]) -> None:
@@ -454,16 +472,23 @@ class Interpreter:
         timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
         window_to, trace = self.window_to, self.trace
         skipped, deferred = fig.skipped, fig.deferred
-        DAY_MS = clock.DAY_MS
-        quiet_until, local_hour = clock.quiet_until, clock.local_hour
+        DAY_MS, HOUR_MS = clock.DAY_MS, clock.HOUR_MS
+        offset_ms = clock.offset_ms
+        q_start, q_end = quiet if quiet is not None else (0, 0)
+        q_wraps, q_end_text = q_start > q_end, f"{q_end // 60:02d}:{q_end % 60:02d}"
+        if quiet is not None and q_start == q_end:
+            quiet = None  # an empty quiet period
+        consent_is_fact = consent in self.uses_facts
 
         def send(j: Journey, retry: bool = False) -> None:
             cust, now = j.customer, j.now
             tz = cust.zone(timezone)
+            local = now + offset_ms(now, tz)
             if marketing:
                 if quiet is not None and not retry:
-                    until = quiet_until(now, tz, quiet[0], quiet[1])
-                    if until is not None:
+                    m = (local // 60_000) % 1440
+                    if (m >= q_start or m < q_end) if q_wraps else (q_start <= m < q_end):
+                        until = clock.next_local_time(now, tz, q_end_text, None)
                         deferred["quiet_hours"] = deferred.get("quiet_hours", 0) + 1
                         if until >= window_to:
                             fig.in_progress += 1
@@ -476,8 +501,10 @@ class Interpreter:
                         self._park(j, until, cust.history.cursor_at(until), released)
                         return
                 if consent is not None:
-                    value = cust.profile_value(consent, now)
-                    if not is_true(value):
+                    value = MISSING if consent_is_fact else cust.profile.get(consent, MISSING)
+                    if value is MISSING:
+                        value = cust.profile_value(consent, now)
+                    if not (value is True or (value.__class__ is int and value == 1) or is_true(value)):
                         skipped["no_consent"] = skipped.get("no_consent", 0) + 1
                         if trace is not None:
                             shown = "unknown" if value is MISSING or value is None else repr(value)
@@ -510,7 +537,7 @@ class Interpreter:
                     result.recipients += 1
             day = now // DAY_MS
             per_day[day] = per_day.get(day, 0) + 1
-            result.messages_per_hour[local_hour(now, tz)] += 1
+            result.messages_per_hour[(local // HOUR_MS) % 24] += 1
             if j.first_send is None:
                 j.first_send = now
             if trace is not None:
@@ -537,6 +564,7 @@ class Interpreter:
 
     def _update_profile(self, j: Journey, node: NodePlan) -> None:
         cust = j.customer
+        cust.merged()
         done = []
         for key, value in node.set_props.items():
             cust.profile[key] = value

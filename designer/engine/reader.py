@@ -209,18 +209,19 @@ def has_trigger(rows: list[tuple], triggers: list[tuple[str, int, int]]) -> bool
     return False
 
 
-def profiles(conn, ids: list[int]) -> dict[int, dict]:
-    """Base profiles of the given customers (an id without a row gets an empty profile)."""
-    out: dict[int, dict] = {}
+def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
+    """(profile from the columns, properties JSON not yet merged) of the given customers
+    (an id without a row gets an empty profile)."""
+    out: dict[int, tuple[dict, str | None]] = {}
     cols = (customers.c.id, customers.c.external_id, customers.c.properties, customers.c.email,
             customers.c.first_name, customers.c.timezone, customers.c.consent)
     for start in range(0, len(ids), PROFILE_BATCH):
         chunk = ids[start:start + PROFILE_BATCH]
         for part in _execute(conn, select(*cols).where(customers.c.id.in_(chunk))):
             for row in part:
-                out[row[0]] = base_profile(row[1], row[3:], row[2])
+                out[row[0]] = (base_profile(row[1], row[3:]), row[2])
     for i in ids:
-        out.setdefault(i, {"external_id": str(i)})
+        out.setdefault(i, ({"external_id": str(i)}, None))
     return out
 
 
@@ -247,8 +248,8 @@ def reading(engine: Engine):
 
 def customers_with_history(engine: Engine, spec: ReadSpec, stats: ReadStats, *,
                            customer_lo: int | None = None, customer_hi: int | None = None,
-                           customer_id: int | None = None) -> Iterator[tuple[int, dict, History]]:
-    """Each customer with a trigger event in the window, as (id, profile, history).
+                           customer_id: int | None = None) -> Iterator[tuple[int, tuple[dict, str | None], History]]:
+    """Each customer with a trigger event in the window, as (id, (profile, properties JSON), history).
 
     Profiles are fetched in batches of :data:`PROFILE_BATCH` customers, so a
     customer comes out slightly after its rows were read.

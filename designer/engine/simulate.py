@@ -276,9 +276,9 @@ def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationRe
     stats = ReadStats()
     done = 0
     with _fewer_collections():
-        for cid, profile, history in customers_with_history(engine, spec, stats, customer_lo=customer_lo,
-                                                            customer_hi=customer_hi, customer_id=customer_id):
-            interp.run_customer(cid, profile, history)
+        for cid, (profile, properties), history in customers_with_history(
+                engine, spec, stats, customer_lo=customer_lo, customer_hi=customer_hi, customer_id=customer_id):
+            interp.run_customer(cid, profile, history, properties)
             done += 1
             if tick is not None and done % PROGRESS_EVERY == 0:
                 tick(stats)
