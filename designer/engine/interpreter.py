@@ -17,13 +17,15 @@ timeout. Splits and the exit rule read only events before the cursor.
 Semantics, decided here once (the live runtime would run the same rules):
 
 * **Entry**: each trigger event in the window whose properties pass the
-  trigger's ``where`` is a candidate. With an entry ``key``, an event whose
-  key value already started a journey for this customer does not start
-  another (``duplicate_key``; events without the key property are not keyed).
-  Then re-entry: ``always`` admits it, ``never`` only if the customer has not
-  entered before in the run, ``cooldown`` only if the last entry is at least
-  the cooldown ago (``reentry``). Entries before the window do not count: the
-  backtest asks what would have happened had the flow gone live at its start.
+  trigger's ``where`` is a candidate, and must pass two rules. Re-entry:
+  ``always`` admits it, ``never`` only if the customer has not entered before
+  in the run, ``cooldown`` only if the last entry is at least the cooldown ago
+  (else ``not_entered["reentry"]``). Entry ``key``: an event whose key value
+  already started a journey for this customer starts no other (else
+  ``not_entered["duplicate_key"]``; events without the key property are not
+  keyed). An event refused by both counts as ``reentry``. Entries before the
+  window do not count: the backtest asks what would have happened had the
+  flow gone live at the window's start.
 * **Exit condition**: checked on arrival at every node after the trigger (and
   again when a send held back by quiet hours is about to go out); if it holds
   the journey leaves the flow there (``exited``).
