@@ -80,7 +80,7 @@ def next_local_time(ms: int, tz, at: str | None, weekdays: list[str] | tuple[str
 #: quarter hours UTC), so (zone, quarter hour) -> offset is an exact cache.
 _QUARTER_MS = 900_000
 _offsets: dict[tuple[int, int], int] = {}
-_OFFSETS_MAX = 500_000
+_OFFSETS_MAX = 100_000  # about 15 MB at most
 
 
 def offset_ms(ms: int, tz) -> int:

@@ -19,16 +19,15 @@ PROFILE_COLUMNS = ("email", "first_name", "timezone", "consent")
 
 
 class History:
-    __slots__ = ("times", "names", "raw", "ids", "_props", "by_name")
+    __slots__ = ("times", "names", "raw", "_props", "by_name")
 
     def __init__(self, rows: list[tuple], offset: int = 0) -> None:
-        """``rows``: tuples holding ``name, time, properties_json, event_id`` from position
-        ``offset`` on (the reader passes its SQL rows as they are), in store order."""
+        """``rows``: tuples holding ``name, time, properties_json`` from position ``offset``
+        on (the reader passes its SQL rows as they are), in store order (time, then id)."""
         o = offset
         self.names: list[str] = [r[o] for r in rows]
         self.times: list[int] = [r[o + 1] for r in rows]
         self.raw: list[Any] = [r[o + 2] for r in rows]
-        self.ids: list[int | None] = [r[o + 3] for r in rows]
         self._props: dict[int, dict] = {}
         by_name: dict[str, list[int]] = {}
         i = 0
