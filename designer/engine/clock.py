@@ -76,23 +76,41 @@ def next_local_time(ms: int, tz, at: str | None, weekdays: list[str] | tuple[str
     raise ValueError(f"no local time {at!r} on {weekdays!r}")  # unreachable with a non-empty day list
 
 
-#: UTC offsets are constant within a quarter hour in every zone (transitions fall on
-#: quarter hours UTC), so (zone, quarter hour) -> offset is an exact cache.
-_QUARTER_MS = 900_000
-_offsets: dict[tuple[int, int], int] = {}
-_OFFSETS_MAX = 100_000  # about 15 MB at most
+#: (zone, UTC day) -> (offset at the day's start, moment of a change in the day or None,
+#: offset after it). Zones change offset at most once a day, so one entry per zone and
+#: day answers every moment of that day; a run touches a few thousand entries.
+_days_offsets: dict[tuple[int, int], tuple[int, int | None, int]] = {}
+_DAY_OFFSETS_MAX = 200_000
+
+
+def _offset_now(ms: int, tz) -> int:
+    delta = datetime.fromtimestamp(ms / 1000, tz).utcoffset()
+    return int(delta.total_seconds() * 1000) if delta is not None else 0
 
 
 def offset_ms(ms: int, tz) -> int:
-    """The zone's UTC offset at ``ms``, in ms (cached: the engine asks millions of times)."""
-    key = (id(tz), ms // _QUARTER_MS)
-    value = _offsets.get(key)
-    if value is None:
-        if len(_offsets) >= _OFFSETS_MAX:
-            _offsets.clear()
-        delta = datetime.fromtimestamp(ms / 1000, tz).utcoffset()
-        value = _offsets[key] = int(delta.total_seconds() * 1000) if delta is not None else 0
-    return value
+    """The zone's UTC offset at ``ms``, in ms (cached per zone and day: asked millions of times)."""
+    day = ms // DAY_MS
+    key = (id(tz), day)
+    entry = _days_offsets.get(key)
+    if entry is None:
+        if len(_days_offsets) >= _DAY_OFFSETS_MAX:
+            _days_offsets.clear()
+        start = day * DAY_MS
+        before, after = _offset_now(start, tz), _offset_now(start + DAY_MS - 1, tz)
+        change = None
+        if before != after:  # find the first millisecond with the new offset
+            lo, hi = start, start + DAY_MS - 1
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if _offset_now(mid, tz) == before:
+                    lo = mid + 1
+                else:
+                    hi = mid
+            change = lo
+        entry = _days_offsets[key] = (before, change, after)
+    before, change, after = entry
+    return before if change is None or ms < change else after
 
 
 def local_minute(ms: int, tz) -> int:
