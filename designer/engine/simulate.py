@@ -179,7 +179,10 @@ def resolve_window(engine: Engine, window: Window | None) -> tuple[int, int]:
         if hi is None:
             hi = last + 1 if last is not None else lo
     if hi < lo:
-        raise SimulationError("the window ends before it starts; check --from and --to")
+        from designer.engine.clock import iso
+
+        raise SimulationError(f"the window ends ({iso(hi)}) before it starts ({iso(lo)}); the store's "
+                              "history may not reach that far, or --from and --to are swapped")
     return int(lo), int(hi)
 
 
