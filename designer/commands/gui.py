@@ -1,9 +1,11 @@
-"""``screenshot OUT.png``: a picture of the real editor window, rendered offscreen."""
+"""``screenshot OUT.png``: a picture of the real editor window, rendered offscreen
+(optionally with an event store and the flow's backtest shown)."""
 
 from __future__ import annotations
 
 import argparse
 import re
+from pathlib import Path
 
 from designer.cli import CommandError
 from designer.model.errors import FlowFormatError
@@ -17,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--size", default="1400x860", metavar="WxH", help="window size in pixels (default 1400x860)")
     p.add_argument("--theme", choices=("light", "dark"), default="light", help="colour theme (default light)")
     p.add_argument("--select", metavar="NODE", help="node id to select, so the inspector shows it")
+    p.add_argument("--db", metavar="PATH", help="event store to open (a SQLite file, or a database URL)")
+    p.add_argument("--backtest", action="store_true",
+                   help="backtest the flow over --db first: figures on the canvas and the Results dock")
     p.set_defaults(func=run)
 
 
@@ -32,12 +37,20 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def run(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
-    from designer.ui.screenshot import render  # Qt loads only for this command
+    if args.backtest and not args.db:
+        raise CommandError("--backtest needs --db PATH, the event store to replay the flow over "
+                           "(make one with 'python main.py sample --db shop.db')", 2)
+    if args.db and "://" not in args.db and not Path(args.db).expanduser().is_file():
+        raise CommandError(f"--db {args.db}: no such store; create one with "
+                           f"'python main.py sample --db {args.db}' or import events first", 2)
+    from designer.ui.screenshot import ScreenshotError, render  # Qt loads only for this command
 
     try:
-        target = render(args.out, args.flow, size, args.theme, args.select)
+        target = render(args.out, args.flow, size, args.theme, args.select, args.db, args.backtest)
     except FlowFormatError as exc:
         raise CommandError(f"cannot open the flow: {exc}", 2) from None
+    except ScreenshotError as exc:
+        raise CommandError(str(exc), exc.code) from None
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc.strerror or exc}", 2) from None
     print(f"wrote {target}")

@@ -26,6 +26,8 @@ PORT_HIT = 10.0
 INPUT = "__in__"
 #: Below this zoom, cards paint as coloured blocks without text.
 SIMPLE_LOD = 0.4
+#: Where a card's footer (the backtest's count strip) sits, in card coordinates.
+FOOTER_RECT = QRectF(10, 48, CARD_WIDTH - 18, 17)
 
 NODE_TYPE = QGraphicsItem.UserType + 1
 EDGE_TYPE = QGraphicsItem.UserType + 2
@@ -79,6 +81,9 @@ class NodeItem(QGraphicsItem):
         self.target_state: str | None = None
         self.hovered_target = False
         self.badge: BadgeItem | None = None
+        #: A child item drawn along the card's bottom (the backtest's count strip); while one
+        #: is attached the card packs its title and summary into the upper part.
+        self.footer: QGraphicsItem | None = None
         self._shape: QPainterPath | None = None
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable
                       | QGraphicsItem.GraphicsItemFlag.ItemIsMovable)
@@ -110,6 +115,22 @@ class NodeItem(QGraphicsItem):
         if ports != self.connected:
             self.connected = set(ports)
             self.update()
+
+    def set_footer(self, footer: QGraphicsItem | None) -> None:
+        """Attach (or with None, remove) the item shown along the card's bottom edge."""
+        if footer is self.footer:
+            return
+        old = self.footer
+        if old is not None:
+            scene = old.scene()
+            old.setParentItem(None)
+            if scene is not None:
+                scene.removeItem(old)
+        self.footer = footer
+        if footer is not None:
+            footer.setParentItem(self)
+            footer.setPos(FOOTER_RECT.topLeft())
+        self.update()
 
     def set_target_state(self, state: str | None, hovered: bool = False) -> None:
         if (state, hovered) != (self.target_state, self.hovered_target):
@@ -192,13 +213,17 @@ class NodeItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
         painter.drawPath(band.intersected(clip))
-        # Icon in a soft disc of the kind's colour.
+        # Icon in a soft disc of the kind's colour. With a footer the card is packed
+        # tighter (smaller icon, title and summary higher up) to make room for it.
+        compact = self.footer is not None
+        disc_rect, icon_rect, icon_px = ((QRectF(14, 6, 22, 22), QRectF(17, 9, 16, 16), 16) if compact
+                                         else (QRectF(15, 9, 26, 26), QRectF(18, 12, 20, 20), 20))
         disc = QColor(color)
         disc.setAlpha(40)
         painter.setBrush(disc)
-        painter.drawEllipse(QRectF(15, 9, 26, 26))
+        painter.drawEllipse(disc_rect)
         ratio = painter.device().devicePixelRatioF() if painter.device() is not None else 1.0
-        painter.drawPixmap(QRectF(18, 12, 20, 20), kind_pixmap(self.kind, 20, ratio), QRectF())
+        painter.drawPixmap(icon_rect, kind_pixmap(self.kind, icon_px, ratio), QRectF())
         # Title, node id, summary.
         font = QFont(painter.font())
         title_font = QFont(font)
@@ -209,18 +234,20 @@ class NodeItem(QGraphicsItem):
         muted = theme.color("muted")
         painter.setFont(small)
         painter.setPen(muted)
-        id_rect = QRectF(CARD_WIDTH - 46, 8, 32, 18)
+        top = 5 if compact else 8
+        id_rect = QRectF(CARD_WIDTH - 46, top, 32, 24 if compact else 18)
         painter.drawText(id_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, self.node_id)
         painter.setFont(title_font)
         painter.setPen(text)
-        title_rect = QRectF(48, 8, CARD_WIDTH - 48 - 42, 26)
+        title_rect = QRectF(42, top, CARD_WIDTH - 42 - 42, 24) if compact else QRectF(48, 8, CARD_WIDTH - 48 - 42, 26)
         title = QFontMetricsF(title_font).elidedText(self.title, Qt.TextElideMode.ElideRight, title_rect.width())
         painter.drawText(title_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, title)
-        painter.setFont(font)
-        painter.setPen(muted if not self.summary else text)
-        sum_rect = QRectF(16, 38, CARD_WIDTH - 26, 22)
-        line = QFontMetricsF(font).elidedText(self.summary or "(not set up yet)", Qt.TextElideMode.ElideRight,
-                                              sum_rect.width())
+        sum_font = small if compact else font
+        painter.setFont(sum_font)
+        painter.setPen(muted if not self.summary or compact else text)
+        sum_rect = QRectF(15, 29, CARD_WIDTH - 25, 17) if compact else QRectF(16, 38, CARD_WIDTH - 26, 22)
+        line = QFontMetricsF(sum_font).elidedText(self.summary or "(not set up yet)", Qt.TextElideMode.ElideRight,
+                                                  sum_rect.width())
         painter.drawText(sum_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, line)
         # Ports: the input on top, named outputs along the bottom.
         port_pen = QPen(theme.color("edge"), 1.2)
@@ -303,16 +330,44 @@ class EdgeItem(QGraphicsItem):
         self.edge = edge
         self.source, self.target = source, target
         self.label = "" if edge.port == "next" and source.ports == ("next",) else edge.port
+        #: The backtest's figure for this edge (view state, set by the results overlay):
+        #: the label shown instead of the port name, the share of the flow's journeys that
+        #: took it (drawn as the line's width) and whether it is out of date.
+        self.flow_label: str | None = None
+        self.flow_share: float | None = None
+        self.flow_stale = False
         self._path = QPainterPath()
         self._shape: QPainterPath | None = None
         self._rect = QRectF()
         self._label_at: QPointF | None = None
+        self._margin = 30.0
         self.setFlags(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable)
-        self.setToolTip(f"{edge.source} {edge.port} \u2192 {edge.target}")
+        self._tooltip = f"{edge.source} {edge.port} \u2192 {edge.target}"
+        self.setToolTip(self._tooltip)
         self.update_path()
 
     def type(self) -> int:
         return EDGE_TYPE
+
+    def set_flow(self, label: str | None, share: float | None = None, stale: bool = False,
+                 tooltip: str = "") -> None:
+        """Show a backtest figure on this edge (None: back to the plain port label)."""
+        if (label, share, stale) == (self.flow_label, self.flow_share, self.flow_stale):
+            return
+        self.flow_label, self.flow_share, self.flow_stale = label, share, stale
+        self.setToolTip(self._tooltip + (f"\n{tooltip}" if tooltip else ""))
+        text = self.shown_label()
+        font = QFont(QApplication.font())
+        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
+        margin = max(30.0, QFontMetricsF(font).horizontalAdvance(text) / 2 + 10) if text else 30.0
+        if margin != self._margin:
+            self._margin = margin
+            self.update_path()
+        else:
+            self.update()
+
+    def shown_label(self) -> str:
+        return self.flow_label if self.flow_label is not None else self.label
 
     def update_path(self) -> None:
         start = self.source.mapToScene(self.source.port_pos(self.edge.port))
@@ -323,7 +378,8 @@ class EdgeItem(QGraphicsItem):
         # building or moving thousands of edges stays cheap.
         self._shape = None
         self._label_at = None
-        self._rect = self._path.controlPointRect().adjusted(-30, -12, 30, 12)
+        m = self._margin
+        self._rect = self._path.controlPointRect().adjusted(-m, -12, m, 12)
 
     def boundingRect(self) -> QRectF:
         return self._rect
@@ -341,7 +397,15 @@ class EdgeItem(QGraphicsItem):
         color = pal.color(QPalette.ColorRole.Highlight) if selected else theme.color("edge")
         lod = option.levelOfDetailFromTransform(painter.worldTransform())
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, lod >= SIMPLE_LOD)
-        painter.setPen(QPen(color, 2.6 if selected else 1.6))
+        width = 2.6 if selected else 1.6
+        flow = self.flow_share is not None and not self.flow_stale
+        if flow:
+            # The backtest's share of journeys on this edge sets its width; an edge nobody took is faint.
+            width = max(width, 1.4 + 4.6 * min(1.0, self.flow_share))
+            if self.flow_share == 0 and not selected:
+                color = QColor(color)
+                color.setAlpha(110)
+        painter.setPen(QPen(color, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawPath(self._path)
         if lod < SIMPLE_LOD:
@@ -349,22 +413,29 @@ class EdgeItem(QGraphicsItem):
         end = self._path.pointAtPercent(1.0)
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(color)
-        painter.drawPolygon(QPolygonF([end, end + QPointF(-4.5, -8), end + QPointF(4.5, -8)]))
-        if self.label:
+        head = max(4.5, width * 0.5 + 3.5)
+        painter.drawPolygon(QPolygonF([end, end + QPointF(-head, -8), end + QPointF(head, -8)]))
+        label = self.shown_label()
+        if label:
             if self._label_at is None:
                 self._label_at = self._path.pointAtPercent(0.5)
             font = QFont(painter.font())
             font.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
             metrics = QFontMetricsF(font)
-            w = metrics.horizontalAdvance(self.label) + 12
+            w = metrics.horizontalAdvance(label) + 12
             h = metrics.height() + 2
             pill = QRectF(self._label_at.x() - w / 2, self._label_at.y() - h / 2, w, h)
-            painter.setPen(QPen(color, 1))
+            text_color = pal.color(QPalette.ColorRole.Text)
+            border = QPen(color, 1)
+            if self.flow_label is not None and self.flow_stale:
+                text_color = theme.color("muted")
+                border.setStyle(Qt.PenStyle.DashLine)
+            painter.setPen(border)
             painter.setBrush(theme.color("canvas"))
             painter.drawRoundedRect(pill, h / 2, h / 2)
             painter.setFont(font)
-            painter.setPen(pal.color(QPalette.ColorRole.Text))
-            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, self.label)
+            painter.setPen(text_color)
+            painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
 
 
 class LinkPreviewItem(QGraphicsItem):

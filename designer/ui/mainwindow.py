@@ -1,5 +1,6 @@
-"""The editor window: canvas in the middle, palette, inspector and problems in docks,
-menus and toolbar with standard shortcuts, files, recent files, examples, themes.
+"""The editor window: canvas in the middle, palette, inspector, problems and results in docks,
+menus and toolbar with standard shortcuts, files, recent files, examples, themes, the event
+store and the backtest (F5).
 
 The window wires widgets to the document; it holds no flow state. Questions to
 the user go through :meth:`MainWindow.ask`, one place that tests can answer.
@@ -14,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QWidget)
+                               QProgressBar, QToolButton, QWidget)
 
 from designer import EXAMPLE_FLOWS
 from designer.model import io
@@ -23,6 +24,13 @@ from designer.model.flow import Flow
 from designer.model.layout import layout
 from designer.model.validate import ERROR
 from designer.ui import prefs, theme
+from designer.ui.backtest import numbers
+from designer.ui.backtest.controller import BacktestController
+from designer.ui.backtest.import_dialog import STORE_FILTER, ImportDialog
+from designer.ui.backtest.overlay import ResultsOverlay
+from designer.ui.backtest.results_dock import ResultsPanel
+from designer.ui.backtest.store_panel import StoreController, StoreInfo, StoreLabel
+from designer.ui.backtest.worker import Workers
 from designer.ui.document import Document, new_flow
 from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
@@ -38,6 +46,7 @@ APP_NAME = "Trigger Flow Designer"
 NODES_MIME = "application/x-trigger-flow-nodes"
 DEFAULT_EXAMPLE = "abandoned_cart.json"
 FILE_FILTER = "Flow files (*.json);;All files (*)"
+AUTO_RUN_KEY = "backtest/autoRun"
 
 Button = QMessageBox.StandardButton
 
@@ -72,6 +81,17 @@ class MainWindow(QMainWindow):
                                          Qt.DockWidgetArea.RightDockWidgetArea)
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems_panel,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
+        # The backtest: background work, the store, the run and its results (view state only).
+        self.workers = Workers(self)
+        self.store = StoreController(self.workers, self)
+        self.backtest = BacktestController(self.document, self.store, self.workers, self)
+        self.overlay = ResultsOverlay(self.scene, self.view.viewport(), self)
+        self.results_panel = ResultsPanel(self.backtest, self)
+        self.results_dock = self._dock("Results", "resultsDock", self.results_panel,
+                                       Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.problems_dock, self.results_dock)
+        self.problems_dock.raise_()
+        self.import_dialog: ImportDialog | None = None
         self.autosaver = Autosaver(self.document, self)
         self._paste_count = 0
         self._last_clipboard = ""
@@ -144,6 +164,19 @@ class MainWindow(QMainWindow):
         self.act_layout = a("Auto-&layout", self.auto_layout, "Ctrl+L", "layout",
                             "Arrange the flow top to bottom in layers")
         self.act_validate = a("&Validate", self.validate, "F7", "validate", "Check the flow for problems")
+        self.act_backtest = a("&Backtest", self.run_backtest, "F5", "simulate",
+                              "Replay the flow over the event store's history (F5)")
+        self.act_backtest.setToolTip("Backtest the flow over the store's history (F5)")
+        self.act_cancel_backtest = a("&Cancel Backtest", self.backtest.cancel, "Shift+F5", None,
+                                     "Stop the running backtest")
+        self.act_cancel_backtest.setEnabled(False)
+        self.act_auto_run = a("A&uto-run Backtest After Edits", self._toggle_auto_run, None, None,
+                              "Run the backtest again a second after each edit")
+        self.act_auto_run.setCheckable(True)
+        self.act_open_store = a("Open Event &Store…", self.open_event_store, None, None,
+                                "Backtest against another event store (a SQLite file)")
+        self.act_import = a("&Import Events…", self.import_events, None, None,
+                            "Import an event log (CSV or JSON Lines) into a store")
         self.act_snap = a("&Snap to Grid", self._toggle_snap)
         self.act_snap.setCheckable(True)
         self.act_snap.setChecked(True)
@@ -171,6 +204,8 @@ class MainWindow(QMainWindow):
             act.setData(str(path))
             act.triggered.connect(lambda _c=False, p=str(path): self.open_example(p))
         file.addSeparator()
+        file.addActions([self.act_open_store, self.act_import])
+        file.addSeparator()
         file.addActions([self.act_save, self.act_save_as])
         file.addSeparator()
         file.addAction(self.act_quit)
@@ -185,13 +220,15 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_minimap])
         view.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.results_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         themes = view.addMenu("&Theme")
         themes.addActions(list(self.theme_actions.values()))
         flow = bar.addMenu("F&low")
         flow.addActions([self.act_layout, self.act_validate])
+        flow.addSeparator()
+        flow.addActions([self.act_backtest, self.act_cancel_backtest, self.act_auto_run])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_about)
 
@@ -206,15 +243,30 @@ class MainWindow(QMainWindow):
         bar.addActions([self.act_cut, self.act_copy, self.act_paste, self.act_delete])
         bar.addSeparator()
         bar.addActions([self.act_zoom_in, self.act_zoom_out, self.act_fit, self.act_layout, self.act_validate])
+        bar.addSeparator()
+        bar.addAction(self.act_backtest)
         self.toolbar = bar
 
     def _build_status_bar(self) -> None:
         status = self.statusBar()
+        # A running backtest: its progress and a Cancel button, shown only while it runs.
+        self.run_progress = QProgressBar(self)
+        self.run_progress.setRange(0, 1000)
+        self.run_progress.setMaximumWidth(160)
+        self.run_progress.setMaximumHeight(16)
+        self.run_progress.setFormat("Backtest %p %")
+        self.run_cancel = QToolButton(self)
+        self.run_cancel.setText("Cancel")
+        self.run_cancel.setToolTip("Stop the running backtest (Shift+F5)")
+        self.run_cancel.clicked.connect(self.backtest.cancel)
+        self.store_label = StoreLabel(self)
         self.problems_label = QLabel(self)
         self.count_label = QLabel(self)
         self.zoom_label = QLabel(self)
-        for label in (self.problems_label, self.count_label, self.zoom_label):
-            status.addPermanentWidget(label)
+        for widget in (self.run_progress, self.run_cancel, self.store_label, self.problems_label,
+                       self.count_label, self.zoom_label):
+            status.addPermanentWidget(widget)
+        self._show_running(False)
         self._update_counts()
         self._update_zoom(self.view.zoom())
 
@@ -228,7 +280,21 @@ class MainWindow(QMainWindow):
         self.scene.statusMessage.connect(self._status)
         self.view.zoomChanged.connect(self._update_zoom)
         self.problems_panel.nodeActivated.connect(self.go_to_node)
+        self.results_panel.nodeActivated.connect(self.go_to_node)
+        self.results_panel.set_run_action(self.act_backtest)
         self.palette_panel.kindActivated.connect(self.view.add_at_center)
+        self.store.changed.connect(self._store_changed)
+        self.store.busy.connect(self._store_busy)
+        self.store.failed.connect(self._store_failed)
+        bt = self.backtest
+        bt.started.connect(self._backtest_started)
+        bt.progress.connect(lambda f: self.run_progress.setValue(round(1000 * f)))
+        bt.finished.connect(self._backtest_finished)
+        bt.cancelled.connect(self._backtest_cancelled)
+        bt.failed.connect(self._backtest_failed)
+        bt.refused.connect(self._backtest_refused)
+        bt.staleChanged.connect(self.overlay.set_stale)
+        bt.cleared.connect(self.overlay.clear)
         theme.notifier().themeChanged.connect(self._theme_changed)
 
     # -- settings ----------------------------------------------------------------
@@ -247,6 +313,8 @@ class MainWindow(QMainWindow):
             self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.act_snap.setChecked(str(s.value("view/snap", "true")).lower() == "true")
         self.act_minimap.setChecked(str(s.value("view/minimap", "true")).lower() == "true")
+        self.act_auto_run.setChecked(str(s.value(AUTO_RUN_KEY, "false")).lower() == "true")
+        self.backtest.set_auto_run(self.act_auto_run.isChecked())
         self._toggle_snap()
         self._toggle_minimap()
         self.theme_actions.get(theme.current_theme(), self.theme_actions["system"]).setChecked(True)
@@ -257,6 +325,7 @@ class MainWindow(QMainWindow):
         s.setValue("window/state", self.saveState())
         s.setValue("view/snap", self.act_snap.isChecked())
         s.setValue("view/minimap", self.act_minimap.isChecked())
+        s.setValue(AUTO_RUN_KEY, self.act_auto_run.isChecked())
         s.sync()
 
     # -- questions -----------------------------------------------------------------
@@ -478,11 +547,104 @@ class MainWindow(QMainWindow):
                      f"{errors} error(s), {len(problems) - errors} warning(s)")
 
     def go_to_node(self, node_id: str) -> None:
-        """Select a node and bring it into view (from the problems dock)."""
+        """Select a node and bring it into view (from the problems and results docks)."""
         if node_id in self.scene.nodes:
             self.scene.select_nodes([node_id])
             self.view.center_on_node(node_id)
             self.view.setFocus()
+
+    # -- event store and backtest -------------------------------------------------
+    def start_store(self):
+        """Open the remembered event store, or prepare the sample shop (first start), in the
+        background; the window is usable meanwhile."""
+        return self.store.start()
+
+    def open_event_store(self) -> None:
+        start = str(Path(self.store.path).parent) if self.store.path and "://" not in self.store.path \
+            else str(Path.home())
+        path, _ = QFileDialog.getOpenFileName(self, "Open event store", start, STORE_FILTER)
+        if path:
+            self.open_store_path(path)
+
+    def open_store_path(self, path: str):
+        """Backtest against this store from now on (remembered for the next start)."""
+        task = self.store.open(path)
+        task.on(failed=lambda text: self.show_error("Cannot open event store",
+                                                    f"“{Path(path).name}” could not be opened.", text))
+        return task
+
+    def import_events(self) -> ImportDialog:
+        """Show the import dialog (window-modal, so the canvas stays visible behind it)."""
+        dialog = ImportDialog(self.workers, self.store.info, self)
+        dialog.imported.connect(self._imported)
+        dialog.finished.connect(lambda _r: setattr(self, "import_dialog", None))
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _imported(self, store: str, summary) -> None:
+        if summary.loaded or self.store.path != store:
+            self.store.open(store, remember=True)
+        self._status(f"Imported {numbers.count(summary.loaded)} events into {Path(store).name}")
+
+    def run_backtest(self):
+        """Flow > Backtest (F5): replay the flow over the store in the background."""
+        return self.backtest.run()
+
+    def _toggle_auto_run(self) -> None:
+        self.backtest.set_auto_run(self.act_auto_run.isChecked())
+        prefs.settings().setValue(AUTO_RUN_KEY, self.act_auto_run.isChecked())
+
+    def _store_changed(self, info: StoreInfo) -> None:
+        self.store_label.show_store(info)
+        self.inspector.set_known_events(info.event_names)
+        self._status(f"Event store: {info.summary()}")
+
+    def _store_busy(self, message: str) -> None:
+        if message:
+            self.store_label.show_busy(message)
+            self.statusBar().showMessage(message)
+        else:
+            self.store_label.show_store(self.store.info)
+
+    def _store_failed(self, text: str) -> None:
+        self.store_label.show_store(self.store.info)
+        self._status(f"Event store: {text}")
+
+    def _show_running(self, running: bool) -> None:
+        self.run_progress.setVisible(running)
+        self.run_cancel.setVisible(running)
+        self.act_cancel_backtest.setEnabled(running)
+        if running:
+            self.run_progress.setValue(0)
+
+    def _backtest_started(self) -> None:
+        self._show_running(True)
+        self.statusBar().showMessage("Backtesting the flow over the store's history…")
+
+    def _backtest_finished(self, result) -> None:
+        self._show_running(False)
+        self.overlay.show(result, self.backtest.stale)
+        self.results_dock.show()
+        self.results_dock.raise_()
+        if self.results_dock.height() < 220:
+            self.resizeDocks([self.results_dock], [280], Qt.Orientation.Vertical)
+        self._status(f"Backtest done: {numbers.count(result.entered)} journeys, {numbers.count(result.sends)} "
+                     f"messages, {numbers.count(result.conversions)} conversions in {result.seconds:.2f} s")
+
+    def _backtest_cancelled(self) -> None:
+        self._show_running(False)
+        self._status("Backtest cancelled")
+
+    def _backtest_failed(self, text: str) -> None:
+        self._show_running(False)
+        self._status(text)
+
+    def _backtest_refused(self, text: str) -> None:
+        self._status(text)
+        if any(p.severity == ERROR for p in self.document.problems()):
+            self.problems_dock.show()
+            self.problems_dock.raise_()
 
     # -- view --------------------------------------------------------------------
     def _toggle_snap(self) -> None:
@@ -561,6 +723,11 @@ class MainWindow(QMainWindow):
         self.save_settings()
         self.autosaver.discard()
         self.autosaver.timer.stop()
+        if self.import_dialog is not None:
+            self.import_dialog.reject()
+        self.backtest.cancel()
+        self.backtest.auto_timer.stop()
+        self.workers.shutdown()  # no thread outlives the window
         self.scene.close()
         event.accept()
 

@@ -1,0 +1,563 @@
+"""The Results dock: what the last backtest found, in numbers a marketer reads.
+
+Top: the window (all history, or from/to dates in UTC), the compare choice
+and how the run went. Then the totals, each with its difference against the
+run compared with (the previous run by default, or a run stored earlier for
+this flow). Below, in tabs: per step, per message, when messages would have
+gone out, and one customer's journeys step by step. Clicking a row that names
+a step selects that card and centres it, as the Problems dock does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout,
+                               QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QTreeWidget,
+                               QTreeWidgetItem, QVBoxLayout, QWidget)
+
+from designer.engine.figures import SimulationResult
+from designer.engine.runs import StoredRun
+from designer.model.kinds import KINDS, summary
+from designer.ui.backtest import numbers
+from designer.ui.backtest.charts import MessageCharts
+from designer.ui.backtest.controller import BacktestController, Trace
+from designer.ui.backtest.store_panel import StoreInfo
+
+NODE_ROLE = Qt.ItemDataRole.UserRole
+SORT_ROLE = Qt.ItemDataRole.UserRole + 1
+PREVIOUS = "previous"
+
+#: The totals row: (attribute of SimulationResult, caption, tooltip, is money).
+TOTALS = (
+    ("entered", "Journeys", "Journeys started by the trigger (a customer may start several)", False),
+    ("sends", "Messages", "Emails, SMS and webhook calls that would have gone out", False),
+    ("recipients", "Recipients", "Customers who would have got at least one message", False),
+    ("conversions", "Conversions", "Conversion events inside the attribution window after a message", False),
+    ("revenue", "Revenue", "Value of those conversions", True),
+    ("converted_before_send", "Bought anyway",
+     "Journeys whose customer converted after entering and before any message: "
+     "they would have bought anyway, so no message can take credit for them", False),
+    ("in_progress", "In progress", "Journeys still waiting somewhere when the window closed", False),
+)
+
+
+def _ms(day: QDate) -> int:
+    d = date(day.year(), day.month(), day.day())
+    return int(datetime.combine(d, time(0), timezone.utc).timestamp() * 1000)
+
+
+def _qdate(ms: int) -> QDate:
+    d = datetime.fromtimestamp(ms / 1000, timezone.utc).date()
+    return QDate(d.year, d.month, d.day)
+
+
+class NumberItem(QTableWidgetItem):
+    """A table cell that shows formatted text and sorts by its number."""
+
+    def __init__(self, text: str, value: float) -> None:
+        super().__init__(text)
+        self.setData(SORT_ROLE, float(value))
+        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
+        if mine is not None and theirs is not None:
+            return float(mine) < float(theirs)
+        return super().__lt__(other)
+
+
+class Tile(QFrame):
+    """One total: caption, value, and its difference against the run compared with."""
+
+    def __init__(self, caption: str, tooltip: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setProperty("role", "group")
+        self.setToolTip(tooltip)
+        self.caption = QLabel(caption)
+        self.caption.setProperty("role", "muted")
+        self.value = QLabel("\u2013")
+        font = self.value.font()
+        font.setPointSizeF(font.pointSizeF() * 1.35)
+        font.setBold(True)
+        self.value.setFont(font)
+        self.delta = QLabel("")
+        self.delta.setProperty("role", "muted")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.setSpacing(0)
+        layout.addWidget(self.caption)
+        layout.addWidget(self.value)
+        layout.addWidget(self.delta)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_value(self, text: str, delta: str = "", tone: str = "muted") -> None:
+        self.value.setText(text)
+        self.delta.setText(delta)
+        if self.delta.property("role") != tone:
+            self.delta.setProperty("role", tone)
+            self.delta.style().unpolish(self.delta)
+            self.delta.style().polish(self.delta)
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.verticalHeader().hide()
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    table.setAlternatingRowColors(True)
+    table.setWordWrap(False)
+    table.setShowGrid(False)
+    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setStretchLastSection(False)
+    header.setSortIndicatorShown(True)
+    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the flow's order until a header is clicked
+    return table
+
+
+class ResultsPanel(QWidget):
+    #: A row naming a step was clicked (node id).
+    nodeActivated = Signal(str)
+
+    def __init__(self, controller: BacktestController, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.controller = controller
+        self.document = controller.document
+        #: What the totals are compared with (None: nothing to compare).
+        self.compare_to: SimulationResult | None = None
+        self.compare_name = ""
+        self.stored: dict[int, StoredRun] = {}
+        self._build()
+        controller.finished.connect(self._finished)
+        controller.staleChanged.connect(self._stale_changed)
+        controller.cleared.connect(lambda: self.show_result(None))
+        controller.started.connect(lambda: self._set_status("Running the backtest\u2026"))
+        controller.cancelled.connect(lambda: self._set_status("Backtest cancelled"))
+        controller.failed.connect(lambda text: self._set_status(text, "error"))
+        controller.refused.connect(lambda text: self._set_status(text, "warning"))
+        controller.store.changed.connect(self.set_store)
+        if controller.store.info is not None:
+            self.set_store(controller.store.info)
+        self.show_result(None)
+
+    # -- building ---------------------------------------------------------------------
+    def _build(self) -> None:
+        self.all_history = QCheckBox("All history")
+        self.all_history.setChecked(True)
+        self.all_history.setToolTip("Replay the store's whole history, or only the days chosen")
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for edit in (self.date_from, self.date_to):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("d MMM yyyy")
+            edit.setEnabled(False)
+            edit.dateChanged.connect(self._window_changed)
+        self.date_from.setToolTip("First day of the window (UTC): journeys start from this day on")
+        self.date_to.setToolTip("Last day of the window (UTC), included")
+        self.all_history.toggled.connect(self._window_changed)
+        self.run_button = QToolButton()
+        self.run_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.compare = QComboBox()
+        self.compare.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.compare.setMinimumContentsLength(16)
+        self.compare.setToolTip("The run the differences under each total are measured against")
+        self.compare.activated.connect(self._compare_chosen)
+        self.status = QLabel("")
+        self.status.setProperty("role", "muted")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.status.setMinimumWidth(120)
+        self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        head = QHBoxLayout()
+        head.setSpacing(6)
+        head.addWidget(self.run_button)
+        head.addSpacing(8)
+        head.addWidget(QLabel("Window:"))
+        head.addWidget(self.all_history)
+        head.addWidget(self.date_from)
+        head.addWidget(QLabel("to"))
+        head.addWidget(self.date_to)
+        head.addSpacing(12)
+        head.addWidget(QLabel("Compare with:"))
+        head.addWidget(self.compare)
+        head.addSpacing(12)
+        head.addWidget(self.status, 1)
+
+        self.tiles: dict[str, Tile] = {}
+        tiles = QHBoxLayout()
+        tiles.setSpacing(6)
+        for attr, caption, tip, _money in TOTALS:
+            tile = Tile(caption, tip)
+            self.tiles[attr] = tile
+            tiles.addWidget(tile)
+        self.compare_line = QLabel("")
+        self.compare_line.setProperty("role", "muted")
+
+        self.node_table = _table(["Step", "", "Entered", "Left by port", "Exit rule", "Ended", "In progress",
+                                  "Skipped", "Held (quiet hours)"])
+        self.send_table = _table(["Step", "Message", "Entered", "Sent", "Recipients", "Skipped: no consent",
+                                  "Skipped: smart sending", "Held (quiet hours)", "Conversions", "Conv. rate",
+                                  "Revenue"])
+        for table in (self.node_table, self.send_table):
+            table.itemClicked.connect(self._row_clicked)
+            table.itemActivated.connect(self._row_clicked)
+        self.charts = MessageCharts()
+
+        self.trace_input = QLineEdit()
+        self.trace_input.setPlaceholderText("customer id, as imported (e.g. c000011)")
+        self.trace_input.setClearButtonEnabled(True)
+        self.trace_input.returnPressed.connect(self.run_trace)
+        self.trace_button = QPushButton("Trace")
+        self.trace_button.clicked.connect(self.run_trace)
+        self.trace_status = QLabel("Type a customer id to see each of their journeys through the flow, step by step.")
+        self.trace_status.setProperty("role", "muted")
+        self.trace_tree = QTreeWidget()
+        self.trace_tree.setHeaderLabels(["Time (UTC)", "Journey", "Step", "What", "Why / detail"])
+        self.trace_tree.setRootIsDecorated(False)
+        self.trace_tree.setAlternatingRowColors(True)
+        self.trace_tree.setUniformRowHeights(True)
+        self.trace_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.trace_tree.header().setStretchLastSection(True)
+        self.trace_tree.itemClicked.connect(self._trace_clicked)
+        self.trace_tree.itemActivated.connect(self._trace_clicked)
+        trace_page = QWidget()
+        trace_row = QHBoxLayout()
+        trace_row.addWidget(QLabel("Trace a customer:"))
+        trace_row.addWidget(self.trace_input, 1)
+        trace_row.addWidget(self.trace_button)
+        trace_row.addWidget(self.trace_status, 2)
+        trace_layout = QVBoxLayout(trace_page)
+        trace_layout.setContentsMargins(4, 4, 4, 4)
+        trace_layout.addLayout(trace_row)
+        trace_layout.addWidget(self.trace_tree, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(self.node_table, "Steps")
+        self.tabs.addTab(self.send_table, "Messages")
+        self.tabs.addTab(self.charts, "Timing")
+        self.tabs.addTab(trace_page, "Trace a customer")
+
+        content = QWidget()
+        layout = QVBoxLayout(content)
+        layout.setContentsMargins(6, 4, 6, 6)
+        layout.setSpacing(4)
+        layout.addLayout(head)
+        layout.addLayout(tiles)
+        layout.addWidget(self.compare_line)
+        layout.addWidget(self.tabs, 1)
+        # In a narrow window the dock scrolls sideways rather than widening the window.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._fill_compare()
+
+    def set_run_action(self, action: QAction) -> None:
+        """The window's Flow > Backtest action, offered as the dock's run button."""
+        self.run_button.setDefaultAction(action)
+
+    # -- the window --------------------------------------------------------------------
+    def set_store(self, info: StoreInfo | None) -> None:
+        """Bound the date pickers by the store's history; keep "all history" as chosen."""
+        if info is None or info.first_event is None or info.last_event is None:
+            return
+        first, last = _qdate(info.first_event), _qdate(info.last_event)
+        for edit in (self.date_from, self.date_to):
+            edit.blockSignals(True)
+            edit.setDateRange(first, last)
+        self.date_from.setDate(first)
+        self.date_to.setDate(last)
+        for edit in (self.date_from, self.date_to):
+            edit.blockSignals(False)
+        self._window_changed()
+
+    def window(self) -> tuple[int | None, int | None]:
+        """(from_ms, to_ms) for the engine: None ends for all history, else whole UTC days."""
+        if self.all_history.isChecked():
+            return (None, None)
+        lo, hi = self.date_from.date(), self.date_to.date()
+        if hi < lo:
+            lo, hi = hi, lo
+        return (_ms(lo), _ms(hi.addDays(1)))
+
+    def set_window_days(self, first: date | None, last: date | None) -> None:
+        """Choose a window by days (None, None: all history), as the date pickers would."""
+        if first is None or last is None:
+            self.all_history.setChecked(True)
+            return
+        self.all_history.setChecked(False)
+        self.date_from.setDate(QDate(first.year, first.month, first.day))
+        self.date_to.setDate(QDate(last.year, last.month, last.day))
+
+    def _window_changed(self, *_args) -> None:
+        on = not self.all_history.isChecked()
+        self.date_from.setEnabled(on)
+        self.date_to.setEnabled(on)
+        self.controller.set_window(self.window())
+
+    # -- showing a result -------------------------------------------------------------
+    def _finished(self, result: SimulationResult) -> None:
+        if self.compare.currentData() in (PREVIOUS, None) or self.compare.currentIndex() < 0:
+            self.compare_to = self.controller.previous
+            self.compare_name = "previous run"
+        self.show_result(result)
+        self._refresh_stored_runs()
+
+    def show_result(self, result: SimulationResult | None) -> None:
+        stale = self.controller.stale if result is not None else False
+        self._fill_totals(result)
+        self._fill_nodes(result)
+        self._fill_sends(result)
+        self.charts.show_result(result, stale)
+        if result is None:
+            self._set_status("Press F5 (Flow > Backtest) to replay this flow over the store's history.")
+            return
+        self._status_for(result, stale)
+
+    def _status_for(self, result: SimulationResult, stale: bool) -> None:
+        if stale:
+            self._set_status("Out of date: the flow, window or store changed since this run. "
+                             "Press F5 to run again.", "warning")
+            return
+        run = f"run {result.run_id}, " if result.run_id is not None else ""
+        self._set_status(f"{numbers.span(result.window_from, max(result.window_from, result.window_to - 1))} "
+                         f"({run}{numbers.count(result.customers_read)} customers and "
+                         f"{numbers.count(result.events_read)} events read in {result.seconds:.2f} s)")
+
+    def _stale_changed(self, stale: bool) -> None:
+        if self.controller.result is not None:
+            self._status_for(self.controller.result, stale)
+            self.charts.set_stale(stale)
+
+    def _set_status(self, text: str, tone: str = "muted") -> None:
+        self.status.setText(text)
+        self.status.setToolTip(text)
+        if self.status.property("role") != tone:
+            self.status.setProperty("role", tone)
+            self.status.style().unpolish(self.status)
+            self.status.style().polish(self.status)
+
+    def _fill_totals(self, r: SimulationResult | None) -> None:
+        base = self.compare_to if r is not None else None
+        changes = []
+        for attr, caption, _tip, is_money in TOTALS:
+            tile = self.tiles[attr]
+            if r is None:
+                tile.set_value("\u2013")
+                continue
+            value = getattr(r, attr)
+            text = numbers.money(value) if is_money else numbers.count(value)
+            if attr == "entered" and r.customers_entered:
+                tile.setToolTip(f"{TOTALS[0][2]}: {numbers.count(r.customers_entered)} customers")
+            if base is None:
+                tile.set_value(text)
+                continue
+            diff = value - getattr(base, attr)
+            delta = numbers.signed(diff, is_money=is_money)
+            if abs(diff) < 0.005 or attr not in ("conversions", "revenue"):
+                tone = "muted"
+            else:
+                tone = "ok" if diff > 0 else "warning"
+            tile.set_value(text, f"{delta} vs {self.compare_name}", tone)
+            if abs(diff) >= 0.005:
+                changes.append(numbers.signed(diff, caption.lower(), is_money=is_money)
+                               if not is_money else f"{numbers.signed(diff, is_money=True)} revenue")
+        if r is None or base is None:
+            self.compare_line.setText("")
+        elif changes:
+            self.compare_line.setText(f"Against the {self.compare_name}: " + ", ".join(changes) + ".")
+        else:
+            self.compare_line.setText(f"Same totals as the {self.compare_name}.")
+        self.compare_line.setVisible(bool(self.compare_line.text()))
+
+    def _step_cell(self, node_id: str) -> QTableWidgetItem:
+        flow = self.document.flow
+        node = flow.nodes.get(node_id)
+        spec = KINDS.get(node.kind) if node is not None else None
+        item = QTableWidgetItem(f"{node_id}  {spec.label}" if spec else node_id)
+        item.setData(NODE_ROLE, node_id)
+        if node is not None:
+            item.setToolTip(summary(node.kind, node.config))
+        return item
+
+    def _fill_nodes(self, r: SimulationResult | None) -> None:
+        table = self.node_table
+        table.setSortingEnabled(False)
+        table.setRowCount(0)
+        if r is None:
+            return
+        rows = [nid for nid in self.document.flow.nodes if nid in r.nodes] + \
+               [nid for nid in r.nodes if nid not in self.document.flow.nodes]
+        table.setRowCount(len(rows))
+        for row, node_id in enumerate(rows):
+            f = r.nodes[node_id]
+            node = self.document.flow.nodes.get(node_id)
+            table.setItem(row, 0, self._step_cell(node_id))
+            what = QTableWidgetItem(summary(node.kind, node.config) if node is not None else "(deleted since)")
+            what.setData(NODE_ROLE, node_id)
+            table.setItem(row, 1, what)
+            table.setItem(row, 2, NumberItem(numbers.count(f.entered), f.entered))
+            ports = " \u00b7 ".join(f"{p} {numbers.count(n)}" for p, n in f.exits.items()) or "\u2013"
+            port_item = QTableWidgetItem(ports)
+            port_item.setData(NODE_ROLE, node_id)
+            table.setItem(row, 3, port_item)
+            table.setItem(row, 4, NumberItem(numbers.count(f.exited), f.exited))
+            table.setItem(row, 5, NumberItem(numbers.count(f.ended), f.ended))
+            table.setItem(row, 6, NumberItem(numbers.count(f.in_progress), f.in_progress))
+            skipped = sum(f.skipped.values())
+            skip_item = NumberItem(numbers.count(skipped), skipped)
+            if f.skipped:
+                skip_item.setToolTip(", ".join(f"{numbers.SKIP_REASONS.get(k, k)} {numbers.count(v)}"
+                                               for k, v in sorted(f.skipped.items())))
+            table.setItem(row, 7, skip_item)
+            held = f.deferred.get("quiet_hours", 0)
+            table.setItem(row, 8, NumberItem(numbers.count(held), held))
+            for col in range(table.columnCount()):
+                cell = table.item(row, col)
+                if cell is not None and cell.data(NODE_ROLE) is None:
+                    cell.setData(NODE_ROLE, node_id)
+        table.setSortingEnabled(True)
+
+    def _fill_sends(self, r: SimulationResult | None) -> None:
+        table = self.send_table
+        table.setSortingEnabled(False)
+        table.setRowCount(0)
+        if r is None:
+            return
+        rows = [nid for nid in self.document.flow.nodes if nid in r.nodes and r.nodes[nid].is_send]
+        rows += [nid for nid, f in r.nodes.items() if f.is_send and nid not in rows]
+        table.setRowCount(len(rows))
+        for row, node_id in enumerate(rows):
+            f = r.nodes[node_id]
+            node = self.document.flow.nodes.get(node_id)
+            table.setItem(row, 0, self._step_cell(node_id))
+            table.setItem(row, 1, QTableWidgetItem(summary(node.kind, node.config) if node is not None else ""))
+            values = [
+                (numbers.count(f.entered), f.entered),
+                (numbers.count(f.messages), f.messages),
+                (numbers.count(f.recipients), f.recipients),
+                (numbers.count(f.skipped.get("no_consent", 0)), f.skipped.get("no_consent", 0)),
+                (numbers.count(f.skipped.get("smart_sending", 0)), f.skipped.get("smart_sending", 0)),
+                (numbers.count(f.deferred.get("quiet_hours", 0)), f.deferred.get("quiet_hours", 0)),
+                (numbers.count(f.conversions), f.conversions),
+                (numbers.percent(f.conversions, f.recipients), f.conversions / f.recipients if f.recipients else 0),
+                (numbers.money_exact(f.revenue), f.revenue),
+            ]
+            for col, (text, value) in enumerate(values, start=2):
+                table.setItem(row, col, NumberItem(text, value))
+            for col in range(table.columnCount()):
+                table.item(row, col).setData(NODE_ROLE, node_id)
+        table.setSortingEnabled(True)
+
+    def _row_clicked(self, item: QTableWidgetItem) -> None:
+        node_id = item.data(NODE_ROLE)
+        if node_id:
+            self.nodeActivated.emit(node_id)
+
+    # -- compare ----------------------------------------------------------------------
+    def _fill_compare(self) -> None:
+        current = self.compare.currentData()
+        self.compare.blockSignals(True)
+        self.compare.clear()
+        self.compare.addItem("Previous run", PREVIOUS)
+        self.compare.addItem("Nothing", "none")
+        own = self.controller.result.run_id if self.controller.result is not None else None
+        for run in self.stored.values():
+            if run.id == own:
+                continue
+            when = datetime.fromtimestamp(run.created / 1000).strftime("%-d %b %H:%M")
+            version = "this version" if self.controller.result is not None and \
+                run.flow_hash == self.controller.result.flow_hash else "another version"
+            self.compare.addItem(f"Saved run {run.id} \u00b7 {when} \u00b7 {version}", run.id)
+        index = self.compare.findData(current)
+        self.compare.setCurrentIndex(index if index >= 0 else 0)
+        self.compare.blockSignals(False)
+
+    def _refresh_stored_runs(self) -> None:
+        task = self.controller.stored_runs()
+        task.on(finished=self._stored_runs_read)
+
+    def _stored_runs_read(self, runs: list[StoredRun]) -> None:
+        self.stored = {r.id: r for r in runs}
+        self._fill_compare()
+
+    def _compare_chosen(self, _index: int) -> None:
+        data = self.compare.currentData()
+        if data == PREVIOUS:
+            self.compare_to, self.compare_name = self.controller.previous, "previous run"
+        elif data in self.stored:
+            self.compare_to, self.compare_name = self.stored[data].result, f"saved run {data}"
+        else:
+            self.compare_to, self.compare_name = None, ""
+        if self.controller.result is not None:
+            self._fill_totals(self.controller.result)
+
+    # -- trace ------------------------------------------------------------------------
+    def run_trace(self) -> None:
+        customer = self.trace_input.text().strip()
+        if not customer:
+            self._trace_status("Type a customer id first.", "warning")
+            return
+        self.trace_tree.clear()
+        self._trace_status(f"Replaying {customer}\u2026")
+        self.trace_button.setEnabled(False)
+        task = self.controller.trace(customer)
+        task.on(finished=self.show_trace, failed=lambda text: self._trace_status(text, "error"),
+                done=lambda: self.trace_button.setEnabled(True))
+
+    def show_trace(self, trace: Trace) -> None:
+        self.trace_tree.clear()
+        flow = trace.flow
+        if not trace.steps:
+            self._trace_status(f"{trace.customer} started no journey between "
+                               f"{numbers.moment(trace.window_from)} and {numbers.moment(trace.window_to)} "
+                               "(no matching trigger event).", "warning")
+            return
+        rows = []
+        journeys = set()
+        for step in trace.steps:
+            node = flow.nodes.get(step.node) if step.node else None
+            spec = KINDS.get(node.kind) if node is not None else None
+            where = f"{step.node} {spec.label}" if spec else (step.node or "")
+            journey = str(step.journey + 1) if step.journey >= 0 else "\u2013"
+            if step.journey >= 0:
+                journeys.add(step.journey)
+            row = QTreeWidgetItem([numbers.moment(step.time), journey, where, step.what, step.detail])
+            row.setData(0, NODE_ROLE, step.node)
+            row.setToolTip(4, step.detail)
+            rows.append(row)
+        self.trace_tree.addTopLevelItems(rows)
+        n = len(journeys)
+        self._trace_status(f"{trace.customer}: {n} journey{'s' * (n != 1)}, {len(rows)} steps "
+                           "(click a step to find it on the canvas).")
+
+    def trace_rows(self) -> list[tuple[str, str, str, str, str]]:
+        out = []
+        for i in range(self.trace_tree.topLevelItemCount()):
+            row = self.trace_tree.topLevelItem(i)
+            out.append(tuple(row.text(c) for c in range(5)))
+        return out
+
+    def _trace_status(self, text: str, tone: str = "muted") -> None:
+        self.trace_status.setText(text)
+        if self.trace_status.property("role") != tone:
+            self.trace_status.setProperty("role", tone)
+            self.trace_status.style().unpolish(self.trace_status)
+            self.trace_status.style().polish(self.trace_status)
+
+    def _trace_clicked(self, row: QTreeWidgetItem, _column: int = 0) -> None:
+        node = row.data(0, NODE_ROLE)
+        if node and node in self.document.flow.nodes:
+            self.nodeActivated.emit(node)
