@@ -120,7 +120,8 @@ def run(argv: list[str]) -> int:
     choice = str(prefs.settings().value("view/theme", "system"))
     theme.apply_theme(app, choice if choice in theme.THEMES else "system")
     install_excepthook()
-    open_window(paths)
+    for window in open_window(paths):
+        window.start_store()  # the remembered event store, or the sample shop, in the background
     code = app.exec()
     _windows.clear()
     return int(code)

@@ -178,6 +178,7 @@ class BacktestController(QObject):
         def finished(result: SimulationResult) -> None:
             if self.task is not task:
                 return
+            self.task = None
             same = self.result is not None and self.result.flow_id == result.flow_id and self.key is not None \
                 and self.key.store == key.store
             self.previous = self.result if same else None
@@ -187,10 +188,12 @@ class BacktestController(QObject):
 
         def failed(message: str) -> None:
             if self.task is task:
+                self.task = None
                 self.failed.emit(f"Backtest failed: {message}")
 
         def cancelled() -> None:
             if self.task is task:
+                self.task = None
                 self.cancelled.emit()
 
         def progress(fraction: float) -> None:

@@ -200,13 +200,20 @@ class ImportDialog(QDialog):
         self._say(f"Importing {Path(file).name}\u2026")
 
         def finished(summary: ImportSummary) -> None:
+            self._done()
             self.summary = summary
             self._show_summary(summary)
             self.imported.emit(store, summary)
 
-        task.on(progress=lambda f: self.progress.setValue(round(1000 * f)), finished=finished,
-                failed=lambda text: self._say(f"The import could not run: {text}", "error"),
-                done=self._done)
+        def failed(text: str) -> None:
+            self._done()
+            self._say(f"The import could not run: {text}", "error")
+
+        def progress(fraction: float) -> None:
+            if self.task is task:
+                self.progress.setValue(round(1000 * fraction))
+
+        task.on(progress=progress, finished=finished, failed=failed, cancelled=self._done)
         return self.workers.start(task)
 
     def cancel(self) -> None:

@@ -155,27 +155,27 @@ class Workers(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._tasks: list[Task] = []
+        self._kept: set[Task] = set()
 
     def start(self, task: Task) -> Task:
         task.state = "running"
         task.relay.callbacks["finished"].insert(0, lambda _r: self._settle(task, "finished"))
         task.relay.callbacks["failed"].insert(0, lambda _m: self._settle(task, "failed"))
         task.relay.callbacks["cancelled"].insert(0, lambda: self._settle(task, "cancelled"))
-        task.relay.callbacks["done"].append(lambda: self._forget(task))
+        # The task object (and its signal holders) stays referenced until "done" has been delivered.
+        task.relay.callbacks["done"].append(lambda: self._kept.discard(task))
         self._tasks.append(task)
+        self._kept.add(task)
         self.pool.start(task)
         return task
 
-    @staticmethod
-    def _settle(task: Task, state: str) -> None:
+    def _settle(self, task: Task, state: str) -> None:
         task.state = state
-
-    def _forget(self, task: Task) -> None:
         if task in self._tasks:
             self._tasks.remove(task)
 
     def running(self) -> list[Task]:
-        """Tasks started whose outcome has not been delivered yet."""
+        """Tasks started whose outcome (finished, failed, cancelled) has not been delivered yet."""
         return list(self._tasks)
 
     def cancel_all(self) -> None:
