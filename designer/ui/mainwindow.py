@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.workers = Workers(self)
         self.store = StoreController(self.workers, self)
         self.backtest = BacktestController(self.document, self.store, self.workers, self)
-        self.overlay = ResultsOverlay(self.scene, self.view.viewport(), self)
+        self.overlay = ResultsOverlay(self.scene, self.view, self)
         self.results_panel = ResultsPanel(self.backtest, self)
         self.results_dock = self._dock("Results", "resultsDock", self.results_panel,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)

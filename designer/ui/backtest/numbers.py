@@ -89,14 +89,13 @@ def span(first: int | None, last: int | None) -> str:
 
 # -- what a card and an edge say -------------------------------------------------
 def strip_parts(f: NodeFigures) -> list[str]:
-    """The card's count strip, as separate pieces: ["1,234 in"] and for sends
-    ["1,234 in", "980 sent", "41 conv", "$2,310"]."""
-    parts = [f"{short(f.entered)} in"]
+    """The card's count strip, as separate pieces: ["1,234 in"], or for a send
+    ["980 sent", "41 conv", "$2,310"] (how many came in is on the edge above, and
+    with the skips by reason in the tooltip)."""
     if f.is_send:
         verb = "called" if f.kind == "webhook" else "sent"
-        parts += [f"{short(f.messages)} {verb}", f"{short(f.conversions)} conv",
-                  money(f.revenue, compact=True)]
-    return parts
+        return [f"{short(f.messages)} {verb}", f"{short(f.conversions)} conv", money(f.revenue, compact=True)]
+    return [f"{short(f.entered)} in"]
 
 
 def strip_text(f: NodeFigures) -> str:

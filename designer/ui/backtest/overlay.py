@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, QPoint, QRectF, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette
-from PySide6.QtWidgets import QGraphicsItem, QLabel, QStyleOptionGraphicsItem, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QGraphicsItem, QLabel, QStyleOptionGraphicsItem, QWidget
 
 from designer.engine.figures import NodeFigures, SimulationResult
 from designer.ui import theme
@@ -28,8 +28,8 @@ STRIP_TYPE = QGraphicsItem.UserType + 20
 
 
 class StripItem(QGraphicsItem):
-    """A card's count strip: "98 in · 53 sent · 2 conv · $104", with a faint bar behind it
-    as long as the share of the flow's journeys that reached the card."""
+    """A card's count strip: "98 in", or for a send "53 sent · 2 conv · $104", with a thin bar
+    along its bottom as long as the share of the flow's journeys that reached the card."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -99,7 +99,7 @@ class StripItem(QGraphicsItem):
                 part = metrics.elidedText(part, Qt.TextElideMode.ElideRight, max(0.0, right - x))
                 width = right - x
             painter.setFont(f)
-            painter.setPen(good if i >= 2 else text)  # conversions and revenue in the success colour
+            painter.setPen(good if i >= 1 else text)  # a send's conversions and revenue in the success colour
             painter.drawText(QRectF(x, rect.y(), width + 1, rect.height()), Qt.AlignmentFlag.AlignVCenter, part)
             x += width
             if x >= right:
@@ -107,9 +107,12 @@ class StripItem(QGraphicsItem):
 
 
 class Banner(QLabel):
-    """A line in the canvas' top-left corner: what the overlay shows, or that it is out of date."""
+    """A line in the canvas' top-left corner: what the overlay shows, or that it is out of date.
 
-    def __init__(self, parent: QWidget) -> None:
+    It is a child of the view, not of its viewport: the viewport's children scroll with
+    the scene."""
+
+    def __init__(self, parent: QAbstractScrollArea) -> None:
         super().__init__(parent)
         self.setObjectName("backtestBanner")
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -139,8 +142,8 @@ class Banner(QLabel):
 
     def place(self) -> None:
         parent = self.parentWidget()
-        if parent is not None:
-            self.move(QPoint(10, 8))
+        if isinstance(parent, QAbstractScrollArea):
+            self.move(parent.viewport().geometry().topLeft() + QPoint(10, 8))
 
     def eventFilter(self, watched, event) -> bool:
         if event.type() == event.Type.Resize and self.isVisible():
@@ -151,12 +154,12 @@ class Banner(QLabel):
 class ResultsOverlay(QObject):
     """Puts a result's figures on the scene's cards and edges, and keeps them there."""
 
-    def __init__(self, scene: FlowScene, viewport: QWidget, parent: QObject | None = None) -> None:
+    def __init__(self, scene: FlowScene, view: QAbstractScrollArea, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.scene = scene
         self.result: SimulationResult | None = None
         self.stale = False
-        self.banner = Banner(viewport)
+        self.banner = Banner(view)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(0)
