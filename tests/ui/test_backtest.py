@@ -218,6 +218,16 @@ def test_a_card_added_after_the_run_has_no_strip_and_a_deleted_one_takes_its_fig
     assert "n11" not in window.scene.nodes
 
 
+def test_opening_another_flow_drops_the_figures(qtbot, window):
+    run_f5(qtbot, window)
+    window.open_example(str(FLOWS / "welcome_series.json"))
+    qtbot.waitUntil(lambda: window.overlay.result is None)
+    assert window.backtest.result is None
+    assert all(window.overlay.strip_text(n) is None for n in window.scene.nodes)
+    assert not window.overlay.banner.isVisible()
+    assert window.results_panel.tiles["entered"].value.text() == "\u2013"
+
+
 def test_a_flow_with_errors_is_refused_with_the_reason(qtbot, window):
     window.document.remove_nodes(["n2"])  # n3 and everything after it can no longer be reached
     refused: list[str] = []

@@ -185,3 +185,55 @@ def test_the_import_dialog_says_what_is_missing_and_never_targets_the_sample_sho
     assert "Unknown time zone 'Mars/Olympus'" in dialog.result_label.text()
     assert dialog.task is None and not window.workers.running()
     dialog.reject()
+
+
+def test_cancel_stops_an_import_after_its_batch_and_the_next_import_resumes(qtbot, window, tmp_path,
+                                                                           monkeypatch):
+    from designer.ui.backtest import import_dialog as module
+
+    monkeypatch.setattr(module, "BATCH_ROWS", 2)
+    gate, entered = threading.Event(), threading.Event()
+    real = module.import_events
+
+    def held(*args, **kwargs):
+        entered.set()
+        gate.wait(10)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, "import_events", held)
+    csv = tmp_path / "events.csv"
+    csv.write_text(CSV, encoding="utf-8")
+    store = tmp_path / "mine.db"
+    dialog = window.import_events()
+    dialog.set_values(str(csv), str(store))
+    try:
+        with qtbot.waitSignal(dialog.imported, timeout=15_000):
+            qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+            qtbot.waitUntil(entered.is_set)
+            qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)
+            assert dialog.isVisible() and dialog.result_label.text().startswith("Stopping")
+            gate.set()
+    finally:
+        gate.set()
+    first = dialog.summary
+    assert first.status == "interrupted" and first.read == 2
+    assert dialog.result_label.text().startswith("Stopped (import the same file again to resume)")
+    entered.clear()
+    with qtbot.waitSignal(dialog.imported, timeout=15_000):
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    second = dialog.summary
+    assert second.status == "done" and second.resumed_at == 2  # the counts cover the whole file
+    assert (second.read, second.loaded, second.rejected) == (5, 3, 2)
+    assert "resumed after 2 rows" in dialog.result_label.text()
+    dialog.reject()
+
+
+def test_a_backtest_asked_for_while_the_sample_shop_is_prepared_starts_when_it_is_ready(qtbot, window,
+                                                                                       sample_path):
+    window.start_store()
+    refused: list[str] = []
+    window.backtest.refused.connect(refused.append)
+    with qtbot.waitSignal(window.backtest.finished, timeout=60_000) as blocker:
+        window.act_backtest.trigger()
+        assert refused == ["The backtest starts when the event store is ready..."]
+    assert blocker.args[0].entered > 0 and window.store.info.sample

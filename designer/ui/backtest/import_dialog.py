@@ -34,6 +34,8 @@ EVENT_FILTER = "Event logs (*.csv *.csv.gz *.jsonl *.jsonl.gz *.ndjson *.gz);;Al
 STORE_FILTER = "Event stores (*.db *.sqlite *.sqlite3);;All files (*)"
 #: Rejected rows listed in the dialog (the count is always complete).
 REJECTS_SHOWN = 100
+#: Rows per committed batch: Cancel takes effect after the batch in flight.
+BATCH_ROWS = 50_000
 
 PRESET_HELP = {
     "generic": "generic: a header with customer, event and time columns (names such as customer_id, "
@@ -54,8 +56,8 @@ def run_import(store: str, path: str, preset: str, tz: str, report, should_stop)
         def progress(p: Progress) -> None:
             report(p.fraction)
 
-        return import_events(engine, path, ImportOptions(mapping=PRESETS[preset], tz=tz), progress=progress,
-                             should_stop=should_stop)
+        options = ImportOptions(mapping=PRESETS[preset], tz=tz, batch_size=BATCH_ROWS)
+        return import_events(engine, path, options, progress=progress, should_stop=should_stop)
     finally:
         engine.dispose()
 
@@ -241,6 +243,8 @@ class ImportDialog(QDialog):
                 "already imported": "Already imported: nothing new"}.get(s.status, s.status)
         counts = (f"{numbers.count(s.read)} rows read, {numbers.count(s.loaded)} loaded, "
                   f"{numbers.count(s.rejected)} rejected, {numbers.count(s.duplicates)} duplicates")
+        if s.resumed_at:
+            counts += f" (resumed after {numbers.count(s.resumed_at)} rows)"
         self._say(f"{head}: {counts}.", "ok" if s.status == "done" and not s.rejected else
                   ("warning" if s.rejected or s.status != "done" else "muted"))
         if s.rejects:

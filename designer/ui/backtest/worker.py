@@ -187,6 +187,12 @@ class Workers(QObject):
         return self.pool.waitForDone(msecs)
 
     def shutdown(self, msecs: int = 30_000) -> bool:
-        """Cancel everything and wait for the threads (window closing)."""
+        """Cancel everything and wait for the threads (window closing). Outcomes still on
+        their way go nowhere: the widgets they were meant for are closing."""
         self.cancel_all()
-        return self.wait(msecs)
+        idle = self.wait(msecs)
+        for task in self._kept:
+            for callbacks in task.relay.callbacks.values():
+                callbacks.clear()
+        self._tasks.clear()
+        return idle
