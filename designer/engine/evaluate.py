@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import math
 import operator
+from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
@@ -216,6 +217,17 @@ def _event_test(cond: dict) -> Predicate:
     op, n = conditions.count_test(cond)
     compare = _COUNT_OPS[op]
     lookback = durations.parse_ms(since) if since not in conditions.SINCE_WORDS else None
+
+    if where is None and since == "flow_start":
+        # The usual test ("did purchase since the flow started"), run at every split and
+        # exit check: two bisections on the name's positions, no calls in between.
+        def since_start(v: Any) -> bool:
+            lst = v.customer.history.by_name.get(name)
+            if not lst:
+                return compare(0, n)
+            lo, hi = v.entry_index + 1, v.cursor
+            return compare(bisect_left(lst, hi) - bisect_left(lst, lo) if hi > lo else 0, n)
+        return since_start
 
     def count(v: Any) -> int:
         history = v.customer.history
