@@ -112,7 +112,11 @@ def base_profile(external_id: str, columns: tuple) -> dict:
     """A customer's profile from the stored columns (values in :data:`PROFILE_COLUMNS` order)
     and ``external_id``; the ``properties`` JSON is merged later, on first need
     (:func:`merge_properties`), because most runs never read it."""
-    profile = {column: value for column, value in zip(PROFILE_COLUMNS, columns) if value is not None}
+    profile = dict(zip(PROFILE_COLUMNS, columns))  # one C call; then drop the unknown ones
+    if None in columns:
+        for column, value in zip(PROFILE_COLUMNS, columns):
+            if value is None:
+                del profile[column]
     profile["external_id"] = external_id
     return profile
 

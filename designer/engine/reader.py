@@ -146,20 +146,27 @@ class ReadStats:
     last_customer: int | None = None
 
 
-def _execute(conn, stmt, not_indexed: str | None = None):
+def _compile(conn, stmt) -> tuple[str, list]:
+    """The SQL text and positional parameters SQLAlchemy renders for ``stmt`` (SQLite)."""
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.params  # built anew on each access: once, not per parameter
+    return str(compiled), [values[k] for k in compiled.positiontup]
+
+
+def _execute(conn, stmt, not_indexed: str | None = None, sql: str | None = None, params: list | None = None):
     """Rows of a SELECT as plain tuples, in batches.
 
     On SQLite the statement SQLAlchemy compiled runs on the driver's cursor,
     which hands back tuples (the engine reads millions of rows; wrapping each
-    in a Row object costs a noticeable share of a run). Elsewhere it streams
-    through SQLAlchemy. ``not_indexed`` names a table SQLite must read front
-    to back (its ``NOT INDEXED`` clause, which SQLAlchemy does not render).
+    in a Row object costs a noticeable share of a run); ``sql`` and ``params``
+    give that text already compiled, for a statement run many times.
+    Elsewhere it streams through SQLAlchemy. ``not_indexed`` names a table
+    SQLite must read front to back (its ``NOT INDEXED`` clause, which
+    SQLAlchemy does not render).
     """
     if conn.dialect.name == "sqlite":
-        compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-        values = compiled.params  # built anew on each access: once, not per parameter
-        params = [values[k] for k in compiled.positiontup]
-        sql = str(compiled)
+        if sql is None:
+            sql, params = _compile(conn, stmt)
         if not_indexed:
             sql = re.sub(rf"\bFROM {not_indexed}\b", f"FROM {not_indexed} NOT INDEXED", sql, count=1)
         cursor = conn.connection.driver_connection.cursor()
@@ -210,15 +217,31 @@ def has_trigger(rows: list[tuple], triggers: list[tuple[str, int, int]]) -> bool
     return False
 
 
+#: SQLite text of the profile query by number of ids (see :func:`profiles`).
+_PROFILE_SQL: dict[int, str] = {}
+
+
 def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
     """(profile from the columns, properties JSON not yet merged) of the given customers
     (an id without a row gets an empty profile)."""
     out: dict[int, tuple[dict, str | None]] = {}
     cols = (customers.c.id, customers.c.external_id, customers.c.properties, customers.c.email,
             customers.c.first_name, customers.c.timezone, customers.c.consent)
+    sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(ids), PROFILE_BATCH):
         chunk = ids[start:start + PROFILE_BATCH]
-        for part in _execute(conn, select(*cols).where(customers.c.id.in_(chunk))):
+        stmt = select(*cols).where(customers.c.id.in_(chunk))
+        sql = None
+        if sqlite:
+            # Compiling an IN of hundreds of ids took more time than running it: the text
+            # is compiled once per chunk length and the ids are bound as they come.
+            sql = _PROFILE_SQL.get(len(chunk))
+            if sql is None:
+                sql, params = _compile(conn, stmt)
+                if params != chunk:
+                    raise AssertionError("the profile query binds more than the ids")
+                _PROFILE_SQL[len(chunk)] = sql
+        for part in _execute(conn, stmt, sql=sql, params=chunk):
             for row in part:
                 out[row[0]] = (base_profile(row[1], row[3:]), row[2])
     for i in ids:
