@@ -59,7 +59,7 @@ Semantics, decided here once (the live runtime would run the same rules):
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from hashlib import blake2b
 from typing import Any
@@ -136,7 +136,8 @@ class Journey:
     __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "node",
                  "now", "cursor", "resume", "wake", "wake_cursor", "first_send", "end")
 
-    def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int) -> None:
+    def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int,
+                 resume: Callable[[Journey], None]) -> None:
         self.seq = seq
         self.plan = plan
         self.customer = customer
@@ -145,8 +146,8 @@ class Journey:
         self.node = plan.trigger_id
         self.now = entry_time
         self.cursor = entry_index + 1
-        #: What to do when popped from the heap (set by the interpreter).
-        self.resume: Callable[[Journey], None] | None = None
+        #: What to do when popped from the heap: start, then whatever the last wait set.
+        self.resume = resume
         self.wake = entry_time
         self.wake_cursor = self.cursor
         self.first_send: int | None = None
@@ -201,14 +202,14 @@ class Interpreter:
         else known), ``properties`` the customer's properties JSON, merged in when first read."""
         cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts, properties)
         heap = self._heap  # empty between customers
+        times = history.times
         seq = 0
         for plan, start in zip(self.plans, self._starts):
             for index in self._entries(plan, cust):
-                j = Journey(seq, plan, cust, index, history.times[index])
-                j.resume = start
-                seq += 1
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
-                heap.append((j.now, j.cursor, j.seq, j))
+                t = times[index]
+                heap.append((t, index + 1, seq, Journey(seq, plan, cust, index, t, start)))
+                seq += 1
         if not heap:
             return
         heapq.heapify(heap)
@@ -238,8 +239,12 @@ class Interpreter:
             text = detail() if callable(detail) else detail
             self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, text))
 
-    def _entries(self, plan: FlowPlan, cust: Customer):
+    def _entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
+        """Positions of the customer's trigger events that start a journey (rules above)."""
         history = cust.history
+        candidates = history.by_name.get(plan.trigger_event)
+        if not candidates:
+            return []
         result = self.results[plan.index]
         lo, hi = self.window_from, self.window_to
         last_entry: int | None = None
@@ -247,7 +252,8 @@ class Interpreter:
         key_name = plan.trigger_key
         times = history.times
         trigger_filter = plan.trigger_filter
-        for index in history.indices(plan.trigger_event):
+        entries: list[int] = []
+        for index in candidates:
             t = times[index]
             if t < lo or t >= hi:
                 continue
@@ -279,7 +285,8 @@ class Interpreter:
             last_entry = t
             if key is not None:
                 keys.add(key)
-            yield index
+            entries.append(index)
+        return entries
 
     def _reject(self, result: SimulationResult, plan: FlowPlan, t: int, reason: str,
                 why: str | Callable[[], str]) -> None:
@@ -372,16 +379,22 @@ class Interpreter:
         window_to = self.window_to
         leaves = {port: leave_of(node, fig, port) for port in node.successors}
 
+        heap, push = self._heap, heapq.heappush
+
         def wait(j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None],
-                 detail: Callable[[], str]) -> None:
+                 describe: Callable[[int], str], moment: int) -> None:
+            """Park the journey until ``wake`` (or leave it in progress past the window);
+            ``describe(moment)`` says what it waits for, formatted only when shown."""
             if wake >= window_to:
                 fig.in_progress += 1
                 j.now = window_to
-                self._finish(j, node_id, "in progress", lambda: f"still waiting when the window ends ({detail()})")
+                self._finish(j, node_id, "in progress",
+                             lambda: f"still waiting when the window ends ({describe(moment)})")
                 return
             if trace is not None:
-                self._note(j, j.now, node_id, "wait", detail)
-            self._park(j, wake, cursor, resume)
+                self._note(j, j.now, node_id, "wait", lambda: describe(moment))
+            j.wake, j.wake_cursor, j.resume = wake, cursor, resume
+            push(heap, (wake, cursor, j.seq, j))
 
         if kind == "split":
             condition, yes, no = node.condition, leaves["yes"], leaves["no"]
@@ -397,11 +410,14 @@ class Interpreter:
             after, delay_ms, has_until = leaves["next"], node.delay_ms, node.has_until
             at, days, timezone = node.until_time, node.until_weekdays, plan.timezone
 
+            def waiting_until(moment: int) -> str:
+                return f"waiting until {clock.iso(moment)}"
+
             def delay(j: Journey) -> None:
                 wake = j.now + delay_ms
                 if has_until:
                     wake = clock.next_local_time(wake, j.customer.zone(timezone), at, days)
-                wait(j, wake, j.customer.history.cursor_at(wake), after, lambda: f"waiting until {clock.iso(wake)}")
+                wait(j, wake, bisect_right(j.customer.history.times, wake), after, waiting_until, wake)
             return delay
 
         if kind == "wait_for":
@@ -416,18 +432,20 @@ class Interpreter:
                 on_event = noted(on_event, f"{name} happened")
                 on_timeout = noted(on_timeout, "timed out")
 
+            def waiting_for(moment: int) -> str:
+                return f"waiting for {name} until {clock.iso(moment)}"
+
             def wait_for(j: Journey) -> None:
                 history = j.customer.history
                 deadline = j.now + timeout
                 times = history.times
-                detail = lambda: f"waiting for {name} until {clock.iso(deadline)}"  # noqa: E731
                 for i in history.between(name, j.cursor, len(times)):
                     if times[i] > deadline:
                         break
                     if where is None or where(history.props(i)):
-                        wait(j, times[i], i + 1, on_event, detail)
+                        wait(j, times[i], i + 1, on_event, waiting_for, deadline)
                         return
-                wait(j, deadline, history.cursor_at(deadline), on_timeout, detail)
+                wait(j, deadline, bisect_right(times, deadline), on_timeout, waiting_for, deadline)
             return wait_for
 
         if kind in ("send_email", "send_sms", "webhook"):
