@@ -159,6 +159,15 @@ class Journey:
         return self.customer.history.props(self.entry_index)
 
 
+def entry_key(props: dict, name: str) -> Any:
+    """A trigger event's entry key: the property's value (objects and lists by their repr);
+    None when the event has no key."""
+    key = props.get(name)
+    if key is None or isinstance(key, (str, int, float, bool)):
+        return key
+    return repr(key)
+
+
 def order_value(value: Any) -> float:
     """An order's value from the conversion property: a number, numeric text, or a list to sum
     (items as numbers, or objects with ``price`` times an optional ``quantity``)."""
@@ -253,6 +262,7 @@ class Interpreter:
         times = history.times
         trigger_filter = plan.trigger_filter
         entries: list[int] = []
+        unread: int | None = None  # the first entry, while its key is not needed
         for index in candidates:
             t = times[index]
             if t < lo or t >= hi:
@@ -274,12 +284,18 @@ class Interpreter:
                     continue
             key = None
             if key_name is not None:
-                if props is None:
-                    props = history.props(index)
-                key = props.get(key_name)
-                if key is not None:
-                    key = key if isinstance(key, (str, int, float, bool)) else repr(key)
-                    if key in keys:
+                if not entries:
+                    # No key can repeat before the first entry: its key is read (its
+                    # properties parsed) only if a later event needs the comparison.
+                    unread = index
+                else:
+                    if unread is not None:
+                        first = entry_key(history.props(unread), key_name)
+                        if first is not None:
+                            keys.add(first)
+                        unread = None
+                    key = entry_key(props if props is not None else history.props(index), key_name)
+                    if key is not None and key in keys:
                         self._reject(result, plan, t, "duplicate_key", f"{key_name} {key!r} already had a journey")
                         continue
             last_entry = t
