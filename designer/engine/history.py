@@ -35,9 +35,13 @@ class History:
         self.times: tuple[int, ...] = columns[offset + 1] if rows else ()
         self.raw: tuple[Any, ...] = columns[offset + 2] if rows else ()
         self._props: dict[int, dict] = {}
+        names = self.names
+        if names and names.count(names[0]) == len(names):  # one name only (often): no loop
+            self.by_name = {names[0]: list(range(len(names)))}
+            return
         by_name: dict[str, list[int]] = {}
         i = 0
-        for name in self.names:
+        for name in names:
             lst = by_name.get(name)
             if lst is None:
                 by_name[name] = [i]
@@ -112,11 +116,16 @@ def base_profile(external_id: str, columns: tuple) -> dict:
     """A customer's profile from the stored columns (values in :data:`PROFILE_COLUMNS` order)
     and ``external_id``; the ``properties`` JSON is merged later, on first need
     (:func:`merge_properties`), because most runs never read it."""
-    profile = dict(zip(PROFILE_COLUMNS, columns))  # one C call; then drop the unknown ones
-    if None in columns:
-        for column, value in zip(PROFILE_COLUMNS, columns):
-            if value is None:
-                del profile[column]
+    email, first_name, timezone, consent = columns  # PROFILE_COLUMNS, written out: once per customer
+    profile: dict = {}
+    if email is not None:
+        profile["email"] = email
+    if first_name is not None:
+        profile["first_name"] = first_name
+    if timezone is not None:
+        profile["timezone"] = timezone
+    if consent is not None:
+        profile["consent"] = consent
     profile["external_id"] = external_id
     return profile
 

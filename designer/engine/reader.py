@@ -230,17 +230,18 @@ def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
     sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(ids), PROFILE_BATCH):
         chunk = ids[start:start + PROFILE_BATCH]
-        stmt = select(*cols).where(customers.c.id.in_(chunk))
-        sql = None
+        stmt = sql = None
         if sqlite:
-            # Compiling an IN of hundreds of ids took more time than running it: the text
-            # is compiled once per chunk length and the ids are bound as they come.
+            # Building and compiling an IN of hundreds of ids took more time than running it:
+            # the text is compiled once per chunk length and the ids are bound as they come.
             sql = _PROFILE_SQL.get(len(chunk))
             if sql is None:
-                sql, params = _compile(conn, stmt)
+                sql, params = _compile(conn, select(*cols).where(customers.c.id.in_(chunk)))
                 if params != chunk:
                     raise AssertionError("the profile query binds more than the ids")
                 _PROFILE_SQL[len(chunk)] = sql
+        else:
+            stmt = select(*cols).where(customers.c.id.in_(chunk))
         for part in _execute(conn, stmt, sql=sql, params=chunk):
             for row in part:
                 out[row[0]] = (base_profile(row[1], row[3:]), row[2])
