@@ -243,8 +243,12 @@ def _customer_id(engine: Engine, external_id: str) -> int:
 
 
 def _id_range(engine: Engine) -> tuple[int, int]:
+    """[lowest, highest + 1) customer id. Asked as two subqueries because SQLite answers a
+    lone min() or max() of the key with one seek, but both in one SELECT by reading every row."""
+    lowest = select(func.min(customers.c.id)).scalar_subquery()
+    highest = select(func.max(customers.c.id)).scalar_subquery()
     with engine.connect() as conn:
-        lo, hi = conn.execute(select(func.min(customers.c.id), func.max(customers.c.id))).one()
+        lo, hi = conn.execute(select(lowest, highest)).one()
     return (int(lo), int(hi) + 1) if lo is not None else (0, 0)
 
 
