@@ -300,10 +300,10 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 while True:
                     batch = source.next_batch(options.batch_size)
                     with conn.begin():
-                        inserted = writer.insert_parsed(batch.rows)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties)
                         summary.read += batch.read
                         summary.loaded += inserted
-                        summary.duplicates += len(batch.rows) - inserted
+                        summary.duplicates += len(batch.customers) - inserted
                         summary.rejected += len(batch.rejects)
                         values = dict(
                             rows_read=summary.read,

@@ -7,7 +7,10 @@ the parser rather than working beside it. A child process has its own
 interpreter. :class:`ParserProcess` runs an
 :class:`~designer.store.sources.EventSource` there and hands batches back
 through a pipe; it offers the same ``next_batch`` / ``skip`` / ``position``
-surface, so the importer drives either one the same way.
+surface, so the importer drives either one the same way. A batch crosses the
+pipe packed (:func:`pack_texts`): each text column as one string plus an
+array of lengths, times as an array, so pickling handles a handful of large
+objects instead of one object per value.
 
 The child is started with ``spawn`` (safe beside Qt and threads), ignores
 Ctrl-C (the parent decides what an interrupt means) and exits on its own when
@@ -22,7 +25,10 @@ import multiprocessing
 import queue
 import signal
 import threading
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import accumulate, chain
 
 from designer.store.mapping import Mapping, MappingError
 from designer.store.sources import Batch, EventSource, SourceError
@@ -43,6 +49,34 @@ class ParseSpec:
     batch_size: int
 
 
+def pack_texts(values: Sequence[str]) -> tuple[str, bytes]:
+    """A list of strings as one string and the bytes of an array of their lengths."""
+    return "".join(values), array("q", map(len, values)).tobytes()
+
+
+def unpack_texts(packed: tuple[str, bytes]) -> list[str]:
+    """The list :func:`pack_texts` packed."""
+    joined, raw_lengths = packed
+    lengths = array("q")
+    lengths.frombytes(raw_lengths)
+    ends = list(accumulate(lengths))
+    return list(map(joined.__getitem__, map(slice, chain((0,), ends), ends)))
+
+
+def _pack(batch: Batch) -> tuple:
+    columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
+    return columns, array("q", batch.times).tobytes(), batch.rejects, batch.read, batch.done
+
+
+def _unpack(packed: tuple) -> Batch:
+    (customers, names, properties), raw_times, rejects, read, done = packed
+    times = array("q")
+    times.frombytes(raw_times)
+    return Batch(
+        unpack_texts(customers), unpack_texts(names), times.tolist(), unpack_texts(properties), rejects, read, done
+    )
+
+
 def _child(conn, spec: ParseSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
@@ -61,7 +95,7 @@ def _child(conn, spec: ParseSpec) -> None:
                     conn.send(("error", "source", str(exc)))
                     return
                 position = source.size if batch.done else source.position()
-                conn.send(("batch", batch.rows, batch.rejects, batch.read, batch.done, position))
+                conn.send(("batch", _pack(batch), batch.done, position))
                 if batch.done:
                     return
     except (BrokenPipeError, EOFError, ConnectionResetError):
@@ -107,7 +141,7 @@ class ParserProcess:
                     break
                 except queue.Full:
                     continue
-            if message[0] == "error" or (message[0] == "batch" and message[4]):
+            if message[0] == "error" or (message[0] == "batch" and message[2]):
                 return
 
     def _receive(self) -> tuple:
@@ -128,9 +162,8 @@ class ParserProcess:
         message = self._receive()
         if message[0] == "error":
             raise _ERRORS[message[1]](message[2])
-        _, rows, rejects, read, done, self._position = message
-        self._done = done
-        return Batch(rows=rows, rejects=rejects, read=read, done=done)
+        _, packed, self._done, self._position = message
+        return _unpack(packed)
 
     def position(self) -> int:
         return self._position

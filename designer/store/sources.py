@@ -1,10 +1,12 @@
-"""Reading import files: plain or gzip, CSV or JSON Lines, row by row, bounded memory.
+"""Reading import files: plain or gzip, CSV or JSON Lines, in batches, bounded memory.
 
 A :class:`EventSource` turns a file and a :class:`~designer.store.mapping.Mapping`
-into batches of ready-to-store events ``(name, time_ms, properties_json,
-dedupe_key, external_id)`` plus the rows it rejected, each with its line
-number and the reason. It holds one batch at a time, so a file of any size
-is read in flat memory.
+into batches of ready-to-store events, as columns (external customer id,
+canonical name, epoch ms, canonical properties JSON), plus the rows it
+rejected, each with its line number and the reason. It holds one batch at a
+time, so a file of any size is read in flat memory. CSV is read a block and
+a column at a time (:mod:`designer.store.csvtext`, :mod:`designer.store.columns`);
+JSON Lines a record at a time.
 
 Reject reasons (the text starts with one of these):
 ``wrong column count``, ``empty customer id``, ``empty event name``,
@@ -15,36 +17,30 @@ Reject reasons (the text starts with one of these):
 
 from __future__ import annotations
 
-import codecs
 import csv
 import gzip
 import hashlib
 import hmac
 import io
 import json
-import threading
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from hashlib import blake2b
+from itertools import compress, repeat
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import BinaryIO
 from zlib import error as zlib_error
 
-from designer.store.codec import dedupe_key, json_scalar, json_value
+from designer.store.codec import json_scalar
+from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
+from designer.store.csvtext import READ_CHUNK, Feeder, TextStream, plain_lines
 from designer.store.mapping import Mapping, MappingError
 from designer.store.timeparse import TimeError, TimeParser
 
-#: Longest line (bytes) a JSON Lines record may have; longer ones are rejected.
+#: Longest line (bytes) a JSON Lines record may have, and longest CSV field
+#: (characters); longer ones are rejected.
 MAX_LINE = 1 << 20
-#: Cap on distinct event names remembered for the name cache.
-_MAX_NAMES = 10_000
-#: Entries kept per memo of cell -> JSON (and time text -> ms) before it starts afresh.
-_MEMO_MAX = 65_536
 _SNIFF_BYTES = 64 * 1024
-#: Bytes per read from the file. Large reads matter with the writer thread:
-#: every read releases the interpreter lock, and winning it back can wait a
-#: whole switch interval while the writer holds it.
-_READ_CHUNK = 1 << 20
 #: What a compressed file cut short raises while it is read.
 _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
 
@@ -57,18 +53,20 @@ class SourceError(Exception):
 
 @dataclass
 class Batch:
-    # (name, time_ms, properties_json, dedupe_key, external_id): the order the
-    # SQLite insert binds them in, so the writer passes the list as it is.
-    rows: list[tuple] = field(default_factory=list)
-    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason)
-    read: int = 0  # records consumed (rows + rejects)
+    # One entry per event to store, in file order.
+    customers: list[str] = field(default_factory=list)  # external ids
+    names: list[str] = field(default_factory=list)  # canonical event names
+    times: list[int] = field(default_factory=list)  # epoch ms UTC
+    properties: list[str] = field(default_factory=list)  # canonical JSON (designer.store.codec)
+    rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), in line order
+    read: int = 0  # records consumed (events + rejects)
     done: bool = False
 
 
 def open_binary(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
     """``(stream, raw)``: the decompressed byte stream and the file under it (for progress)."""
     try:
-        raw = open(path, "rb", buffering=_READ_CHUNK)
+        raw = open(path, "rb", buffering=READ_CHUNK)
     except OSError as exc:
         raise SourceError(f"cannot open {path}: {exc.strerror or exc}") from exc
     magic = raw.read(2)
@@ -132,33 +130,6 @@ class Pseudonymiser:
         return "p_" + hmac.new(self.key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()[:32]
 
 
-class _BadBytes:
-    """Whether the text decoder has met bytes that are not UTF-8 (see :func:`_note_bad_bytes`)."""
-
-    def __init__(self) -> None:
-        self.seen = False
-
-
-_DECODING = threading.local()  # .flag: the _BadBytes of the file this thread is reading
-
-
-def _note_bad_bytes(error: UnicodeDecodeError):
-    """Decoding error handler: note that bytes were not UTF-8, then escape them.
-
-    The escaped bytes become lone surrogates in the text. Rows are scanned for
-    them only after this has fired (a chunk is decoded before its rows are
-    parsed), so clean files pay nothing for the check.
-    """
-    flag = getattr(_DECODING, "flag", None)
-    if flag is not None:
-        flag.seen = True
-    return codecs.lookup_error("surrogateescape")(error)
-
-
-_BAD_BYTES_HANDLER = "trigger-flow-designer-note-bad-bytes"
-codecs.register_error(_BAD_BYTES_HANDLER, _note_bad_bytes)
-
-
 def _resolve(ref, names: list[str] | None, what: str) -> int:
     """Column index for a mapping reference; MappingError naming the columns when absent."""
     if isinstance(ref, int):
@@ -197,9 +168,7 @@ class EventSource:
         self.stream, self.raw = open_binary(path)
         self.size = self.raw.seek(0, io.SEEK_END)
         self.raw.seek(0)
-        self.names: dict[str, str] = dict(mapping.events)
-        self._line = 0
-        self._time_memo: dict[str, int] | None = {}
+        self._line = 0  # the last line of the file consumed
         self._pending: list | None = None  # a first CSV row that turned out to be data
         self._pending_line = 0
         if self.format == "csv":
@@ -229,14 +198,13 @@ class EventSource:
         self.close()
 
     def _event_name(self, raw: str) -> str | None:
+        """The canonical name for an event name as written (None when blank)."""
         name = raw.strip()
         if not name:
             return None
         mapped = self.mapping.events.get(name)
         if mapped is None:
             mapped = self.mapping.events.get(name.lower(), name)
-        if len(self.names) < _MAX_NAMES:
-            self.names[raw] = mapped
         return mapped
 
     def _check_privacy_names(self, known: list[str], used: dict[str, int]) -> None:
@@ -250,13 +218,6 @@ class EventSource:
                     raise MappingError(f"cannot drop {name!r}: it is the {role} column (pseudonymise it instead)")
 
     # -- CSV --------------------------------------------------------------------------
-
-    def _text(self) -> io.TextIOWrapper:
-        self._bad_bytes = _BadBytes()
-        _DECODING.flag = self._bad_bytes
-        text = io.TextIOWrapper(self.stream, encoding="utf-8-sig", errors=_BAD_BYTES_HANDLER, newline="")
-        text._CHUNK_SIZE = _READ_CHUNK  # few large reads: each read lets the writer thread take the GIL
-        return text
 
     def _sniff_delimiter(self) -> str:
         if self.mapping.delimiter:
@@ -278,22 +239,32 @@ class EventSource:
         except csv.Error:
             return ","
 
+    def _csv_reader(self, block: str = ""):
+        self._feeder = Feeder(block, self.text)
+        self._reader = csv.reader(self._feeder, delimiter=self.delimiter, strict=False)
+        self._reader_base = self._line  # the reader's line_num counts from here
+
     def _open_csv(self) -> None:
         m = self.mapping
         self.delimiter = self._sniff_delimiter()
-        self.text = self._text()
-        self.reader = csv.reader(self.text, delimiter=self.delimiter, strict=False)
+        self.text = TextStream(self.stream)
+        self._lines: list[str] = []  # plain lines of the current block not consumed yet
+        self._clean = True  # every line in _lines has the right number of delimiters
+        self._reader = None  # csv.reader while a block that is not plain is read
+        self._done = False
+        self._csv_reader()
         first = None
         while first is None:
             try:
-                row = next(self.reader)
+                row = next(self._reader)
             except StopIteration:
                 break
             except (csv.Error, *_CUT_OFF) as exc:
                 raise SourceError(f"cannot read the first row of {self.path}: {exc}") from exc
             if row:
                 first = row
-        first_line = self.reader.line_num
+        first_line = self._line = self._reader.line_num
+        self._reader = None
         names: list[str] | None = list(m.columns) if m.columns else None
         header = m.header
         stripped = [c.strip() for c in first] if first else []
@@ -318,7 +289,7 @@ class EventSource:
             names = [f"column_{i}" for i in range(len(first))]
         if names is None:  # empty file
             self.columns = 0
-            self._props: list[tuple[int, str]] = []
+            self._props: list[PropertyColumn] = []
             self.ci = self.ei = self.ti = 0
             self._pseudo_idx: list[int] = []
             return
@@ -353,144 +324,193 @@ class EventSource:
             seen.add(key)
             props.append((i, key))
         props.sort(key=lambda p: p[1])  # sorted keys: canonical JSON, stable dedupe keys
-        # Each property column remembers the JSON of values it has seen: ids,
-        # prices and categories repeat, and typing a cell is the costly part.
-        self._props = [(i, encode_basestring(k) + ":", {}) for i, k in props]
+        self._props = [PropertyColumn(i, key) for i, key in props]
         pseudo = {p.lower() for p in self.pseudonymise}
         self._pseudo_idx = [i for i in range(self.columns) if lowered[i] in pseudo]
+        self._wanted = sorted({self.ci, self.ei, self.ti, *(p.index for p in self._props)})
+        self._time_column = TimeColumn(self.times)
+        self._name_memo = Memo(self._event_name)
+        pseudonym = self.pseudonym
+        self._pseudo_memo = Memo(lambda v: pseudonym(v) if v.strip() else v) if pseudonym else None
 
-    def _csv_batch(self, limit: int) -> Batch:
-        batch = Batch()
-        rows, rejects = batch.rows, batch.rejects
-        reader = self.reader
-        ncols, ci, ei, ti = self.columns, self.ci, self.ei, self.ti
-        props = self._props
-        names = self.names
-        event_name = self._event_name
-        times = self.times
-        pseudo_idx, pseudonym = self._pseudo_idx, self.pseudonym
-        time_memo = self._time_memo
-        bad_bytes = self._bad_bytes
-        _DECODING.flag = bad_bytes
-        undecodable = bad_bytes.seen
-        append = rows.append
-        prev = self._line
-        read = 0
+    def _csv_records(self, limit: int, rejects: list[tuple[int, str]]) -> tuple[int, list[list[str]], list[int]]:
+        """Up to ``limit`` records: ``(records read, wanted columns of the good rows, their lines)``.
+
+        Rows with the wrong number of cells, undecodable bytes or CSV the
+        parser refuses go to ``rejects``; blank lines are not records.
+        """
+        ncols = self.columns
+        want = ncols - 1
+        delimiter = self.delimiter
+        # In file order: (plain lines, None, their numbers) or (None, rows from csv.reader, their numbers).
+        segments: list[tuple[list[str] | None, list[list[str]] | None, Sequence[int]]] = []
+        records = 0
         pending = self._pending
-        while read < limit:
-            if pending is not None:
-                row, line = pending, self._pending_line
-                pending = self._pending = None
-                prev = line
-            else:
+        if pending is not None:
+            self._pending = None
+            rows: list[list[str]] = []
+            numbers: list[int] = []
+            records += self._csv_row(pending, self._pending_line, rows, numbers, rejects)
+            segments.append((None, rows, numbers))
+        try:
+            while records < limit:
+                if self._reader is not None:
+                    rows, numbers = [], []
+                    segments.append((None, rows, numbers))
+                    records += self._csv_rows(limit - records, rows, numbers, rejects)
+                    continue
+                lines = self._lines
+                if not lines:
+                    if self._done:
+                        break
+                    block = self.text.block()
+                    if block is None:
+                        self._done = True
+                        break
+                    lines = plain_lines(block, MAX_LINE) if ncols > 1 else None
+                    if lines is None:
+                        self._csv_reader(block)
+                        continue
+                    counts = set(map(str.count, lines, repeat(delimiter)))
+                    self._lines, self._clean = lines, counts == {want}
+                first = self._line + 1
+                if self._clean:
+                    take = min(limit - records, len(lines))
+                    segments.append((lines[:take], None, range(first, first + take)))
+                    self._lines = lines[take:]
+                    self._line += take
+                    records += take
+                    continue
+                # Some lines are blank or have the wrong number of cells: line by line.
+                good: list[str] = []
+                numbers = []
+                taken = 0
+                for taken, line in enumerate(lines, 1):
+                    number = first + taken - 1
+                    found = line.count(delimiter)
+                    if found == want:
+                        good.append(line)
+                        numbers.append(number)
+                    elif found == 0 and not line.strip():
+                        continue  # a blank line is not a record
+                    else:
+                        rejects.append((number, f"wrong column count: expected {ncols}, found {found + 1}"))
+                    records += 1
+                    if records >= limit:
+                        break
+                segments.append((good, None, numbers))
+                self._lines = lines[taken:]
+                self._line += taken
+        except _CUT_OFF as exc:
+            # A compressed file cut short: what came before stands, the rest is reported.
+            records += 1
+            rejects.append((self._line + 1, f"file is cut off: {exc}"))
+            self._done, self._lines, self._reader = True, [], None
+        wanted = self._wanted
+        columns: list[list[str]] = [[] for _ in range(ncols)]
+        lines_of_rows: list[int] = []
+        for lines, rows, numbers in segments:
+            if lines:
+                cells = delimiter.join(lines).split(delimiter)
+                for i in wanted:
+                    columns[i] += cells[i::ncols]
+            elif rows:
+                for i in wanted:
+                    columns[i] += [row[i] for row in rows]
+            lines_of_rows += numbers
+        return records, columns, lines_of_rows
+
+    def _csv_row(self, row: list[str], line: int, rows: list, lines: list, rejects: list) -> int:
+        """File one row read by csv.reader; returns 1 if it is a record, 0 for a blank line."""
+        if len(row) != self.columns:
+            if not row or (len(row) == 1 and not row[0].strip()):
+                return 0  # a blank or whitespace-only line is not a record
+            rejects.append((line, f"wrong column count: expected {self.columns}, found {len(row)}"))
+            return 1
+        joined = "".join(row)
+        if not joined.isascii():
+            try:
+                joined.encode("utf-8")
+            except UnicodeEncodeError:
+                rejects.append((line, "bad encoding: not valid UTF-8"))
+                return 1
+        rows.append(row)
+        lines.append(line)
+        return 1
+
+    def _csv_rows(self, limit: int, rows: list, lines: list, rejects: list) -> int:
+        """Records from csv.reader until ``limit``, or until it stands at the end of its block."""
+        reader, feeder, base = self._reader, self._feeder, self._reader_base
+        prev = self._line
+        records = 0
+        try:
+            while records < limit:
                 try:
                     row = next(reader)
                 except StopIteration:
-                    batch.done = True
-                    break
-                except _CUT_OFF as exc:
-                    read += 1
-                    rejects.append((prev + 1, f"file is cut off: {exc}"))
-                    batch.done = True
+                    self._reader, self._done = None, True
                     break
                 except csv.Error as exc:
+                    records += 1
+                    rejects.append((prev + 1, f"bad CSV: {exc}"))
+                    prev = base + reader.line_num
+                else:
                     line = prev + 1
-                    prev = reader.line_num
-                    read += 1
-                    rejects.append((line, f"bad CSV: {exc}"))
-                    continue
-                line = prev + 1
-                prev = reader.line_num
-                if not row:
-                    continue  # a blank line is not a record
-            read += 1
-            if len(row) != ncols:
-                if len(row) == 1 and not row[0].strip():
-                    read -= 1
-                    continue  # whitespace-only line
-                rejects.append((line, f"wrong column count: expected {ncols}, found {len(row)}"))
-                continue
-            if undecodable or bad_bytes.seen:
-                undecodable = True  # from the chunk with bad bytes on, every row is checked
-                joined = "".join(row)
-                if not joined.isascii():
-                    try:
-                        joined.encode("utf-8")
-                    except UnicodeEncodeError:
-                        rejects.append((line, "bad encoding: not valid UTF-8"))
-                        continue
-            if pseudo_idx:
-                for i in pseudo_idx:
-                    if row[i].strip():
-                        row[i] = pseudonym(row[i])
-            customer = row[ci]
-            if not customer or customer[0] == " " or customer[-1] == " ":
-                customer = customer.strip()
-                if not customer:
-                    rejects.append((line, "empty customer id"))
-                    continue
-            name = names.get(row[ei])
-            if name is None:
-                name = event_name(row[ei])
-                if name is None:
-                    rejects.append((line, "empty event name"))
-                    continue
-            cell = row[ti]
-            ms = time_memo.get(cell) if time_memo is not None else None
-            if ms is None:
-                try:
-                    ms = times(cell)
-                except TimeError as exc:
-                    rejects.append((line, str(exc)))
-                    continue
-                if time_memo is not None:
-                    if len(time_memo) >= _MEMO_MAX:
-                        time_memo.clear()
-                    time_memo[cell] = ms
-            parts = []
-            for i, prefix, memo in props:
-                cell = row[i]
-                if cell:
-                    if memo is None:
-                        parts.append(prefix + json_value(cell))
-                        continue
-                    part = memo.get(cell)
-                    if part is None:
-                        part = prefix + json_value(cell)
-                        if len(memo) >= _MEMO_MAX:
-                            memo.clear()
-                        memo[cell] = part
-                    parts.append(part)
-            text = "{" + ",".join(parts) + "}"
-            append(
-                (
-                    name,
-                    ms,
-                    text,
-                    # codec.dedupe_key, inlined: this loop runs once per row.
-                    blake2b(f"{customer}\x1f{name}\x1f{ms}\x1f{text}".encode(), digest_size=16).digest(),
-                    customer,
-                )
-            )
-        self._line = prev
-        batch.read = read
-        if read >= 10_000:
-            self._drop_useless_memos(read)
-        return batch
+                    prev = base + reader.line_num
+                    records += self._csv_row(row, line, rows, lines, rejects)
+                if feeder.exhausted:
+                    self._reader = None  # at a record boundary: plain blocks again
+                    break
+        finally:
+            self._line = prev
+        return records
 
-    def _drop_useless_memos(self, rows: int) -> None:
-        """Stop memoising columns whose values hardly repeat (order ids, exact times)."""
-        if self._time_memo is not None and len(self._time_memo) > 0.95 * rows:
-            self._time_memo = None
-        self._props = [
-            (i, prefix, None if memo is not None and len(memo) > 0.95 * rows else memo)
-            for i, prefix, memo in self._props
-        ]
+    def _csv_batch(self, limit: int) -> Batch:
+        batch = Batch()
+        rejects = batch.rejects
+        batch.read, columns, lines = self._csv_records(limit, rejects)
+        batch.done = self._done and not self._lines and self._reader is None
+        if not lines:
+            rejects.sort()
+            return batch
+        refused: dict[int, str] = {}  # row index -> reason (the first check that fails wins)
+        if self._pseudo_memo is not None:
+            for i in self._pseudo_idx:
+                if columns[i]:
+                    columns[i] = mapped(self._pseudo_memo, columns[i])
+        customers = columns[self.ci]
+        edges = "\x00" + "\x00".join(customers) + "\x00"  # cells never hold NUL: csv refuses it
+        if "\x00\x00" in edges or "\x00 " in edges or " \x00" in edges:
+            customers = [c.strip() if not c or c[0] == " " or c[-1] == " " else c for c in customers]
+            for i, customer in enumerate(customers):
+                if not customer:
+                    refused[i] = "empty customer id"
+        names = mapped(self._name_memo, columns[self.ei])
+        if None in names:
+            for i, name in enumerate(names):
+                if name is None:
+                    refused.setdefault(i, "empty event name")
+        times = self._time_column.values(columns[self.ti])
+        if str in set(map(type, times)):
+            for i, value in enumerate(times):
+                if type(value) is str:
+                    refused.setdefault(i, value)
+        properties = properties_json([(p, columns[p.index]) for p in self._props], len(lines))
+        if refused:
+            rejects.extend((lines[i], reason) for i, reason in refused.items())
+            keep = [i not in refused for i in range(len(lines))]
+            customers, names, times, properties = (
+                list(compress(values, keep)) for values in (customers, names, times, properties)
+            )
+        rejects.sort()
+        batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
+        return batch
 
     # -- JSON Lines -------------------------------------------------------------------
 
     def _open_jsonl(self) -> None:
         m = self.mapping
+        self._name_memo = Memo(self._event_name)
         for role in ("customer", "event", "time"):
             if isinstance(getattr(m, role), int):
                 raise MappingError(f"JSON Lines fields are named; the {role} mapping cannot be an index")
@@ -513,7 +533,7 @@ class EventSource:
         return None, None
 
     def _json_record(self, obj: dict) -> tuple | str:
-        """The stored event for one JSON object, or a reject reason."""
+        """``(customer, name, time_ms, properties_json)`` for one JSON object, or a reject reason."""
         ck, customer = self._pick(obj, self._keys["customer"])
         ek, event = self._pick(obj, self._keys["event"])
         tk, when = self._pick(obj, self._keys["time"])
@@ -530,7 +550,7 @@ class EventSource:
             customer = self.pseudonym(customer)
         if not isinstance(event, str) or not event.strip():
             return "empty event name"
-        name = self.names.get(event) or self._event_name(event)
+        name = self._name_memo[event]
         try:
             if isinstance(when, bool) or when is None:
                 raise TimeError("empty time")
@@ -557,10 +577,13 @@ class EventSource:
                 props.append((rename.get(key, key), text))
         props.sort()
         body = "{" + ",".join(encode_basestring(k) + ":" + v for k, v in props) + "}"
-        return name, ms, body, dedupe_key(customer, name, ms, body), customer
+        for text in (customer, name, body):
+            text.encode("utf-8")  # lone surrogates (from \ud800 escapes) cannot be stored: a bad encoding
+        return customer, name, ms, body
 
     def _jsonl_batch(self, limit: int) -> Batch:
         batch = Batch()
+        customers, names, times, properties = batch.customers, batch.names, batch.times, batch.properties
         stream = self.stream
         line_no = self._line
         read = 0
@@ -609,7 +632,11 @@ class EventSource:
             if isinstance(result, str):
                 batch.rejects.append((line_no, result))
             else:
-                batch.rows.append(result)
+                customer, name, ms, body = result
+                customers.append(customer)
+                names.append(name)
+                times.append(ms)
+                properties.append(body)
         self._line = line_no
         batch.read = read
         return batch
@@ -624,9 +651,6 @@ class EventSource:
                     return Batch(done=True)
                 return self._csv_batch(limit)
             return self._jsonl_batch(limit)
-        except _CUT_OFF as exc:
-            # A compressed file cut short: what came before stands, the rest is reported.
-            return Batch(rejects=[(self._line + 1, f"file is cut off: {exc}")], read=1, done=True)
         except OSError as exc:
             raise SourceError(f"cannot read {self.path} after line {self._line}: {exc}") from exc
 

@@ -87,5 +87,7 @@ def test_random_csv_rows_are_all_accounted_for(rows, delimiter, newline):
     summary, stored = import_bytes(out.getvalue().encode("utf-8", "surrogatepass"), "rows.csv")
     check(summary, stored)
     if summary is not None:
-        records = [r for r in rows if r and not (len(r) == 1 and not r[0].strip())]
+        # Records as the csv module reads the text back (a lone "\r" the writer left unquoted ends a record).
+        read_back = list(csv.reader(io.StringIO(out.getvalue(), newline=""), delimiter=delimiter))[1:]
+        records = [r for r in read_back if r and not (len(r) == 1 and not r[0].strip())]
         assert summary.read == len(records)
