@@ -19,9 +19,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
-from itertools import compress, repeat
+from itertools import filterfalse, repeat
 from json.encoder import encode_basestring
-from operator import floordiv, itemgetter, mul, not_, sub
+from operator import floordiv, itemgetter, methodcaller, mul, sub
 from typing import Any
 
 from designer.store.codec import json_value
@@ -71,33 +71,34 @@ def _plain_numbers(cells: Sequence[str]) -> bool:
     """Whether every (non-empty) cell is a number :func:`json_value` writes as it is.
 
     That is ``0``, an integer of at most 15 digits without a leading zero
-    (exact in a float), or such an integer part (up to 300 digits: finite),
-    a point and digits (``12.50``, ``0.00``). Anything else (signs,
-    exponents, long ids, ``007``) answers False and is left to the per-value rule.
+    (exact in a float), or such an integer part, a point and digits
+    (``12.50``, ``0.00``; at most 300 characters: finite). Anything else
+    (signs, exponents, long ids, ``007``) answers False and is left to the
+    per-value rule. A few passes of C string methods over the joined column
+    decide it.
     """
-    if not set(map(_FIRST, cells)) <= _DIGITS:
-        return False
-    joined = "".join(cells)
+    joined = "\x00".join(cells)
     if not joined.isascii():
         return False
-    if "." not in joined:
-        if not joined.isdigit() or max(map(len, cells)) > _MAX_EXACT_DIGITS:
-            return False
-    else:
-        if not joined.replace(".", "").isdigit():
-            return False
-        points = list(map(str.count, cells, repeat(".")))
-        if max(points) > 1:
-            return False
-        dotted = list(compress(cells, points))
-        if any(map(str.endswith, dotted, repeat("."))):
-            return False
-        if max(map(str.index, dotted, repeat("."))) > _MAX_DECIMAL:
-            return False
-        if min(points) == 0 and max(map(len, compress(cells, map(not_, points)))) > _MAX_EXACT_DIGITS:
-            return False
-    # No leading zero, except "0" itself or right before the point.
-    return _LEADING_ZERO.search("\x00" + "\x00".join(cells)) is None
+    digits = joined.replace("\x00", "")
+    points = digits.count(".")
+    if not (digits.replace(".", "") if points else digits).isdigit():
+        return False
+    longest = max(map(len, cells))
+    edged = "\x00" + joined + "\x00"
+    if _LEADING_ZERO.search(edged):
+        return False
+    if not points:
+        return longest <= _MAX_EXACT_DIGITS
+    if "\x00." in edged or ".\x00" in edged or longest > _MAX_DECIMAL:
+        return False
+    per_cell = set(map(str.count, cells, repeat(".")))
+    if per_cell == {1}:
+        return True
+    if per_cell != {0, 1}:
+        return False
+    # Integers among decimals must be exact too.
+    return longest <= _MAX_EXACT_DIGITS or max(map(len, filterfalse(methodcaller("count", "."), cells))) <= _MAX_EXACT_DIGITS
 
 
 class PropertyColumn:
@@ -143,9 +144,12 @@ def properties_json(columns: Sequence[tuple[PropertyColumn, Sequence[str]]], row
         sparse = sparse or len(filled) != len(cells)
         values.append(column.values(cells, filled))
     if not sparse:
-        # Every property present in every row: one format per row.
-        template = "{" + ",".join(c.key.replace("%", "%%") + ":%s" for c, _ in columns) + "}"
-        return list(map(template.__mod__, zip(*values)))
+        # Every property present in every row: '{"a":' value ',"b":' value ... '}' joined per row.
+        pieces: list = []
+        for n, ((column, _), texts) in enumerate(zip(columns, values)):
+            pieces += (repeat(("{" if n == 0 else ",") + column.key + ":"), texts)
+        pieces.append(repeat("}"))
+        return list(map("".join, zip(*pieces)))
     # Empty cells leave their property out: ',"key":value' parts, joined, first comma dropped.
     parts = []
     for (column, _), texts in zip(columns, values):

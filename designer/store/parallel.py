@@ -49,14 +49,19 @@ class ParseSpec:
     batch_size: int
 
 
-def pack_texts(values: Sequence[str]) -> tuple[str, bytes]:
-    """A list of strings as one string and the bytes of an array of their lengths."""
+def pack_texts(values: Sequence[str]) -> tuple[str, bytes | None]:
+    """A list of strings as one string: NUL-separated, or (when a value holds a NUL) with their lengths."""
+    joined = "\x00".join(values)
+    if joined.count("\x00") == len(values) - 1:
+        return joined, None
     return "".join(values), array("q", map(len, values)).tobytes()
 
 
-def unpack_texts(packed: tuple[str, bytes]) -> list[str]:
-    """The list :func:`pack_texts` packed."""
+def unpack_texts(packed: tuple[str, bytes | None], count: int) -> list[str]:
+    """The ``count`` strings :func:`pack_texts` packed."""
     joined, raw_lengths = packed
+    if raw_lengths is None:
+        return joined.split("\x00") if count else []
     lengths = array("q")
     lengths.frombytes(raw_lengths)
     ends = list(accumulate(lengths))
@@ -65,15 +70,20 @@ def unpack_texts(packed: tuple[str, bytes]) -> list[str]:
 
 def _pack(batch: Batch) -> tuple:
     columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
-    return columns, array("q", batch.times).tobytes(), batch.rejects, batch.read, batch.done
+    keys = b"".join(batch.keys)
+    return columns, array("q", batch.times).tobytes(), keys, batch.rejects, batch.read, batch.done
 
 
 def _unpack(packed: tuple) -> Batch:
-    (customers, names, properties), raw_times, rejects, read, done = packed
+    (customers, names, properties), raw_times, raw_keys, rejects, read, done = packed
     times = array("q")
     times.frombytes(raw_times)
+    n = len(times)
+    size = len(raw_keys) // n if n else 1  # every key has the same length
+    keys = list(map(raw_keys.__getitem__, map(slice, range(0, n * size, size), range(size, n * size + 1, size))))
     return Batch(
-        unpack_texts(customers), unpack_texts(names), times.tolist(), unpack_texts(properties), rejects, read, done
+        unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys,
+        rejects, read, done,
     )
 
 

@@ -4,10 +4,9 @@ The importers and the sample generator write through :class:`StoreWriter`,
 inside a transaction the caller owns (one per batch), so a batch is either
 fully in the store or not at all.
 
-An import hands over each batch as columns (:meth:`StoreWriter.insert_columns`):
-the dedupe keys are computed for the whole batch at once
-(:func:`designer.store.codec.dedupe_keys`), customer ids come from a bounded
-cache filled a chunk at a time, and on SQLite (the default store) the rows go
+An import hands over each batch as columns (:meth:`StoreWriter.insert_columns`),
+dedupe keys included; customer ids come from a bounded cache filled a chunk
+at a time, and on SQLite (the default store) the rows go
 through the driver's ``executemany`` with multi-row ``INSERT ... VALUES ...
 ON CONFLICT DO NOTHING`` statements, so the driver's per-statement cost is
 paid once per :data:`ROWS_PER_INSERT` rows. That is cheaper than staging the
@@ -21,18 +20,16 @@ exact everywhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import chain, repeat
+from itertools import chain, filterfalse, repeat
 
 from sqlalchemy import Connection, bindparam, select
 
-from designer.store.codec import dedupe_keys
 from designer.store.schema import customers, events
 
 #: SQLite allows 32766 bound parameters per statement; stay well below.
 _CHUNK = 5000
 #: Events per INSERT statement on SQLite (a VALUES list may hold 500 rows).
 ROWS_PER_INSERT = 100
-_EVENT_COLUMNS = "INSERT INTO events (customer_id, name, time, properties, import_id, dedupe_key) VALUES "
 
 
 class StoreWriter:
@@ -83,7 +80,7 @@ class StoreWriter:
         if self.complete is None:
             self.complete = self.conn.execute(select(customers.c.id).limit(1)).first() is None
         wanted = dict.fromkeys(external_ids)  # first-seen order: stable ids
-        missing = [e for e in wanted if e not in cache]
+        missing = list(filterfalse(cache.__contains__, wanted))
         if not missing:
             return cache
         if len(cache) + len(missing) > self.cache_limit:
@@ -92,7 +89,7 @@ class StoreWriter:
             missing = list(wanted)
         if not self.complete:
             self._lookup(missing)
-        new = [e for e in missing if e not in cache]
+        new = list(filterfalse(cache.__contains__, missing))
         if new:
             if self.sqlite:
                 raw = self._raw()
@@ -123,41 +120,54 @@ class StoreWriter:
         return cache
 
     def insert_columns(
-        self, external_ids: Sequence[str], names: Sequence[str], times: Sequence[int], properties: Sequence[str]
+        self,
+        external_ids: Sequence[str],
+        names: Sequence[str],
+        times: Sequence[int],
+        properties: Sequence[str],
+        keys: Sequence[bytes],
     ) -> int:
         """Insert one batch given as columns (one entry per event); returns how many events were new.
 
         Creates the customers not seen before. The texts must be encodable
-        (the importers refuse undecodable rows before they get here).
+        (the importers refuse undecodable rows before they get here); ``keys``
+        are the events' :func:`designer.store.codec.dedupe_keys`.
         """
         if not external_ids:
             return 0
         ids = self.customer_ids(external_ids)
-        keys = dedupe_keys(external_ids, names, times, properties)
-        rows = zip(map(ids.__getitem__, external_ids), names, times, properties, repeat(self.import_id), keys)
-        return self.insert_events(rows)
+        return self.insert_events(zip(map(ids.__getitem__, external_ids), names, times, properties, keys))
+
+    def _statement(self, rows: int) -> str:
+        # The import id is the same for every row: written into the statement, not bound per row.
+        import_id = "NULL" if self.import_id is None else str(int(self.import_id))
+        upsert = "" if self.bulk else " ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING"
+        return (
+            "INSERT INTO events (customer_id, name, time, properties, import_id, dedupe_key) VALUES "
+            + ",".join([f"(?,?,?,?,{import_id},?)"] * rows)
+            + upsert
+        )
 
     def insert_events(self, rows: Iterable[tuple]) -> int:
-        """Insert ``(customer_id, name, time, properties_json, import_id, dedupe_key)`` rows.
+        """Insert ``(customer_id, name, time, properties_json, dedupe_key)`` rows of this import.
 
         Returns how many were new; the others were already stored (same key).
         """
         if self.sqlite:
-            upsert = "" if self.bulk else " ON CONFLICT (customer_id, time, dedupe_key) DO NOTHING"
             flat = list(chain.from_iterable(rows))
-            step = 6 * ROWS_PER_INSERT
+            step = 5 * ROWS_PER_INSERT
             whole = len(flat) - len(flat) % step
             raw = self._raw()
             inserted = 0
             if whole:
-                statement = _EVENT_COLUMNS + ",".join(["(?,?,?,?,?,?)"] * ROWS_PER_INSERT) + upsert
+                statement = self._statement(ROWS_PER_INSERT)
                 inserted = raw.executemany(statement, [flat[i : i + step] for i in range(0, whole, step)]).rowcount
             if whole < len(flat):
-                statement = _EVENT_COLUMNS + ",".join(["(?,?,?,?,?,?)"] * ((len(flat) - whole) // 6)) + upsert
-                inserted += raw.execute(statement, flat[whole:]).rowcount
+                inserted += raw.execute(self._statement((len(flat) - whole) // 5), flat[whole:]).rowcount
             return inserted
+        import_id = self.import_id
         dicts = [
-            {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": r[4], "dedupe_key": r[5]}
+            {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": import_id, "dedupe_key": r[4]}
             for r in rows
         ]
         if not dicts:
