@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from functools import lru_cache
 
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
@@ -25,6 +26,12 @@ def parse_seconds(text: object) -> float:
     """Seconds in an ISO 8601 duration; raises DurationError naming the problem."""
     if not isinstance(text, str):
         raise DurationError(f"expected an ISO 8601 duration such as 'PT1H', got {text!r}")
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=1024)
+def _parse_text(text: str) -> float:
+    # Flows repeat a handful of durations across thousands of nodes; parse each once.
     match = _PATTERN.match(text.strip().upper())
     if not match:
         if re.match(r"^P.*\d+[YM]", text.upper().split("T")[0]):
