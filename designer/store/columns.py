@@ -78,7 +78,7 @@ def _plain_numbers(cells: Sequence[str]) -> bool:
     decide it.
     """
     joined = "\x00".join(cells)
-    if not joined.isascii():
+    if not joined.isascii() or joined.count("\x00") != len(cells) - 1:  # csv lets NUL into a cell
         return False
     digits = joined.replace("\x00", "")
     points = digits.count(".")

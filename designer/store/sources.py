@@ -255,6 +255,7 @@ class EventSource:
         self._done = False
         self._csv_reader()
         first = None
+        first_line = 0
         while first is None:
             try:
                 row = next(self._reader)
@@ -264,7 +265,10 @@ class EventSource:
                 raise SourceError(f"cannot read the first row of {self.path}: {exc}") from exc
             if row:
                 first = row
-        first_line = self._line = self._reader.line_num
+            else:
+                first_line = self._reader.line_num  # blank lines before it
+        first_line += 1  # where the first record starts
+        self._line = self._reader.line_num
         self._reader = None
         names: list[str] | None = list(m.columns) if m.columns else None
         header = m.header
