@@ -20,7 +20,7 @@ exact everywhere.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import chain, filterfalse, repeat
+from itertools import chain, filterfalse, islice, repeat
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -136,7 +136,10 @@ class StoreWriter:
         if not external_ids:
             return 0
         ids = self.customer_ids(external_ids)
-        return self.insert_events(zip(map(ids.__getitem__, external_ids), names, times, properties, keys))
+        rows = zip(map(ids.__getitem__, external_ids), names, times, properties, keys)
+        if self.sqlite:
+            return self._insert_sqlite(rows, len(external_ids))
+        return self.insert_events(rows)
 
     def _statement(self, rows: int) -> str:
         # The import id is the same for every row: written into the statement, not bound per row.
@@ -148,23 +151,28 @@ class StoreWriter:
             + upsert
         )
 
+    def _insert_sqlite(self, rows: Iterable[tuple], count: int) -> int:
+        """``count`` rows, :data:`ROWS_PER_INSERT` to a statement; returns how many were new."""
+        raw = self._raw()
+        rows = iter(rows)
+        whole = count - count % ROWS_PER_INSERT
+        inserted = 0
+        if whole:
+            values = chain.from_iterable(islice(rows, whole))
+            # zip(*[it] * n) hands out the values n at a time: one statement's parameters.
+            inserted = raw.executemany(self._statement(ROWS_PER_INSERT), zip(*[values] * (5 * ROWS_PER_INSERT))).rowcount
+        if whole < count:
+            inserted += raw.execute(self._statement(count - whole), list(chain.from_iterable(rows))).rowcount
+        return inserted
+
     def insert_events(self, rows: Iterable[tuple]) -> int:
         """Insert ``(customer_id, name, time, properties_json, dedupe_key)`` rows of this import.
 
         Returns how many were new; the others were already stored (same key).
         """
         if self.sqlite:
-            flat = list(chain.from_iterable(rows))
-            step = 5 * ROWS_PER_INSERT
-            whole = len(flat) - len(flat) % step
-            raw = self._raw()
-            inserted = 0
-            if whole:
-                statement = self._statement(ROWS_PER_INSERT)
-                inserted = raw.executemany(statement, [flat[i : i + step] for i in range(0, whole, step)]).rowcount
-            if whole < len(flat):
-                inserted += raw.execute(self._statement((len(flat) - whole) // 5), flat[whole:]).rowcount
-            return inserted
+            rows = list(rows)
+            return self._insert_sqlite(rows, len(rows))
         import_id = self.import_id
         dicts = [
             {"customer_id": r[0], "name": r[1], "time": r[2], "properties": r[3], "import_id": import_id, "dedupe_key": r[4]}
