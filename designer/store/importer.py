@@ -300,7 +300,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 while True:
                     batch = source.next_batch(options.batch_size)
                     with conn.begin():
-                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties)
                         summary.read += batch.read
                         summary.loaded += inserted
                         summary.duplicates += len(batch.customers) - inserted

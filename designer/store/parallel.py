@@ -70,19 +70,16 @@ def unpack_texts(packed: tuple[str, bytes | None], count: int) -> list[str]:
 
 def _pack(batch: Batch) -> tuple:
     columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
-    keys = b"".join(batch.keys)
-    return columns, array("q", batch.times).tobytes(), keys, batch.rejects, batch.read, batch.done
+    return columns, array("q", batch.times).tobytes(), batch.rejects, batch.read, batch.done
 
 
 def _unpack(packed: tuple) -> Batch:
-    (customers, names, properties), raw_times, raw_keys, rejects, read, done = packed
+    (customers, names, properties), raw_times, rejects, read, done = packed
     times = array("q")
     times.frombytes(raw_times)
     n = len(times)
-    size = len(raw_keys) // n if n else 1  # every key has the same length
-    keys = list(map(raw_keys.__getitem__, map(slice, range(0, n * size, size), range(size, n * size + 1, size))))
     return Batch(
-        unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys,
+        unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n),
         rejects, read, done,
     )
 
@@ -145,6 +142,9 @@ class ParserProcess:
         """Move messages from the pipe to the queue until the last batch or an error."""
         while not self._closing.is_set():
             message = self._receive_direct()
+            if message[0] == "batch":
+                # Unpacked here, while the importing thread waits on SQLite (which lets go of the GIL).
+                message = ("batch", _unpack(message[1]), message[2], message[3])
             while not self._closing.is_set():
                 try:
                     self._messages.put(message, timeout=0.1)
@@ -172,8 +172,8 @@ class ParserProcess:
         message = self._receive()
         if message[0] == "error":
             raise _ERRORS[message[1]](message[2])
-        _, packed, self._done, self._position = message
-        return _unpack(packed)
+        _, batch, self._done, self._position = message
+        return batch
 
     def position(self) -> int:
         return self._position
