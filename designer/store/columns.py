@@ -32,7 +32,6 @@ _MS = timedelta(milliseconds=1)
 _FIRST = itemgetter(0)
 _FIFTH = itemgetter(4)
 _TAIL = itemgetter(slice(1, None))
-_DIGITS = frozenset("0123456789")
 _NUMBER_START = frozenset("-0123456789")
 _LEADING_ZERO = re.compile("\x000[0-9]")
 #: Entries a memo keeps before it starts afresh (flat memory on any file).

@@ -19,10 +19,17 @@ The invariant ``loaded + rejected + duplicates == read`` holds at every
 checkpoint.
 
 Speed: files of :data:`PARALLEL_MIN_BYTES` or more are parsed in a child
-process (:mod:`designer.store.parallel`) while this process stores. An import
-into a store without events is a bulk load (:mod:`designer.store.bulk`): the
-event indexes are built once at the end, where duplicates inside the file are
-found; until then they count as loaded, and the final counts move them.
+process (:mod:`designer.store.parallel`) while this process stores. CSV is
+parsed a block of lines and a column at a time in C loops
+(:mod:`designer.store.csvtext`, :mod:`designer.store.columns`); the writer
+computes the batch's dedupe keys and inserts it with multi-row statements
+(:mod:`designer.store.writer`). An import into a store without events is a
+bulk load (:mod:`designer.store.bulk`): the event indexes are built once at
+the end, where duplicates inside the file are found; until then they count
+as loaded, and the final counts move them. On the benchmark's generic log
+(``benchmarks/import.py``) the parser and the writer each take roughly 5 µs
+of CPU per row and run side by side, and building the indexes adds about
+2 µs per row at the end.
 """
 
 from __future__ import annotations

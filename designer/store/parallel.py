@@ -8,9 +8,10 @@ interpreter. :class:`ParserProcess` runs an
 :class:`~designer.store.sources.EventSource` there and hands batches back
 through a pipe; it offers the same ``next_batch`` / ``skip`` / ``position``
 surface, so the importer drives either one the same way. A batch crosses the
-pipe packed (:func:`pack_texts`): each text column as one string plus an
-array of lengths, times as an array, so pickling handles a handful of large
-objects instead of one object per value.
+pipe packed (:func:`pack_texts`): each text column as one NUL-joined string
+(or, when a value holds a NUL, the plain concatenation and an array of
+lengths), times as an array, so pickling handles a handful of large objects
+instead of one object per value.
 
 The child is started with ``spawn`` (safe beside Qt and threads), ignores
 Ctrl-C (the parent decides what an interrupt means) and exits on its own when
@@ -142,9 +143,6 @@ class ParserProcess:
         """Move messages from the pipe to the queue until the last batch or an error."""
         while not self._closing.is_set():
             message = self._receive_direct()
-            if message[0] == "batch":
-                # Unpacked here, while the importing thread waits on SQLite (which lets go of the GIL).
-                message = ("batch", _unpack(message[1]), message[2], message[3])
             while not self._closing.is_set():
                 try:
                     self._messages.put(message, timeout=0.1)
@@ -172,8 +170,8 @@ class ParserProcess:
         message = self._receive()
         if message[0] == "error":
             raise _ERRORS[message[1]](message[2])
-        _, batch, self._done, self._position = message
-        return batch
+        _, packed, self._done, self._position = message
+        return _unpack(packed)
 
     def position(self) -> int:
         return self._position

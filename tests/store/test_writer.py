@@ -45,3 +45,40 @@ def test_a_fresh_store_needs_no_lookups(tmp_path):
             ids = writer.customer_ids(["a", "b", "a", "c"])
         assert writer.complete is True
         assert ids == stored_ids(conn) == {"a": 1, "b": 2, "c": 3}
+
+
+def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path):
+    """The generic path (PostgreSQL and others) and the SQLite statements agree on events, ids and counts."""
+    import json
+
+    from designer.store.codec import dedupe_key
+    from designer.store.schema import events
+    from designer.store.writer import StoreWriter
+
+    customers_col = ["a", "b", "a", "c", "b"]
+    names = ["view", "view", "purchase", "view", "view"]
+    times = [1000, 1000, 2000, 3000, 1000]
+    props = ['{"x":1}', "{}", '{"price":9.5}', "{}", "{}"]
+    results = []
+    for generic in (False, True):
+        engine = open_store(tmp_path / f"w{generic}.db")
+        with engine.connect() as conn:
+            writer = StoreWriter(conn, None)
+            writer.sqlite = not generic
+            with conn.begin():
+                first = writer.insert_columns(customers_col, names, times, props)
+            with conn.begin():
+                again = writer.insert_columns(customers_col[:2] + ["d"], names[:3], times[:3], props[:3])
+            rows = conn.execute(
+                select(customers.c.external_id, events.c.name, events.c.time, events.c.properties, events.c.dedupe_key)
+                .join(customers, customers.c.id == events.c.customer_id)
+                .order_by(events.c.id)
+            ).all()
+            results.append((first, again, writer.customers_created, [tuple(r) for r in rows], stored_ids(conn)))
+        engine.dispose()
+    assert results[0] == results[1]
+    first, again, created, rows, ids = results[0]
+    assert (first, again, created) == (4, 1, 4)  # "b" viewing at 1000 is stored once; "d" is new
+    assert ids == {"a": 1, "b": 2, "c": 3, "d": 4}
+    assert all(key == dedupe_key(c, n, t, p) for c, n, t, p, key in rows)
+    assert json.loads(rows[2][3]) == {"price": 9.5}
