@@ -38,6 +38,8 @@ class TextStream:
         self.buffer = ""
         self.pos = 0  # buffer[pos:] is not handed out yet
         self.eof = False
+        #: The last block handed out ended without a line break: the file stops mid-row.
+        self.cut_mid_line = False
 
     def _read(self) -> bool:
         """Add the next piece of the stream to the buffer; False at its end.
@@ -66,6 +68,7 @@ class TextStream:
             if not self._read():
                 rest = self.buffer[self.pos :]
                 self.buffer, self.pos = "", 0
+                self.cut_mid_line = bool(rest) and not rest.endswith(("\n", "\r"))
                 return rest or None
 
     def readline(self) -> str:

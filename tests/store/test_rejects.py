@@ -53,6 +53,21 @@ def test_each_csv_reject_reason_names_its_line(db, tmp_path):
     }
 
 
+@pytest.mark.parametrize("tail,cut", [
+    (b"u3,view,2024-05-01T10:00:02Z,3", True),  # the file stops mid-row: right column count, clipped value
+    (b"u3,view,2024-05-01T10:00:02Z,3\n", False),  # a complete file
+    (b"u3,view,2024-05-01T10:00:02Z,3\r\n", False),
+])
+def test_a_last_row_without_a_line_break_is_taken_for_a_cut_off_row(db, tmp_path, tail, cut):
+    body = HEADER + b"u1,view,2024-05-01T10:00:00Z,1\n" + b"u2,view,2024-05-01T10:00:01Z,2\n" + tail
+    summary, reasons = run(db, tmp_path, body)
+    assert summary.read == 3
+    if cut:
+        assert summary.loaded == 2 and list(reasons) == [4] and "cut off" in reasons[4]
+    else:
+        assert summary.loaded == 3 and reasons == {}
+
+
 def test_line_numbers_count_physical_lines_across_quoted_newlines_and_blank_lines(db, tmp_path):
     body = (
         HEADER
