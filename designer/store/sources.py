@@ -252,6 +252,7 @@ class EventSource:
         self._clean = True  # every line in _lines has the right number of delimiters
         self._reader = None  # csv.reader while a block that is not plain is read
         self._done = False
+        self._cut_line: str | None = None  # a last line the file ends in without a break
         self._csv_reader()
         first = None
         first_line = 0
@@ -365,6 +366,16 @@ class EventSource:
                     continue
                 lines = self._lines
                 if not lines:
+                    if self._cut_line is not None:
+                        # Files cut off mid-row exist in the wild; a last row with no line break
+                        # after it is taken for one rather than stored with a clipped value.
+                        self._cut_line = None
+                        self._line += 1
+                        records += 1
+                        rejects.append((self._line, "the file ends in the middle of this row (no line break "
+                                        "after it), so it looks cut off; if the row is complete, end the "
+                                        "file with a line break and import it again"))
+                        continue
                     if self._done:
                         break
                     block = self.text.block()
@@ -375,6 +386,10 @@ class EventSource:
                     if lines is None:
                         self._csv_reader(block)
                         continue
+                    if self.text.cut_mid_line and lines and lines[-1].strip():
+                        self._cut_line = lines.pop()
+                        if not lines:
+                            continue
                     counts = set(map(str.count, lines, repeat(delimiter)))
                     self._lines, self._clean = lines, counts == {want}
                 first = self._line + 1
