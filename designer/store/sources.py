@@ -386,7 +386,9 @@ class EventSource:
                     if lines is None:
                         self._csv_reader(block)
                         continue
-                    if self.text.cut_mid_line and lines and lines[-1].strip():
+                    # A cut row short of cells is already a wrong column count; one with all its
+                    # cells may still have lost the end of its last value.
+                    if self.text.cut_mid_line and lines and lines[-1].count(delimiter) == want:
                         self._cut_line = lines.pop()
                         if not lines:
                             continue
