@@ -21,8 +21,8 @@ checkpoint.
 Speed: files of :data:`PARALLEL_MIN_BYTES` or more are parsed in a child
 process (:mod:`designer.store.parallel`) while this process stores. CSV is
 parsed a block of lines and a column at a time in C loops
-(:mod:`designer.store.csvtext`, :mod:`designer.store.columns`); the writer
-computes the batch's dedupe keys and inserts it with multi-row statements
+(:mod:`designer.store.csvtext`, :mod:`designer.store.columns`), dedupe keys
+included; the writer inserts each batch with multi-row statements
 (:mod:`designer.store.writer`). An import into a store without events is a
 bulk load (:mod:`designer.store.bulk`): the event indexes are built once at
 the end, where duplicates inside the file are found; until then they count
@@ -307,7 +307,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 while True:
                     batch = source.next_batch(options.batch_size)
                     with conn.begin():
-                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
                         summary.read += batch.read
                         summary.loaded += inserted
                         summary.duplicates += len(batch.customers) - inserted

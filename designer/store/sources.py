@@ -2,7 +2,7 @@
 
 A :class:`EventSource` turns a file and a :class:`~designer.store.mapping.Mapping`
 into batches of ready-to-store events, as columns (external customer id,
-canonical name, epoch ms, canonical properties JSON), plus the rows it
+canonical name, epoch ms, canonical properties JSON, dedupe key), plus the rows it
 rejected, each with its line number and the reason. It holds one batch at a
 time, so a file of any size is read in flat memory. CSV is read a block and
 a column at a time (:mod:`designer.store.csvtext`, :mod:`designer.store.columns`);
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zlib import error as zlib_error
 
-from designer.store.codec import json_scalar
+from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
 from designer.store.csvtext import READ_CHUNK, Feeder, TextStream, plain_lines
 from designer.store.mapping import Mapping, MappingError
@@ -58,6 +58,7 @@ class Batch:
     names: list[str] = field(default_factory=list)  # canonical event names
     times: list[int] = field(default_factory=list)  # epoch ms UTC
     properties: list[str] = field(default_factory=list)  # canonical JSON (designer.store.codec)
+    keys: list[bytes] = field(default_factory=list)  # dedupe keys (designer.store.codec.dedupe_keys)
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), in line order
     read: int = 0  # records consumed (events + rejects)
     done: bool = False
@@ -525,6 +526,7 @@ class EventSource:
             )
         rejects.sort()
         batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
+        batch.keys = dedupe_keys(customers, names, times, properties)
         return batch
 
     # -- JSON Lines -------------------------------------------------------------------
@@ -660,6 +662,7 @@ class EventSource:
                 properties.append(body)
         self._line = line_no
         batch.read = read
+        batch.keys = dedupe_keys(customers, names, times, properties)
         return batch
 
     # -- public -----------------------------------------------------------------------

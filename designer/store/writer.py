@@ -24,7 +24,6 @@ from itertools import chain, filterfalse, islice, repeat
 
 from sqlalchemy import Connection, bindparam, select
 
-from designer.store.codec import dedupe_keys
 from designer.store.schema import customers, events
 
 #: SQLite allows 32766 bound parameters per statement; stay well below.
@@ -126,16 +125,17 @@ class StoreWriter:
         names: Sequence[str],
         times: Sequence[int],
         properties: Sequence[str],
+        keys: Sequence[bytes],
     ) -> int:
         """Insert one batch given as columns (one entry per event); returns how many events were new.
 
-        Creates the customers not seen before. The texts must be encodable
-        (the importers refuse undecodable rows before they get here).
+        Creates the customers not seen before. ``keys`` are the events'
+        :func:`designer.store.codec.dedupe_keys` (the parser computes them: it
+        has more time to spare than the writer).
         """
         if not external_ids:
             return 0
         ids = self.customer_ids(external_ids)
-        keys = dedupe_keys(external_ids, names, times, properties)
         rows = zip(map(ids.__getitem__, external_ids), names, times, properties, keys)
         if self.sqlite:
             return self._insert_sqlite(rows, len(external_ids))

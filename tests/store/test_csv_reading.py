@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from designer.store import csvtext
-from designer.store.codec import json_value
+from designer.store.codec import dedupe_key, json_value
 from designer.store.csvtext import TextStream
 from designer.store.importer import ImportOptions, import_events
 from designer.store.mapping import mapping_from_json
@@ -59,7 +59,7 @@ def reference(text: str) -> tuple[list[tuple], list[tuple[int, str]], int]:
             rejects.append((line, str(exc)))
             continue
         body = "{" + ",".join(encode_basestring(k) + ":" + json_value(row[i]) for k, i in keys if row[i]) + "}"
-        events.append((customer, name, ms, body))
+        events.append((customer, name, ms, body, dedupe_key(customer, name, ms, body)))
     return events, rejects, records
 
 
@@ -68,7 +68,7 @@ def read_all(path, batch: int) -> tuple[list[tuple], list[tuple[int, str]], int]
     with EventSource(path, MAPPING) as source:
         while True:
             b = _unpack(_pack(source.next_batch(batch)))  # through the child process's packing too
-            events += zip(b.customers, b.names, b.times, b.properties)
+            events += zip(b.customers, b.names, b.times, b.properties, b.keys)
             rejects += b.rejects
             records += b.read
             assert b.rejects == sorted(b.rejects)

@@ -52,6 +52,7 @@ def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path)
     import json
 
     from designer.store.codec import dedupe_key
+    from designer.store.codec import dedupe_keys as keys
     from designer.store.schema import events
     from designer.store.writer import StoreWriter
 
@@ -66,9 +67,10 @@ def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path)
             writer = StoreWriter(conn, None)
             writer.sqlite = not generic
             with conn.begin():
-                first = writer.insert_columns(customers_col, names, times, props)
+                first = writer.insert_columns(customers_col, names, times, props, keys(customers_col, names, times, props))
             with conn.begin():
-                again = writer.insert_columns(customers_col[:2] + ["d"], names[:3], times[:3], props[:3])
+                more = (customers_col[:2] + ["d"], names[:3], times[:3], props[:3])
+                again = writer.insert_columns(*more, keys(*more))
             rows = conn.execute(
                 select(customers.c.external_id, events.c.name, events.c.time, events.c.properties, events.c.dedupe_key)
                 .join(customers, customers.c.id == events.c.customer_id)
