@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from itertools import filterfalse, repeat
 from json.encoder import encode_basestring
-from operator import floordiv, itemgetter, methodcaller, mul, sub
+from operator import attrgetter, floordiv, itemgetter, methodcaller, mul, sub
 from typing import Any
 
 from designer.store.codec import json_value
@@ -31,6 +31,9 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MS = timedelta(milliseconds=1)
 _FIRST = itemgetter(0)
 _FIFTH = itemgetter(4)
+_LAST4 = itemgetter(slice(-4, None))
+_BUT_LAST4 = itemgetter(slice(None, -4))
+_ZONE_WORDS = frozenset((" UTC", " GMT"))
 _TAIL = itemgetter(slice(1, None))
 _NUMBER_START = frozenset("-0123456789")
 _LEADING_ZERO = re.compile("\x000[0-9]")
@@ -169,7 +172,7 @@ class TimeColumn:
 
     def __init__(self, parser: TimeParser) -> None:
         self.parser = parser
-        self.memo: dict[str, int | str] | None = {}
+        self.memo: Memo | None = Memo(self._one)
 
     def _one(self, cell: str) -> int | str:
         """Epoch ms, or the reason the cell is refused."""
@@ -184,20 +187,15 @@ class TimeColumn:
             return []
         fast = self._iso(cells)
         if fast is None:
+            fast = self._zone_word(cells)
+        if fast is None:
             fast = self._epoch(cells)
         if fast is not None:
             return fast
         memo = self.memo
         if memo is None:
             return list(map(self._one, cells))
-        if len(memo) >= MEMO_MAX:
-            memo.clear()
-        out = []
-        for cell in cells:
-            value = memo.get(cell)
-            if value is None:
-                value = memo[cell] = self._one(cell)
-            out.append(value)
+        out = mapped(memo, cells)
         if len(cells) >= 10_000 and len(memo) > 0.95 * len(cells):
             self.memo = None  # times hardly repeat: the memo only costs
         return out
@@ -218,13 +216,22 @@ class TimeColumn:
         try:
             ms = list(map(floordiv, map(sub, stamps, repeat(_EPOCH)), repeat(_MS)))
         except TypeError:  # naive times: in the import's zone, as TimeParser does
-            zone = self.parser.tzinfo
-            if any(s.tzinfo is not None for s in stamps):
+            if any(map(attrgetter("tzinfo"), stamps)):
                 return None
-            ms = [(s.replace(tzinfo=zone) - _EPOCH) // _MS for s in stamps]
+            zoned = map(methodcaller("replace", tzinfo=self.parser.tzinfo), stamps)
+            ms = list(map(floordiv, map(sub, zoned, repeat(_EPOCH)), repeat(_MS)))
         if min(ms) < MIN_MS or max(ms) >= MAX_MS:
             return None
         return ms
+
+    def _zone_word(self, cells: Sequence[str]) -> list[int] | None:
+        """All cells ISO 8601 with a trailing `` UTC`` / `` GMT`` (the REES46 form), or None.
+
+        TimeParser turns the word into ``+00:00`` before ``fromisoformat``; so does this.
+        """
+        if not set(map(_LAST4, cells)) <= _ZONE_WORDS:
+            return None
+        return self._iso(list(map(str.__add__, map(_BUT_LAST4, cells), repeat("+00:00"))))
 
     def _epoch(self, cells: Sequence[str]) -> list[int] | None:
         """All cells plain epoch seconds or milliseconds (digits only), or None."""

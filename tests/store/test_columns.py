@@ -135,6 +135,12 @@ def per_value(parser: TimeParser, text: str):
                          max_value=__import__("datetime").datetime(2098, 1, 1)).map(lambda d: d.isoformat(sep=" ")),
             min_size=1, max_size=30,
         ),
+        st.lists(  # the REES46 form, zone word and all
+            st.datetimes(min_value=__import__("datetime").datetime(1969, 12, 31),
+                         max_value=__import__("datetime").datetime(2100, 1, 2)).map(
+                lambda d: d.isoformat(sep=" ", timespec="seconds") + (" UTC" if d.second % 3 else " GMT")),
+            min_size=1, max_size=30,
+        ),
     ),
 )
 def test_time_column_matches_the_time_parser(zone, unit, texts):
