@@ -12,7 +12,8 @@ Reject reasons (the text starts with one of these):
 ``wrong column count``, ``empty customer id``, ``empty event name``,
 ``unparseable time`` / ``empty time`` / ``time ... out of range``,
 ``bad encoding`` (not UTF-8), ``bad CSV`` (the CSV parser's complaint),
-``invalid JSON``, ``not a JSON object``, ``line too long``.
+``invalid JSON``, ``not a JSON object``, ``line too long``, ``file is cut off``
+(a compressed file that ends early), ``the file ends in the middle of this row``.
 """
 
 from __future__ import annotations
