@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-ROWS = 40_000
+ROWS = 100_000  # enough that an import is still running when the test interrupts it
 
 
 def write_log(path: Path) -> tuple[int, int, int]:
