@@ -74,24 +74,26 @@ def remove_button(tooltip: str) -> QToolButton:
     return button
 
 
-class ValueEditor(QWidget):
-    """One value, edited in place; subclasses implement value, set_value and problem."""
+class Loading:
+    """A form's guard for filling widgets from the model: while ``loading()`` is open the
+    widgets' change signals are not edits, so showing a value never pushes an undo step."""
 
-    #: The user changed the value; True when it was typing (merges into one undo step).
-    edited = Signal(bool)
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._loading = 0
+    _loading = 0
 
     @contextmanager
     def loading(self) -> Iterator[None]:
-        """Set widgets from the model without reporting it as an edit."""
         self._loading += 1
         try:
             yield
         finally:
             self._loading -= 1
+
+
+class ValueEditor(Loading, QWidget):
+    """One value, edited in place; subclasses implement value, set_value and problem."""
+
+    #: The user changed the value; True when it was typing (merges into one undo step).
+    edited = Signal(bool)
 
     def emit_edit(self, typing: bool = False) -> None:
         if not self._loading:

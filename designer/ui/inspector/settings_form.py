@@ -8,8 +8,7 @@ key ``"settings:<part>"`` so typing in one field is one undo step.
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -19,7 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QCompleter, QFormLayout, QH
 
 from designer.model.settings import REENTRY_MODES, Consent, Conversion, QuietHours, Reentry, Settings
 from designer.model.validate import Problem
-from designer.ui.inspector.base import label, set_invalid, show_messages
+from designer.ui.inspector.base import Loading, label, set_invalid, show_messages
 from designer.ui.inspector.condition_builder import ConditionBuilder
 from designer.ui.inspector.duration_edit import DurationEdit
 from designer.ui.inspector.event_combo import EventCombo, EventNames
@@ -40,11 +39,10 @@ def _time(text: str) -> QTime:
     return QTime.fromString(text, "HH:mm")
 
 
-class SettingsForm(QWidget):
+class SettingsForm(Loading, QWidget):
     def __init__(self, document, events: EventNames, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.document = document
-        self._loading = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
@@ -174,14 +172,6 @@ class SettingsForm(QWidget):
         row.addWidget(label(text))
         row.addWidget(widget, 1)
         return box
-
-    @contextmanager
-    def loading(self) -> Iterator[None]:
-        self._loading += 1
-        try:
-            yield
-        finally:
-            self._loading -= 1
 
     # -- edits -------------------------------------------------------------------
     def _connect(self) -> None:
