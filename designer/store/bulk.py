@@ -1,15 +1,19 @@
-"""Bulk loading into an empty events table: indexes built once at the end.
+"""Bulk loading into an empty events table: the unique index built once at the end.
 
-Keeping the two event indexes up to date row by row costs SQLite more than
-the rows themselves; building them once, from sorted data, costs a fraction.
-So when an import (or the sample generator) starts on a store with no events,
-it drops the event indexes, appends plainly, and at the end removes exact
-duplicates (what the unique index would have refused) and builds the indexes.
+Keeping the unique (customer, time, key) index up to date row by row costs
+SQLite more than the rows themselves: events arrive in time order, so every
+row lands on a random page of it. Building it once, from sorted data, costs
+a fraction. So when an import (or the sample generator) starts on a store
+with no events, it drops that index, appends plainly, and at the end removes
+exact duplicates (what the unique index would have refused) and builds it.
+The (name, time) index stays: rows arrive in time order, so each lands at the
+end of its name's run and the index grows by appends, cheaper kept (while
+the parser works) than built afterwards (while everything waits).
 
 While that is pending the store says so (``meta.index_rebuild`` = the import
-id, set in the same transaction that drops the indexes): the store stays
+id, set in the same transaction that drops the index): the store stays
 readable (only slower), other imports are refused until this one is resumed
-or rolled back, and :func:`designer.store.db.open_store` leaves the indexes
+or rolled back, and :func:`designer.store.db.open_store` leaves the index
 alone. Only SQLite stores load this way.
 """
 
@@ -25,6 +29,10 @@ PENDING_KEY = "index_rebuild"
 _SORT_CACHE = -16384
 
 
+def _unique():
+    return next(i for i in events.indexes if i.unique)
+
+
 def pending_rebuild(conn: Connection) -> int | None:
     """The import whose bulk load has not rebuilt the indexes yet, if any."""
     value = conn.execute(select(meta.c.value).where(meta.c.key == PENDING_KEY)).scalar()
@@ -32,7 +40,7 @@ def pending_rebuild(conn: Connection) -> int | None:
 
 
 def start_bulk_load(conn: Connection, import_id: int) -> bool:
-    """Drop the event indexes if the events table is empty; call inside a transaction.
+    """Drop the unique event index if the events table is empty; call inside a transaction.
 
     Returns whether the load is now a bulk load (False: load row by row).
     """
@@ -40,8 +48,7 @@ def start_bulk_load(conn: Connection, import_id: int) -> bool:
         return False
     if conn.execute(select(events.c.id).limit(1)).first() is not None:
         return False
-    for index in events.indexes:
-        index.drop(conn, checkfirst=True)
+    _unique().drop(conn, checkfirst=True)
     conn.execute(meta.insert().values(key=PENDING_KEY, value=str(import_id)))
     return True
 
@@ -50,11 +57,26 @@ def finish_bulk_load(conn: Connection) -> int:
     """Remove exact duplicates and build the event indexes; returns how many rows were removed.
 
     Call inside a transaction: if it fails, nothing changes and it can run again.
+    """
+    removed = build_event_indexes(conn)
+    conn.execute(delete(meta).where(meta.c.key == PENDING_KEY))
+    return removed
+
+
+def build_event_indexes(conn: Connection) -> int:
+    """Build the missing event indexes, removing duplicate events first; returns how many were removed.
+
     The unique index is simply built: only if that finds duplicates (a failed
     statement leaves the transaction intact) are they removed, keeping the
     first of each, and the index built again.
     """
-    unique = next(i for i in events.indexes if i.unique)
+    unique = _unique()
+    if conn.dialect.name != "sqlite":
+        # Elsewhere a failed statement spoils the transaction: remove duplicates first.
+        removed = _remove_duplicates(conn)
+        for index in events.indexes:
+            index.create(conn, checkfirst=True)
+        return removed
     removed = 0
     # The sorter keeps runs of cache_size in memory; several small runs let its
     # helper threads sort them side by side (about a fifth faster than one big
@@ -67,20 +89,24 @@ def finish_bulk_load(conn: Connection) -> int:
         try:
             unique.create(conn, checkfirst=True)
         except IntegrityError:
-            removed = conn.exec_driver_sql(
-                "DELETE FROM events WHERE id IN ("
-                " SELECT id FROM (SELECT id, row_number() OVER ("
-                "  PARTITION BY customer_id, time, dedupe_key ORDER BY id) AS n FROM events)"
-                " WHERE n > 1)"
-            ).rowcount
+            removed = _remove_duplicates(conn)
             unique.create(conn, checkfirst=True)
         for index in events.indexes:
             index.create(conn, checkfirst=True)
     finally:
         conn.exec_driver_sql(f"PRAGMA cache_size={int(cache)}")
         conn.exec_driver_sql(f"PRAGMA threads={int(threads)}")
-    conn.execute(delete(meta).where(meta.c.key == PENDING_KEY))
     return removed
+
+
+def _remove_duplicates(conn: Connection) -> int:
+    """Delete all but the first of events that share customer, time and key."""
+    return conn.exec_driver_sql(
+        "DELETE FROM events WHERE id IN ("
+        " SELECT id FROM (SELECT id, row_number() OVER ("
+        "  PARTITION BY customer_id, time, dedupe_key ORDER BY id) AS n FROM events) AS ranked"
+        " WHERE n > 1)"
+    ).rowcount
 
 
 def restore_indexes(conn: Connection) -> None:
@@ -90,4 +116,4 @@ def restore_indexes(conn: Connection) -> None:
     conn.execute(delete(meta).where(meta.c.key == PENDING_KEY))
 
 
-__all__ = ["PENDING_KEY", "finish_bulk_load", "pending_rebuild", "restore_indexes", "start_bulk_load"]
+__all__ = ["PENDING_KEY", "build_event_indexes", "finish_bulk_load", "pending_rebuild", "restore_indexes", "start_bulk_load"]

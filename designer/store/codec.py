@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import json
 import re
+import sys
+from array import array
 from collections.abc import Iterable
 from hashlib import blake2b
 from json.encoder import encode_basestring  # C-accelerated, keeps non-ASCII as is
@@ -116,29 +118,38 @@ def dumps_properties(properties: dict[str, Any]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-def dedupe_key(external_id: str, name: str, time_ms: int, properties_json: str) -> bytes:
-    """The 16-byte digest that identifies an event across imports."""
-    return blake2b(
-        f"{external_id}{_SEP}{name}{_SEP}{time_ms}{_SEP}{properties_json}".encode("utf-8", "surrogatepass"),
-        digest_size=16,
-    ).digest()
+def dedupe_key(name: str, properties_json: str) -> int:
+    """The signed 64-bit key that tells an event from others of its customer at the same moment.
+
+    The store's unique index is (customer, time, key), so the key need only
+    digest what the index does not already hold: the event name and its
+    properties. Eight bytes of BLAKE2b read as a little-endian signed
+    integer: a collision would need two different events of one customer in
+    one millisecond to share 64 bits, and an integer key binds, compares and
+    indexes far faster than a blob.
+    """
+    digest = blake2b(f"{name}\x1f{properties_json}".encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "little", signed=True)
 
 
-def dedupe_keys(
-    external_ids: Iterable[str], names: Iterable[str], times_ms: Iterable[int], properties_json: Iterable[str]
-) -> list[bytes]:
-    """:func:`dedupe_key` for many events at once (same results, about a third faster).
+def dedupe_keys(names: Iterable[str], properties_json: Iterable[str]) -> array:
+    """:func:`dedupe_key` for many events at once, as an ``array('q')`` (same values, about twice as fast).
 
     Copying a prepared hash object is cheaper than building one with its
-    parameters for every event. The texts must be encodable (no lone
-    surrogates): the importers refuse rows with undecodable bytes before
+    parameters for every event, and reading the joined digests as one array
+    avoids an integer conversion per event. The texts must be encodable (no
+    lone surrogates): the importers refuse rows with undecodable bytes before
     they get here.
     """
-    prototype = blake2b(digest_size=16)
-    keys: list[bytes] = []
-    append = keys.append
-    for external_id, name, time_ms, properties in zip(external_ids, names, times_ms, properties_json):
+    prototype = blake2b(digest_size=8)
+    digests: list[bytes] = []
+    append = digests.append
+    for name, properties in zip(names, properties_json):
         h = prototype.copy()
-        h.update(f"{external_id}\x1f{name}\x1f{time_ms}\x1f{properties}".encode())
+        h.update(f"{name}\x1f{properties}".encode())
         append(h.digest())
+    keys = array("q")
+    keys.frombytes(b"".join(digests))
+    if sys.byteorder != "little":
+        keys.byteswap()
     return keys

@@ -10,7 +10,7 @@ through a pipe; it offers the same ``next_batch`` / ``skip`` / ``position``
 surface, so the importer drives either one the same way. A batch crosses the
 pipe packed (:func:`pack_texts`): each text column as one NUL-joined string
 (or, when a value holds a NUL, the plain concatenation and an array of
-lengths), times as an array, dedupe keys as one byte string, so pickling handles a handful of large objects
+lengths), times and dedupe keys as arrays, so pickling handles a handful of large objects
 instead of one object per value.
 
 The child is started with ``spawn`` (safe beside Qt and threads), ignores
@@ -71,8 +71,8 @@ def unpack_texts(packed: tuple[str, bytes | None], count: int) -> list[str]:
 
 def _pack(batch: Batch) -> tuple:
     columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
-    keys = b"".join(batch.keys)  # all of one length
-    return columns, array("q", batch.times).tobytes(), keys, batch.rejects, batch.read, batch.done
+    keys = batch.keys if isinstance(batch.keys, array) else array("q", batch.keys)
+    return columns, array("q", batch.times).tobytes(), keys.tobytes(), batch.rejects, batch.read, batch.done
 
 
 def _unpack(packed: tuple) -> Batch:
@@ -80,8 +80,8 @@ def _unpack(packed: tuple) -> Batch:
     times = array("q")
     times.frombytes(raw_times)
     n = len(times)
-    size = len(raw_keys) // n if n else 1
-    keys = list(map(raw_keys.__getitem__, map(slice, range(0, n * size, size), range(size, n * size + 1, size))))
+    keys = array("q")
+    keys.frombytes(raw_keys)
     return Batch(
         unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys,
         rejects, read, done,

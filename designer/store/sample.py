@@ -363,7 +363,7 @@ def generate(
             internal = ids[cid]
             for t, name, props in sorted(_customer_events(shop, c, start, end, campaigns), key=lambda e: e[0]):
                 text = dumps_properties(props)
-                pending.append((internal, name, t, text, dedupe_key(cid, name, t, text)))
+                pending.append((internal, name, t, text, dedupe_key(name, text)))
             if len(pending) >= batch:
                 total_events += writer.insert_events(pending)
                 pending = []

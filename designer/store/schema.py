@@ -18,10 +18,10 @@ Conventions, chosen so the engine can read without surprises:
 * Canonical event names: ``view``, ``add_to_cart``, ``remove_from_cart``,
   ``checkout_started``, ``purchase``, ``signup``, ``email_open``,
   ``email_click``; anything else is a custom name kept as imported.
-* ``events.dedupe_key`` is a 16-byte BLAKE2b digest of (external customer id,
-  event name, time, properties JSON); ``(customer_id, time, dedupe_key)`` is
-  unique, so the same event imported twice, from one file or two, is stored
-  once.
+* ``events.dedupe_key`` is a signed 64-bit integer digest of the event name
+  and properties JSON (:func:`designer.store.codec.dedupe_key`);
+  ``(customer_id, time, dedupe_key)`` is unique, so the same event imported
+  twice, from one file or two, is stored once.
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     Table,
     Text,
 )
 
 #: The version a freshly created store has; migrations bring older stores here.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Canonical event names the presets map to (others are kept as custom names).
 CANONICAL_EVENTS = (
@@ -120,7 +119,7 @@ events = Table(
     Column("time", BigInteger, nullable=False),  # epoch ms UTC
     Column("properties", Text, nullable=False, default="{}"),  # JSON object
     Column("import_id", Id, ForeignKey("imports.id", ondelete="SET NULL"), nullable=True),
-    Column("dedupe_key", LargeBinary(16), nullable=False),
+    Column("dedupe_key", BigInteger, nullable=False),  # see the module docstring
 )
 # One index serves two needs: the engine's per-customer reads in time order
 # (its (customer_id, time) prefix) and dedupe (unique with the key). A

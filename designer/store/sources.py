@@ -59,7 +59,7 @@ class Batch:
     names: list[str] = field(default_factory=list)  # canonical event names
     times: list[int] = field(default_factory=list)  # epoch ms UTC
     properties: list[str] = field(default_factory=list)  # canonical JSON (designer.store.codec)
-    keys: list[bytes] = field(default_factory=list)  # dedupe keys (designer.store.codec.dedupe_keys)
+    keys: Sequence[int] = field(default_factory=list)  # dedupe keys (designer.store.codec.dedupe_keys)
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), in line order
     read: int = 0  # records consumed (events + rejects)
     done: bool = False
@@ -527,7 +527,7 @@ class EventSource:
             )
         rejects.sort()
         batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
-        batch.keys = dedupe_keys(customers, names, times, properties)
+        batch.keys = dedupe_keys(names, properties)
         return batch
 
     # -- JSON Lines -------------------------------------------------------------------
@@ -663,7 +663,7 @@ class EventSource:
                 properties.append(body)
         self._line = line_no
         batch.read = read
-        batch.keys = dedupe_keys(customers, names, times, properties)
+        batch.keys = dedupe_keys(names, properties)
         return batch
 
     # -- public -----------------------------------------------------------------------

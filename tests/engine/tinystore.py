@@ -54,7 +54,7 @@ class TinyStore:
         with self.engine.begin() as conn:
             conn.execute(events.insert().values(
                 customer_id=self.ids[external_id], name=name, time=time, properties=props,
-                dedupe_key=dedupe_key(external_id, name, time, props + f"#{self._n}")))
+                dedupe_key=dedupe_key(name, props + f"#{self._n}")))
 
 
 def flow(nodes: list[dict], edges: list[dict], settings: dict | None = None, flow_id: str = "test") -> Flow:

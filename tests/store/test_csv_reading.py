@@ -59,7 +59,7 @@ def reference(text: str) -> tuple[list[tuple], list[tuple[int, str]], int]:
             rejects.append((line, str(exc)))
             continue
         body = "{" + ",".join(encode_basestring(k) + ":" + json_value(row[i]) for k, i in keys if row[i]) + "}"
-        events.append((customer, name, ms, body, dedupe_key(customer, name, ms, body)))
+        events.append((customer, name, ms, body, dedupe_key(name, body)))
     return events, rejects, records
 
 

@@ -141,4 +141,4 @@ def test_csv_and_json_lines_give_the_same_dedupe_key_as_the_codec(db, tmp_path):
     ).fetchall()
     con.close()
     assert len(rows) == 14
-    assert all(key == dedupe_key(c, n, t, p) for c, n, t, p, key in rows)
+    assert all(key == dedupe_key(n, p) for c, n, t, p, key in rows)

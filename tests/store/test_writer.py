@@ -67,10 +67,10 @@ def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path)
             writer = StoreWriter(conn, None)
             writer.sqlite = not generic
             with conn.begin():
-                first = writer.insert_columns(customers_col, names, times, props, keys(customers_col, names, times, props))
+                first = writer.insert_columns(customers_col, names, times, props, keys(names, props))
             with conn.begin():
                 more = (customers_col[:2] + ["d"], names[:3], times[:3], props[:3])
-                again = writer.insert_columns(*more, keys(*more))
+                again = writer.insert_columns(*more, keys(more[1], more[3]))
             rows = conn.execute(
                 select(customers.c.external_id, events.c.name, events.c.time, events.c.properties, events.c.dedupe_key)
                 .join(customers, customers.c.id == events.c.customer_id)
@@ -82,5 +82,5 @@ def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path)
     first, again, created, rows, ids = results[0]
     assert (first, again, created) == (4, 1, 4)  # "b" viewing at 1000 is stored once; "d" is new
     assert ids == {"a": 1, "b": 2, "c": 3, "d": 4}
-    assert all(key == dedupe_key(c, n, t, p) for c, n, t, p, key in rows)
+    assert all(key == dedupe_key(n, p) for c, n, t, p, key in rows)
     assert json.loads(rows[2][3]) == {"price": 9.5}
