@@ -226,10 +226,12 @@ def _rollback(args: argparse.Namespace) -> int:
     print(
         f"rolled back import {result.import_id} ({target['status']}): removed {result.events_removed:,} events "
         f"and {result.customers_removed:,} customers it alone brought in"
+        + (f"; gave {result.customers_restored:,} customers their earlier values back" if result.customers_restored else "")
     )
     if args.json:
         print(json.dumps({"import_id": result.import_id, "events_removed": result.events_removed,
-                          "customers_removed": result.customers_removed}))
+                          "customers_removed": result.customers_removed,
+                          "customers_restored": result.customers_restored}))
     return 0
 
 

@@ -420,10 +420,14 @@ class Rollback:
     import_id: int
     events_removed: int
     customers_removed: int
+    customers_restored: int = 0  # customers a profile import changed, given their values back
 
 
 def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollback:
     """Remove everything an import stored: its events, and customers that only it brought in.
+
+    A profile import also gives the customers it changed their earlier values
+    back (each field unless a later import changed it again).
 
     The ``imports`` row stays, with status ``rolled_back``, so history shows
     what happened; the same file can then be imported afresh.
@@ -435,6 +439,11 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
             raise ImportFailed(f"no import with id {import_id}")
         if row["status"] == "running" and _pid_alive(row["pid"], row["host"]):
             raise ImportFailed(f"import {import_id} is still running (process {row['pid']}); stop it first")
+        restored = 0
+        if row["kind"] == "customers":
+            from designer.store.profiles import undo_profile_changes  # profiles builds on this module
+
+            restored = undo_profile_changes(conn, import_id)
         removed = conn.execute(delete(events).where(events.c.import_id == import_id)).rowcount
         if conn.dialect.name == "sqlite" and pending_rebuild(conn) == import_id:
             restore_indexes(conn)  # its bulk load had dropped them
@@ -449,7 +458,7 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
         conn.execute(
             imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=_now_ms(), pid=None)
         )
-    return Rollback(import_id, removed, orphans)
+    return Rollback(import_id, removed, orphans, restored)
 
 
 def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) -> list[dict]:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, delete, select
 
 from designer.store.db import open_store, store_salt
-from designer.store.schema import customers, erasures, events
+from designer.store.schema import customers, erasures, events, profile_changes
 from designer.store.sources import Pseudonymiser
 
 
@@ -54,6 +54,8 @@ def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
                 if customer_id is None:
                     raise NotFound(f"no customer {external_id!r} in the store")
                 removed = conn.execute(delete(events).where(events.c.customer_id == customer_id)).rowcount
+                # Earlier profile values kept for rollbacks are personal data too.
+                conn.execute(delete(profile_changes).where(profile_changes.c.customer_id == customer_id))
                 conn.execute(delete(customers).where(customers.c.id == customer_id))
                 now = int(time.time() * 1000)
                 conn.execute(erasures.insert().values(time=now, events_deleted=removed))

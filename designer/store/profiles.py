@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, select
+from sqlalchemy import Engine, bindparam, delete, select
 
 from designer.store.codec import dumps_properties, json_value
 from designer.store.db import StoreError, open_store, store_salt
@@ -51,7 +51,7 @@ from designer.store.importer import (
     _prior,
     _summary_from_row,
 )
-from designer.store.schema import customers, imports
+from designer.store.schema import customers, imports, profile_changes
 from designer.store.sources import Pseudonymiser, SourceError, file_digest, open_binary
 from designer.store.timeparse import is_zone
 
@@ -65,6 +65,8 @@ _ROLES = {
 _YES = {"yes", "y", "true", "t", "1", "subscribed", "opted_in", "opt_in", "opted-in", "granted"}
 _NO = {"no", "n", "false", "f", "0", "unsubscribed", "opted_out", "opt_out", "opted-out", "denied", "revoked"}
 _FIELDS = ("email", "first_name", "timezone", "consent")
+#: What a profile import may change, and its rollback gives back.
+_UNDONE = (*_FIELDS, "properties")
 _CHUNK = 5000
 
 
@@ -303,7 +305,12 @@ def _profile(row, ncols, role_of, prop_columns, hash_idx, pseudonym, records) ->
 
 
 def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
-    """Insert or update; returns how many customers changed (new or different)."""
+    """Insert or update; returns how many customers changed (new or different).
+
+    An update leaves the customer's ``import_id`` (who created it) alone and
+    records what it changed in ``profile_changes``, so the import can be
+    rolled back without losing customers or values that others brought.
+    """
     ids = list(records)
     existing: dict[str, dict] = {}
     for start in range(0, len(ids), _CHUNK):
@@ -326,25 +333,69 @@ def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
             continue
         merged = {**json.loads(old["properties"] or "{}"), **props}
         new = {f: record.get(f, old[f]) for f in _FIELDS}
-        new_props = dumps_properties(merged)
-        if all(new[f] == old[f] for f in _FIELDS) and new_props == old["properties"]:
+        new["properties"] = dumps_properties(merged)
+        if all(new[f] == old[f] for f in _UNDONE):
             continue
-        updates.append({"b_id": old["id"], **new, "properties": new_props, "import_id": import_id})
+        updates.append({"b_id": old["id"], **new, "before": {f: old[f] for f in _UNDONE}})
     if inserts:
         conn.execute(customers.insert(), inserts)
     if updates:
+        _record_changes(conn, updates, import_id)
         conn.execute(
             customers.update()
             .where(customers.c.id == bindparam("b_id"))
-            .values(
-                email=bindparam("email"),
-                first_name=bindparam("first_name"),
-                timezone=bindparam("timezone"),
-                consent=bindparam("consent"),
-                properties=bindparam("properties"),
-                import_id=bindparam("import_id"),
-            ),
-            updates,
+            .values(**{f: bindparam(f) for f in _UNDONE}),
+            [{k: v for k, v in u.items() if k != "before"} for u in updates],
         )
     return len(inserts) + len(updates)
 
+
+def _record_changes(conn, updates: list[dict], import_id: int) -> None:
+    """Keep each customer's values from before this import's first change, and the latest after."""
+    ids = [u["b_id"] for u in updates]
+    known: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        known.update(
+            conn.execute(
+                select(profile_changes.c.customer_id).where(
+                    profile_changes.c.import_id == import_id, profile_changes.c.customer_id.in_(ids[start : start + _CHUNK])
+                )
+            ).scalars()
+        )
+    after = {u["b_id"]: json.dumps({f: u[f] for f in _UNDONE}, sort_keys=True) for u in updates}
+    fresh = [
+        {"import_id": import_id, "customer_id": u["b_id"], "before": json.dumps(u["before"], sort_keys=True), "after": after[u["b_id"]]}
+        for u in updates
+        if u["b_id"] not in known
+    ]
+    if fresh:
+        conn.execute(profile_changes.insert(), fresh)
+    again = [{"c_id": i, "c_after": after[i]} for i in ids if i in known]
+    if again:
+        conn.execute(
+            profile_changes.update()
+            .where(profile_changes.c.import_id == import_id, profile_changes.c.customer_id == bindparam("c_id"))
+            .values(after=bindparam("c_after")),
+            again,
+        )
+
+
+def undo_profile_changes(conn, import_id: int) -> int:
+    """Give back the values an import changed, field by field, unless a later change overwrote them.
+
+    Returns how many customers got a value back. Runs inside the caller's transaction.
+    """
+    restored = 0
+    rows = conn.execute(
+        select(profile_changes.c.customer_id, profile_changes.c.before, profile_changes.c.after, customers)
+        .join(customers, customers.c.id == profile_changes.c.customer_id)
+        .where(profile_changes.c.import_id == import_id)
+    ).mappings().all()
+    for row in rows:
+        before, after = json.loads(row["before"]), json.loads(row["after"])
+        back = {f: before[f] for f in _UNDONE if f in before and row[f] == after.get(f) and before[f] != after.get(f)}
+        if back:
+            conn.execute(customers.update().where(customers.c.id == row["customer_id"]).values(**back))
+            restored += 1
+    conn.execute(delete(profile_changes).where(profile_changes.c.import_id == import_id))
+    return restored

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 #: The version a freshly created store has; migrations bring older stores here.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Canonical event names the presets map to (others are kept as custom names).
 CANONICAL_EVENTS = (
@@ -106,9 +106,28 @@ customers = Table(
     Column("consent", Integer, nullable=True),  # 1 yes, 0 no, NULL unknown
     Column("properties", Text, nullable=False, default="{}"),  # JSON object
     # The import that first created this customer (events or profile import):
-    # rolling an import back removes the customers it alone brought in.
+    # rolling an import back removes the customers it alone brought in. Later
+    # imports never change it (a profile import records its changes in
+    # profile_changes instead).
     Column("import_id", Id, ForeignKey("imports.id", ondelete="SET NULL"), nullable=True),
 )
+
+#: What a profile import changed in customers it did not create, so rolling it
+#: back restores them: ``before`` and ``after`` are JSON objects of the
+#: changed fields (``email``, ``first_name``, ``timezone``, ``consent``,
+#: ``properties`` as its JSON text). One row per import and customer, kept
+#: from that import's first change; erased with the customer.
+profile_changes = Table(
+    "profile_changes",
+    metadata,
+    Column("id", Id, primary_key=True),
+    Column("import_id", Id, ForeignKey("imports.id", ondelete="CASCADE"), nullable=False),
+    Column("customer_id", Id, ForeignKey("customers.id", ondelete="CASCADE"), nullable=False),
+    Column("before", Text, nullable=False),
+    Column("after", Text, nullable=False),
+)
+Index("ix_profile_changes_import", profile_changes.c.import_id, profile_changes.c.customer_id, unique=True)
+Index("ix_profile_changes_customer", profile_changes.c.customer_id)
 
 events = Table(
     "events",

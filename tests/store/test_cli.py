@@ -73,7 +73,7 @@ def test_rollback_of_a_finished_import_removes_its_events(capsys, db):
     run(capsys, "import", str(fixture("taobao.csv")), "--db", str(db), "--preset", "taobao")
     code, out, _ = run(capsys, "import", str(fixture("taobao.csv")), "--db", str(db), "--rollback", "--json")
     assert code == 0
-    assert json.loads(out.strip().splitlines()[-1]) == {"import_id": 1, "events_removed": 9, "customers_removed": 3}
+    assert json.loads(out.strip().splitlines()[-1]) == {"import_id": 1, "events_removed": 9, "customers_removed": 3, "customers_restored": 0}
     code, out, _ = run(capsys, "import", str(fixture("taobao.csv")), "--db", str(db), "--preset", "taobao", "--json")
     assert json.loads(out.strip().splitlines()[-1])["loaded"] == 9
 

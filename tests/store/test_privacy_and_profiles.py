@@ -165,3 +165,51 @@ def test_forget_finds_a_pseudonymised_customer_by_the_original_id(db, tmp_path):
     assert len(stored_events(db)) == 1
     with pytest.raises(NotFound):
         forget(db, "alice")
+
+
+def write_profiles(path, *rows: str):
+    path.write_text("customer_id,email,first_name,consent,tier\n" + "\n".join(rows) + "\n")
+    return path
+
+
+def rollback_latest(db, path):
+    from designer.store.importer import imports_of_file, rollback_import
+
+    return rollback_import(db, imports_of_file(db, path)[0]["id"])
+
+
+def test_rolling_back_a_profile_import_gives_changed_customers_their_values_back(db, tmp_path):
+    first = write_profiles(tmp_path / "first.csv", "ann,ann@old.example,Ann,yes,silver", "bob,bob@example.com,Bob,no,")
+    second = write_profiles(tmp_path / "second.csv", "ann,ann@new.example,,no,gold", "cy,cy@example.com,Cy,yes,")
+    import_customers(db, first)
+    created_by = {k: v["import_id"] for k, v in profiles(db).items()}
+    import_customers(db, second)
+    changed = profiles(db)["ann"]
+    assert (changed["email"], changed["consent"], changed["properties"]) == ("ann@new.example", 0, {"tier": "gold"})
+    assert changed["import_id"] == created_by["ann"]  # who created a customer never changes
+    result = rollback_latest(db, second)
+    assert (result.customers_removed, result.customers_restored) == (1, 1)  # cy was new; ann changed
+    people = profiles(db)
+    assert set(people) == {"ann", "bob"}  # the first import's customers all survive
+    ann = people["ann"]
+    assert (ann["email"], ann["first_name"], ann["consent"], ann["properties"]) == ("ann@old.example", "Ann", 1, {"tier": "silver"})
+
+
+def test_a_rollback_keeps_what_a_later_import_changed_again(db, tmp_path):
+    import_customers(db, write_profiles(tmp_path / "a.csv", "ann,ann@a.example,Ann,yes,"))
+    middle = write_profiles(tmp_path / "b.csv", "ann,ann@b.example,Annie,no,")
+    import_customers(db, middle)
+    import_customers(db, write_profiles(tmp_path / "c.csv", "ann,ann@c.example,,,"))  # email changed again later
+    result = rollback_latest(db, middle)
+    assert result.customers_restored == 1
+    ann = profiles(db)["ann"]
+    # The later email stays; what only the rolled-back import set goes back.
+    assert (ann["email"], ann["first_name"], ann["consent"]) == ("ann@c.example", "Ann", 1)
+
+
+def test_forget_also_erases_values_kept_for_rollbacks(db, tmp_path):
+    import_customers(db, write_profiles(tmp_path / "a.csv", "zed,zed.secret@example.com,Zed,yes,"))
+    import_customers(db, write_profiles(tmp_path / "b.csv", "zed,zed.other@example.com,,,"))
+    forget(db, "zed")
+    data = store_bytes(db)
+    assert b"zed.secret@example.com" not in data and b"zed.other@example.com" not in data

@@ -1,4 +1,5 @@
-"""Schema version 2: a version-1 store (blob dedupe keys) opens migrated and still dedupes its events."""
+"""Older stores open migrated: version 1 (blob dedupe keys) keeps every event and still dedupes them;
+version 3 adds the table profile rollbacks need."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ def test_a_version_1_store_gets_integer_keys_and_keeps_every_event(tmp_path):
     assert before, "the fixture has events"
     engine = open_store(path)
     with engine.connect() as conn:
-        assert migrations.stored_version(conn) == SCHEMA_VERSION == 2
+        assert migrations.stored_version(conn) == SCHEMA_VERSION == 3
         after = conn.exec_driver_sql(
             "SELECT id, customer_id, name, time, properties, import_id, dedupe_key FROM events ORDER BY id"
         ).all()
@@ -50,6 +51,7 @@ def test_a_version_1_store_gets_integer_keys_and_keeps_every_event(tmp_path):
     indexes = {i["name"]: i for i in inspect(engine).get_indexes("events")}
     assert indexes["ix_events_customer_time"]["column_names"] == ["customer_id", "time", "dedupe_key"]
     assert "ix_events_name_time" in indexes
+    assert "profile_changes" in inspect(engine).get_table_names()
     engine.dispose()
 
 
