@@ -61,6 +61,7 @@ from __future__ import annotations
 import heapq
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable
+from dataclasses import dataclass
 from hashlib import blake2b
 from typing import Any
 
@@ -133,7 +134,7 @@ class Customer:
 class Journey:
     """One run of a flow for a customer: the view conditions are evaluated on."""
 
-    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time", "node",
+    __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time",
                  "now", "cursor", "resume", "wake", "wake_cursor", "first_send", "end")
 
     def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int,
@@ -143,7 +144,6 @@ class Journey:
         self.customer = customer
         self.entry_index = entry_index
         self.entry_time = entry_time
-        self.node = plan.trigger_id
         self.now = entry_time
         self.cursor = entry_index + 1
         #: What to do when popped from the heap: start, then whatever the last wait set.
@@ -157,6 +157,33 @@ class Journey:
     def trigger_props(self) -> dict:
         """The properties of the event that started the journey (parsed on first use)."""
         return self.customer.history.props(self.entry_index)
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Why a parked journey waits, in the trace's words (formatted only when a trace is kept).
+
+    Every way a journey waits for a later moment (a delay, a wait for an
+    event, a send held back by quiet hours) parks it the same way, through
+    :meth:`Interpreter._parking`; a hold only says how the trace tells it.
+    """
+
+    #: The trace step when the journey is parked ("wait", "held").
+    what: str
+    #: Its detail, given the moment waited for.
+    noted: Callable[[int], str]
+    #: The detail of the "in progress" step when that moment is at or after the window's end.
+    unfinished: Callable[[int], str]
+
+
+def _waiting(describe: Callable[[int], str]) -> Hold:
+    """The hold of a delay or a wait for an event: ``describe(moment)`` says what it waits for."""
+    return Hold("wait", describe, lambda moment: f"still waiting when the window ends ({describe(moment)})")
+
+
+#: A marketing send held back until quiet hours end.
+QUIET_HOURS = Hold("held", lambda until: f"quiet hours; send at {clock.iso(until)}",
+                   lambda until: f"held by quiet hours until {clock.iso(until)}, after the window ends")
 
 
 def entry_key(props: dict, name: str) -> Any:
@@ -321,9 +348,30 @@ class Interpreter:
         if self.trace is not None:
             self._note(j, j.now, node_id, what, detail)
 
-    def _park(self, j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None]) -> None:
-        j.wake, j.wake_cursor, j.resume = wake, cursor, resume
-        heapq.heappush(self._heap, (wake, cursor, j.seq, j))
+    def _parking(self, fig: NodeFigures, node_id: str) -> Callable[[Journey, int, int, Callable[[Journey], None],
+                                                                  Hold, int], None]:
+        """The one way a journey at ``node_id`` is parked until a later moment.
+
+        ``park(j, wake, cursor, resume, hold, moment)`` queues the journey on
+        the customer's heap to ``resume`` at ``wake``, seeing ``cursor``
+        events; a wake at or after the window's end leaves it in progress at
+        the node instead. ``hold`` and ``moment`` (the moment waited for)
+        describe it in the trace.
+        """
+        heap, push, window_to, trace = self._heap, heapq.heappush, self.window_to, self.trace
+
+        def park(j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None], hold: Hold,
+                 moment: int) -> None:
+            if wake >= window_to:
+                fig.in_progress += 1
+                j.now = window_to
+                self._finish(j, node_id, "in progress", lambda: hold.unfinished(moment))
+                return
+            if trace is not None:
+                self._note(j, j.now, node_id, hold.what, lambda: hold.noted(moment))
+            j.wake, j.wake_cursor, j.resume = wake, cursor, resume
+            push(heap, (wake, cursor, j.seq, j))
+        return park
 
     def _compile(self, plan: FlowPlan) -> Callable[[Journey], None]:
         """The function that starts a journey of ``plan`` (see the comment above)."""
@@ -374,14 +422,12 @@ class Interpreter:
             def leave(j: Journey) -> None:
                 exits[port] = exits.get(port, 0) + 1
                 arrive.entered += 1
-                j.node = nxt
                 action(j)
             return leave
 
         def leave_checked(j: Journey) -> None:
             exits[port] = exits.get(port, 0) + 1
             arrive.entered += 1
-            j.node = nxt
             if exit_rule(j):
                 arrive.exited += 1
                 self._finish(j, nxt, "exit condition", "left the flow: the exit condition holds")
@@ -392,25 +438,8 @@ class Interpreter:
     def _action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, leave_of) -> Callable[[Journey], None]:
         """What the node does on arrival (after the exit rule let the journey through)."""
         kind, node_id, trace = node.kind, node.id, self.trace
-        window_to = self.window_to
         leaves = {port: leave_of(node, fig, port) for port in node.successors}
-
-        heap, push = self._heap, heapq.heappush
-
-        def wait(j: Journey, wake: int, cursor: int, resume: Callable[[Journey], None],
-                 describe: Callable[[int], str], moment: int) -> None:
-            """Park the journey until ``wake`` (or leave it in progress past the window);
-            ``describe(moment)`` says what it waits for, formatted only when shown."""
-            if wake >= window_to:
-                fig.in_progress += 1
-                j.now = window_to
-                self._finish(j, node_id, "in progress",
-                             lambda: f"still waiting when the window ends ({describe(moment)})")
-                return
-            if trace is not None:
-                self._note(j, j.now, node_id, "wait", lambda: describe(moment))
-            j.wake, j.wake_cursor, j.resume = wake, cursor, resume
-            push(heap, (wake, cursor, j.seq, j))
+        park = self._parking(fig, node_id)
 
         if kind == "split":
             condition, yes, no = node.condition, leaves["yes"], leaves["no"]
@@ -426,14 +455,13 @@ class Interpreter:
             after, delay_ms, has_until = leaves["next"], node.delay_ms, node.has_until
             at, days, timezone = node.until_time, node.until_weekdays, plan.timezone
 
-            def waiting_until(moment: int) -> str:
-                return f"waiting until {clock.iso(moment)}"
+            waiting = _waiting(lambda moment: f"waiting until {clock.iso(moment)}")
 
             def delay(j: Journey) -> None:
                 wake = j.now + delay_ms
                 if has_until:
                     wake = clock.next_local_time(wake, j.customer.zone(timezone), at, days)
-                wait(j, wake, bisect_right(j.customer.history.times, wake), after, waiting_until, wake)
+                park(j, wake, bisect_right(j.customer.history.times, wake), after, waiting, wake)
             return delay
 
         if kind == "wait_for":
@@ -448,8 +476,7 @@ class Interpreter:
                 on_event = noted(on_event, f"{name} happened")
                 on_timeout = noted(on_timeout, "timed out")
 
-            def waiting_for(moment: int) -> str:
-                return f"waiting for {name} until {clock.iso(moment)}"
+            waiting = _waiting(lambda moment: f"waiting for {name} until {clock.iso(moment)}")
 
             def wait_for(j: Journey) -> None:
                 history = j.customer.history
@@ -459,13 +486,13 @@ class Interpreter:
                     if times[i] > deadline:
                         break
                     if where is None or where(history.props(i)):
-                        wait(j, times[i], i + 1, on_event, waiting_for, deadline)
+                        park(j, times[i], i + 1, on_event, waiting, deadline)
                         return
-                wait(j, deadline, bisect_right(times, deadline), on_timeout, waiting_for, deadline)
+                park(j, deadline, bisect_right(times, deadline), on_timeout, waiting, deadline)
             return wait_for
 
         if kind in ("send_email", "send_sms", "webhook"):
-            return self._send_action(plan, node, fig, leaves["next"])
+            return self._send_action(plan, node, fig, leaves["next"], park)
 
         if kind == "update_profile":
             after = leaves["next"]
@@ -499,14 +526,14 @@ class Interpreter:
 
         return leaves.get("next") or (lambda j: None)  # a trigger reached again cannot happen (no cycles)
 
-    def _send_action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures,
-                     after: Callable[[Journey], None]) -> Callable[[Journey], None]:
+    def _send_action(self, plan: FlowPlan, node: NodePlan, fig: NodeFigures, after: Callable[[Journey], None],
+                     park: Callable[..., None]) -> Callable[[Journey], None]:
         result = self.results[plan.index]
         per_day = self._per_day[plan.index]
         node_id, key, channel, marketing = node.id, node.key, node.channel, node.marketing
         quiet, smart_ms, consent = plan.quiet, plan.smart_ms, node.consent_property
         timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
-        window_to, trace = self.window_to, self.trace
+        trace = self.trace
         skipped, deferred = fig.skipped, fig.deferred
         DAY_MS, HOUR_MS = clock.DAY_MS, clock.HOUR_MS
         offset_ms = clock.offset_ms
@@ -526,15 +553,7 @@ class Interpreter:
                     if (m >= q_start or m < q_end) if q_wraps else (q_start <= m < q_end):
                         until = clock.next_local_time(now, tz, q_end_text, None)
                         deferred["quiet_hours"] = deferred.get("quiet_hours", 0) + 1
-                        if until >= window_to:
-                            fig.in_progress += 1
-                            j.now = window_to
-                            self._finish(j, node_id, "in progress",
-                                         lambda: f"held by quiet hours until {clock.iso(until)}, after the window ends")
-                            return
-                        if trace is not None:
-                            self._note(j, now, node_id, "held", lambda: f"quiet hours; send at {clock.iso(until)}")
-                        self._park(j, until, cust.history.cursor_at(until), released)
+                        park(j, until, cust.history.cursor_at(until), released, QUIET_HOURS, until)
                         return
                 if consent is not None:
                     value = MISSING if consent_is_fact else cust.profile.get(consent, MISSING)
