@@ -124,6 +124,10 @@ def _is_set(a: Any, _b: Any = None) -> bool:
     return not (a is MISSING or a is None or a == "" or (isinstance(a, (list, dict)) and not a))
 
 
+_ORDER_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+}
+
 _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "=": equals,
     "!=": lambda a, b: not equals(a, b),
@@ -135,6 +139,31 @@ _TESTS: dict[str, Callable[[Any, Any], bool]] = {
     "is set": _is_set,
     "is not set": lambda a, b: not _is_set(a),
 }
+
+
+def property_test(name: str, op: str, expected: Any) -> Callable[[dict], bool]:
+    """One property of an object (an event's or the trigger's properties) tested against a fixed value.
+
+    Built once per rule, so an evaluation is one dictionary lookup and the
+    test: comparing with a plain number (``price >= 100``, the usual order
+    test) converts that number here rather than at every evaluation. Results
+    are those of :func:`test_value` with :func:`lookup`.
+    """
+    order = _ORDER_OPS.get(op)
+    bound = None
+    if order is not None and isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        bound = as_number(expected)
+    dotted = "." in name
+    if bound is not None:
+        # _order with a non-text number on the right: a number on the left compares, anything else fails.
+        def against_number(obj: dict) -> bool:
+            number = as_number(lookup(obj, name) if dotted else obj.get(name))
+            return number is not None and order(number, bound)
+        return against_number
+    test = _TESTS[op]
+    if dotted:
+        return lambda obj: test(lookup(obj, name), expected)
+    return lambda obj: test(obj.get(name, MISSING), expected)
 
 
 def test_value(op: str, actual: Any, expected: Any) -> bool:
@@ -180,9 +209,7 @@ def _filter(cond: dict) -> Filter:
     if "not" in cond:
         inner = _filter(cond["not"])
         return lambda p: not inner(p)
-    name, op, value = cond["property"], cond.get("op", "="), cond.get("value")
-    test = _TESTS[op]
-    return lambda p: test(lookup(p, name), value)
+    return property_test(cond["property"], cond.get("op", "="), cond.get("value"))
 
 
 # -- conditions on a journey --------------------------------------------------
@@ -202,12 +229,11 @@ def compile_condition(cond: Any) -> Predicate:
     if "event" in cond:
         return _event_test(cond)
     if "trigger" in cond:
-        name, op, value = cond["trigger"], cond.get("op", "="), cond.get("value")
-        test = _TESTS[op]
-        return lambda v: test(lookup(v.trigger_props, name), value)
+        test = property_test(cond["trigger"], cond.get("op", "="), cond.get("value"))
+        return lambda v: test(v.trigger_props)
     name, op, value = cond["property"], cond.get("op", "="), cond.get("value")
-    test = _TESTS[op]
-    return lambda v: test(v.customer.profile_value(name, v.now), value)
+    compare = _TESTS[op]
+    return lambda v: compare(v.customer.profile_value(name, v.now), value)
 
 
 def _event_test(cond: dict) -> Predicate:
@@ -218,9 +244,19 @@ def _event_test(cond: dict) -> Predicate:
     compare = _COUNT_OPS[op]
     lookback = durations.parse_ms(since) if since not in conditions.SINCE_WORDS else None
 
-    if where is None and since == "flow_start":
+    if where is None and since == "flow_start" and (op, n) == (">=", 1):
         # The usual test ("did purchase since the flow started"), run at every split and
-        # exit check: two bisections on the name's positions, no calls in between.
+        # exit check: is there a position of the name in [entry + 1, cursor)? One bisection.
+        def any_since_start(v: Any) -> bool:
+            lst = v.customer.history.by_name.get(name)
+            if not lst:
+                return False
+            k = bisect_left(lst, v.entry_index + 1)
+            return k < len(lst) and lst[k] < v.cursor
+        return any_since_start
+
+    if where is None and since == "flow_start":
+        # Other counts since the flow started: two bisections on the name's positions.
         def since_start(v: Any) -> bool:
             lst = v.customer.history.by_name.get(name)
             if not lst:
