@@ -230,7 +230,8 @@ class Interpreter:
         self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
         self._heap: list = []
         self._per_day: list[dict[int, int]] = [{} for _ in plans]
-        self._starts = [self._compile(plan) for plan in plans]
+        #: (plan, the function that starts one of its journeys) per flow.
+        self._flows = [(plan, self._compile(plan)) for plan in plans]
 
     # -- one customer -------------------------------------------------------
     def run_customer(self, customer_id: int, profile: dict, history: History, properties: str | None = None) -> None:
@@ -239,17 +240,18 @@ class Interpreter:
         cust = Customer(customer_id, profile, history, self.facts_fn, self.uses_facts, properties)
         heap = self._heap  # empty between customers
         times = history.times
-        seq = 0
-        for plan, start in zip(self.plans, self._starts):
+        journeys: list[Journey] = []
+        for plan, start in self._flows:
             for index in self._entries(plan, cust):
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 t = times[index]
-                heap.append((t, index + 1, seq, Journey(seq, plan, cust, index, t, start)))
-                seq += 1
-        if not heap:
+                j = Journey(len(journeys), plan, cust, index, t, start)
+                heap.append((t, index + 1, j.seq, j))
+                journeys.append(j)
+        if not journeys:
             return
-        heapq.heapify(heap)
-        journeys: list[Journey] = [item[-1] for item in heap]
+        if len(journeys) > 1:  # most customers start one journey: a one-item list is a heap already
+            heapq.heapify(heap)
         if len(self.plans) == 1:
             self.results[0].customers_entered += 1
         else:
@@ -281,13 +283,15 @@ class Interpreter:
         candidates = history.by_name.get(plan.trigger_event)
         if not candidates:
             return []
-        result = self.results[plan.index]
+        refused = self.results[plan.index].not_entered
         lo, hi = self.window_from, self.window_to
         last_entry: int | None = None
         keys: set = set()
         key_name = plan.trigger_key
         times = history.times
         trigger_filter = plan.trigger_filter
+        never, cooldown = plan.reentry_mode == "never", plan.reentry_mode == "cooldown"
+        cooldown_ms, tracing = plan.cooldown_ms, self.trace is not None
         entries: list[int] = []
         unread: int | None = None  # the first entry, while its key is not needed
         for index in candidates:
@@ -301,13 +305,17 @@ class Interpreter:
                     continue
             # Re-entry first (it needs no properties); when both refuse, the reason given is re-entry.
             if last_entry is not None:
-                if plan.reentry_mode == "never":
-                    self._reject(result, plan, t, "reentry", "re-entry is 'never' and the customer entered before")
+                if never:
+                    refused["reentry"] = refused.get("reentry", 0) + 1
+                    if tracing:
+                        self._note(None, t, plan.trigger_id, "not entered",
+                                   "re-entry is 'never' and the customer entered before")
                     continue
-                if plan.reentry_mode == "cooldown" and t - last_entry < plan.cooldown_ms:
-                    since = last_entry
-                    self._reject(result, plan, t, "reentry",
-                                 lambda: f"within the re-entry cooldown of the entry at {clock.iso(since)}")
+                if cooldown and t - last_entry < cooldown_ms:
+                    refused["reentry"] = refused.get("reentry", 0) + 1
+                    if tracing:
+                        self._note(None, t, plan.trigger_id, "not entered",
+                                   f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
                     continue
             key = None
             if key_name is not None:
@@ -323,18 +331,16 @@ class Interpreter:
                         unread = None
                     key = entry_key(props if props is not None else history.props(index), key_name)
                     if key is not None and key in keys:
-                        self._reject(result, plan, t, "duplicate_key", f"{key_name} {key!r} already had a journey")
+                        refused["duplicate_key"] = refused.get("duplicate_key", 0) + 1
+                        if tracing:
+                            self._note(None, t, plan.trigger_id, "not entered",
+                                       f"{key_name} {key!r} already had a journey")
                         continue
             last_entry = t
             if key is not None:
                 keys.add(key)
             entries.append(index)
         return entries
-
-    def _reject(self, result: SimulationResult, plan: FlowPlan, t: int, reason: str,
-                why: str | Callable[[], str]) -> None:
-        result.not_entered[reason] = result.not_entered.get(reason, 0) + 1
-        self._note(None, t, plan.trigger_id, "not entered", why)
 
     # -- stepping -----------------------------------------------------------
     # Each flow is compiled once per interpreter into closures, one per node: "enter"
@@ -646,7 +652,7 @@ class Interpreter:
     # -- after the customer's journeys ----------------------------------------
     def _conversions(self, plan: FlowPlan, cust: Customer, journeys: list[Journey]) -> None:
         history = cust.history
-        conv = history.indices(plan.conversion_event)
+        conv = history.by_name.get(plan.conversion_event)
         if not conv or not journeys:
             return
         result = self.results[plan.index]
