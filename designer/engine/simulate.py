@@ -123,8 +123,10 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
 def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
              progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
              save: bool) -> list[SimulationResult]:
-    window_from, window_to = resolve_window(engine, window)
-    spec = read_spec(plans, window_from, window_to)
+    first, last = history_span(engine)
+    span = (first, last) if first is not None else None
+    window_from, window_to = resolve_window(engine, window, span)
+    spec = read_spec(plans, window_from, window_to, span)
     results = [_empty_result(p, window_from, window_to) for p in plans]
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
@@ -169,11 +171,13 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
 
 
 # -- pieces ---------------------------------------------------------------------
-def resolve_window(engine: Engine, window: Window | None) -> tuple[int, int]:
-    """Fill missing window ends from the stored history (first event, last event + 1 ms)."""
+def resolve_window(engine: Engine, window: Window | None,
+                   span: tuple[int, int] | None = None) -> tuple[int, int]:
+    """Fill missing window ends from the stored history (first event, last event + 1 ms);
+    ``span``: the history's (first, last) event times when already read."""
     lo, hi = window if window is not None else (None, None)
     if lo is None or hi is None:
-        first, last = history_span(engine)
+        first, last = span if span is not None else history_span(engine)
         if lo is None:
             lo = first if first is not None else 0
         if hi is None:
@@ -357,14 +361,14 @@ def _partition_init(cancel_event, progress_queue) -> None:
 
 
 def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                      part: int, full_scan: bool) -> list[SimulationResult]:
+                      part: int, full_scan: bool, span: tuple[int, int] | None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
     engine = open_store(url)
     try:
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
         results = [_empty_result(p, window_from, window_to) for p in plans]
-        spec = read_spec(plans, window_from, window_to)
+        spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
 
         def tick(stats: ReadStats) -> None:
@@ -422,7 +426,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
         try:
             pool.submit(int).result()  # helpers start before this process opens a connection
             futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k,
-                                   spec.full_scan)
+                                   spec.full_scan, spec.span)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
                        customer_hi=bounds[1], tick=tick)
