@@ -39,6 +39,7 @@ from typing import Any
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from designer.engine.cores import CoreSampler
 from designer.engine.facts import facts_function
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.interpreter import Interpreter
@@ -123,6 +124,7 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
 def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
              progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
              save: bool) -> list[SimulationResult]:
+    sampler = CoreSampler()  # looks at the machine's load while the run gets ready
     first, last = history_span(engine)
     span = (first, last) if first is not None else None
     window_from, window_to = resolve_window(engine, window, span)
@@ -143,9 +145,11 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
         from designer.engine.reader import choose_scan, count_rows
 
         with engine.connect() as conn:
+            sampler.sample()
             rows = count_rows(conn, engine, spec)
+            sampler.sample()
             spec.full_scan = choose_scan(conn, spec, rows)
-        n = _worker_count(engine, rows, workers)
+        n = _worker_count(engine, rows, workers, sampler)
         if n <= 1:
             lo, hi = _id_range(engine)
 
@@ -256,35 +260,17 @@ def _id_range(engine: Engine) -> tuple[int, int]:
     return (int(lo), int(hi) + 1) if lo is not None else (0, 0)
 
 
-def _worker_count(engine: Engine, rows: int, workers: int | None) -> int:
+def _worker_count(engine: Engine, rows: int, workers: int | None, sampler: CoreSampler) -> int:
     if workers is not None:
         n = max(1, int(workers))
     else:
-        n = min(_free_cores(), 4)
+        sampler.sample()
+        n = min(sampler.free(), 4)
         if n > 1 and rows < PARALLEL_MIN_ROWS[_start_method()]:
             n = 1
     if n > 1 and not _shareable(engine):
         n = 1
     return n
-
-
-def _free_cores() -> int:
-    """Cores not busy with other programs right now (at least one).
-
-    A helper process pays only on a core of its own: on two cores with one
-    other busy program, two processes ran a backtest slower than one (each
-    got two thirds of a core, and the partitions finished at different
-    times). The kernel's count of runnable tasks (``/proc/loadavg``, this
-    process included) tells how many cores are taken at this moment; where
-    there is no such file every core counts as free.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    try:
-        with open("/proc/loadavg", encoding="ascii") as f:
-            running = int(f.read().split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return cores
-    return max(1, min(cores, cores - (running - 1)))
 
 
 def _shareable(engine: Engine) -> bool:
