@@ -137,7 +137,7 @@ class Journey:
     """One run of a flow for a customer: the view conditions are evaluated on."""
 
     __slots__ = ("seq", "plan", "customer", "entry_index", "entry_time",
-                 "now", "cursor", "resume", "wake", "wake_cursor", "first_send", "end")
+                 "now", "cursor", "resume", "first_send", "end")
 
     def __init__(self, seq: int, plan: FlowPlan, customer: Customer, entry_index: int, entry_time: int,
                  resume: Callable[[Journey], None]) -> None:
@@ -150,8 +150,6 @@ class Journey:
         self.cursor = entry_index + 1
         #: What to do when popped from the heap: start, then whatever the last wait set.
         self.resume = resume
-        self.wake = entry_time
-        self.wake_cursor = self.cursor
         self.first_send: int | None = None
         self.end: int | None = None
 
@@ -263,10 +261,7 @@ class Interpreter:
         pop = heapq.heappop
         while heap:
             j = pop(heap)[3]
-            j.now = j.wake
-            if j.wake_cursor > j.cursor:
-                j.cursor = j.wake_cursor
-            j.resume(j)
+            j.resume(j)  # its clock and cursor were moved when it was parked
         if len(self.plans) == 1:
             self._conversions(self.plans[0], cust, journeys)
         else:
@@ -354,7 +349,7 @@ class Interpreter:
     # list of ints (figures.Tally), added into the figures by flush(). This keeps the
     # per-step work to a few local operations, which matters: a run on a big store
     # executes these millions of times (fusing "leave" into the node that leaves, and
-    # list slots instead of figure attributes, took 8% of interpreting, measured in
+    # list slots instead of figure attributes, took 7% off interpreting, measured in
     # instructions).
     def _finish(self, j: Journey, node_id: str | None, what: str, detail: str | Callable[[], str] = "") -> None:
         j.end = j.now
@@ -383,7 +378,10 @@ class Interpreter:
                 return
             if trace is not None:
                 self._note(j, j.now, node_id, hold.what, lambda: hold.noted(moment))
-            j.wake, j.wake_cursor, j.resume = wake, cursor, resume
+            # Nothing reads a parked journey's clock before it resumes: it moves on now.
+            j.now, j.resume = wake, resume
+            if cursor > j.cursor:
+                j.cursor = cursor
             push(heap, (wake, cursor, j.seq, j))
         return park
 
