@@ -4,8 +4,7 @@ A condition compiles to a function of a *view*: any object with
 
 * ``now`` (epoch ms) and ``cursor`` (how many history events it may see),
 * ``entry_index`` (the trigger event's position; "since flow start" counts
-  events after it),
-* ``trigger_props`` (the trigger event's properties),
+  events after it, and trigger tests read its properties),
 * ``customer`` with ``history`` (:class:`~designer.engine.history.History`)
   and ``profile_value(name, now)``.
 
@@ -157,7 +156,13 @@ def property_test(name: str, op: str, expected: Any) -> Callable[[dict], bool]:
     if bound is not None:
         # _order with a non-text number on the right: a number on the left compares, anything else fails.
         def against_number(obj: dict) -> bool:
-            number = as_number(lookup(obj, name) if dotted else obj.get(name))
+            value = lookup(obj, name) if dotted else obj.get(name)
+            # A plain float or int (nearly always) is its own number: as_number's checks, inline.
+            if value.__class__ is float:
+                return value == value and order(value, bound)  # NaN is no number
+            if value.__class__ is int:
+                return order(float(value), bound)
+            number = as_number(value)
             return number is not None and order(number, bound)
         return against_number
     test = _TESTS[op]
@@ -230,7 +235,7 @@ def compile_condition(cond: Any) -> Predicate:
         return _event_test(cond)
     if "trigger" in cond:
         test = property_test(cond["trigger"], cond.get("op", "="), cond.get("value"))
-        return lambda v: test(v.trigger_props)
+        return lambda v: test(v.customer.history.props(v.entry_index))  # the trigger event's properties
     name, op, value = cond["property"], cond.get("op", "="), cond.get("value")
     compare = _TESTS[op]
     return lambda v: compare(v.customer.profile_value(name, v.now), value)

@@ -27,27 +27,29 @@ class History:
     __slots__ = ("times", "names", "raw", "_props", "by_name")
 
     def __init__(self, rows: list[tuple], offset: int = 0) -> None:
-        """``rows``: tuples holding ``name, time, properties_json`` from position ``offset``
-        on (the reader passes its SQL rows as they are), in store order (time, then id)."""
-        # Columns by one transpose in C (tuples: bisect and indexing work on them as on lists).
-        columns = tuple(zip(*rows))
-        self.names: tuple[str, ...] = columns[offset] if rows else ()
-        self.times: tuple[int, ...] = columns[offset + 1] if rows else ()
-        self.raw: tuple[Any, ...] = columns[offset + 2] if rows else ()
+        """``rows``: tuples of ``offset`` leading columns then ``name, time, properties_json``
+        (the reader passes its SQL rows as they are), in store order (time, then id)."""
         self._props: dict[int, dict] = {}
-        names = self.names
-        if names and names.count(names[0]) == len(names):  # one name only (often): no loop
-            self.by_name = {names[0]: list(range(len(names)))}
+        if not rows:
+            self.names, self.times, self.raw, self.by_name = (), (), (), {}
+            return
+        # Columns by one transpose in C (tuples: bisect and indexing work on them as on lists).
+        columns = zip(*rows)
+        for _ in range(offset):
+            next(columns)
+        names, self.times, self.raw = columns
+        self.names: tuple[str, ...] = names
+        first = names[0]
+        if names.count(first) == len(names):  # one name only (often): no loop
+            self.by_name = {first: list(range(len(names)))}
             return
         by_name: dict[str, list[int]] = {}
-        i = 0
-        for name in names:
-            lst = by_name.get(name)
-            if lst is None:
+        for i, name in enumerate(names):
+            positions = by_name.get(name)
+            if positions is None:
                 by_name[name] = [i]
             else:
-                lst.append(i)
-            i += 1
+                positions.append(i)
         self.by_name = by_name
 
     def __len__(self) -> int:

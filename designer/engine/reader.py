@@ -278,7 +278,8 @@ def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
             for row in part:
                 out[row[0]] = (base_profile(row[1], row[3:]), row[2])
     for i in ids:
-        out.setdefault(i, ({"external_id": str(i)}, None))
+        if i not in out:  # (setdefault would build the empty profile for every id)
+            out[i] = ({"external_id": str(i)}, None)
     return out
 
 
