@@ -92,7 +92,12 @@ def choose_scan(conn, spec: ReadSpec, rows_to_read: int) -> bool:
     """Whether to read the whole table in order (SQLite only; other planners judge for themselves)."""
     if conn.dialect.name != "sqlite" or rows_to_read == 0:
         return False
-    total = conn.execute(select(func.count()).select_from(events)).scalar() or 0
+    # The table's size from its id range, two seeks (a count reads a whole index: 5 ms on a
+    # million rows, every run). Deleted rows only make it look larger, erring toward the index.
+    lowest = select(func.min(events.c.id)).scalar_subquery()
+    highest = select(func.max(events.c.id)).scalar_subquery()
+    lo, hi = conn.execute(select(lowest, highest)).one()
+    total = hi - lo + 1 if lo is not None else 0
     return total > 0 and rows_to_read / total >= FULL_SCAN_SHARE
 
 
