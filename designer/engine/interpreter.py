@@ -77,6 +77,10 @@ FactsFunction = Callable[[History, int, int], dict]
 Port = tuple[int, Callable[["Journey"], None]]
 
 
+#: The empty set a customer's changes and lists start as (see :class:`Customer`).
+_NONE: frozenset[str] = frozenset()
+
+
 class Customer:
     """The shared state of one customer during a run."""
 
@@ -92,9 +96,11 @@ class Customer:
         self.profile = profile
         #: The properties JSON until something needs it (see :meth:`merged`).
         self.unmerged = properties if properties and properties != "{}" else None
-        #: Properties written by update_profile in this run (they win over derived facts).
-        self.changed: set[str] = set()
-        self.lists: set[str] = set()
+        #: Properties written by update_profile in this run (they win over derived facts), and the
+        #: lists it put the customer on: shared empty sets until update_profile writes (most
+        #: customers never meet one, and two sets per customer are allocations saved).
+        self.changed: set[str] | frozenset[str] = _NONE
+        self.lists: set[str] | frozenset[str] = _NONE
         #: channel -> time of the last message (any flow in the run): smart sending.
         self.last_sent: dict[str, int] = {}
         #: flow index -> [(time, node id)] of marketing messages, for attribution.
@@ -657,6 +663,8 @@ class Interpreter:
     def _update_profile(self, j: Journey, node: NodePlan) -> None:
         cust = j.customer
         cust.merged()
+        if cust.changed is _NONE:
+            cust.changed, cust.lists = set(), set()
         done = []
         for key, value in node.set_props.items():
             cust.profile[key] = value
