@@ -103,6 +103,7 @@ class Feeder:
         self.lines = list(io.StringIO(block, newline=""))
         self.pos = 0
         self.text = text
+        self.last = ""  # the line handed out last
 
     def __iter__(self) -> Feeder:
         return self
@@ -111,11 +112,17 @@ class Feeder:
         if self.pos < len(self.lines):
             line = self.lines[self.pos]
             self.pos += 1
-            return line
-        line = self.text.readline()
-        if not line:
-            raise StopIteration
+        else:
+            line = self.text.readline()
+            if not line:
+                raise StopIteration
+        self.last = line
         return line
+
+    @property
+    def ended_mid_line(self) -> bool:
+        """The last line handed out has no line break: it was the file's last, and the file stops mid-row."""
+        return bool(self.last) and not self.last.endswith(("\n", "\r"))
 
     @property
     def exhausted(self) -> bool:

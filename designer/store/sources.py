@@ -48,6 +48,13 @@ _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
 csv.field_size_limit(MAX_LINE)
 
 
+#: Why a last row with all its cells but no line break after it is refused.
+CUT_OFF_ROW = (
+    "the file ends in the middle of this row (no line break after it), so it looks cut off; "
+    "if the row is complete, end the file with a line break and import it again"
+)
+
+
 class SourceError(Exception):
     """The file cannot be read at all (missing, unreadable, not CSV/JSON Lines)."""
 
@@ -374,9 +381,7 @@ class EventSource:
                         self._cut_line = None
                         self._line += 1
                         records += 1
-                        rejects.append((self._line, "the file ends in the middle of this row (no line break "
-                                        "after it), so it looks cut off; if the row is complete, end the "
-                                        "file with a line break and import it again"))
+                        rejects.append((self._line, CUT_OFF_ROW))
                         continue
                     if self._done:
                         break
@@ -480,7 +485,12 @@ class EventSource:
                 else:
                     line = prev + 1
                     prev = base + reader.line_num
-                    records += self._csv_row(row, line, rows, lines, rejects)
+                    if feeder.ended_mid_line and len(row) == self.columns:
+                        # As for plain lines: a row the file stops in may have lost the end of its last value.
+                        records += 1
+                        rejects.append((line, CUT_OFF_ROW))
+                    else:
+                        records += self._csv_row(row, line, rows, lines, rejects)
                 if feeder.exhausted:
                     self._reader = None  # at a record boundary: plain blocks again
                     break

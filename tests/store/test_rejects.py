@@ -57,6 +57,10 @@ def test_each_csv_reject_reason_names_its_line(db, tmp_path):
     (b"u3,view,2024-05-01T10:00:02Z,3", True),  # the file stops mid-row: right column count, clipped value
     (b"u3,view,2024-05-01T10:00:02Z,3\n", False),  # a complete file
     (b"u3,view,2024-05-01T10:00:02Z,3\r\n", False),
+    # Quoted text sends the block through csv.reader: the same rule holds there.
+    (b'u3,view,2024-05-01T10:00:02Z,"3"', True),
+    (b'u3,view,2024-05-01T10:00:02Z,"3, with a comma"\n', False),
+    (b'u3,view,2024-05-01T10:00:02Z,"two\nlines"', True),
 ])
 def test_a_last_row_without_a_line_break_is_taken_for_a_cut_off_row(db, tmp_path, tail, cut):
     body = HEADER + b"u1,view,2024-05-01T10:00:00Z,1\n" + b"u2,view,2024-05-01T10:00:01Z,2\n" + tail
