@@ -1,11 +1,11 @@
 """How many cores other programs leave free: whether a backtest should start helper processes.
 
-A helper process pays only on a core of its own. Measured on two cores:
-with the machine otherwise idle, a backtest of a million events ran in 0.7 s
-in two processes against 1.2 s in one; with another program busy (the
-kernel shares the processor fairly between sessions, so this one gets about
-a core whatever it starts), two processes took 2.0 s against 1.55 s in one,
-because each read the whole table and they finished at different times.
+A helper process pays only on a core of its own. Measured on two cores (the
+abandoned-cart backtest of a million events, medians): with the machine
+otherwise idle, 0.88 s in two processes against 1.16 s in one; with one
+other busy program in another session, 1.53 s in two against 1.20 s in one
+(the kernel shares the processor fairly between sessions, so this one gets
+about a core whatever it starts, and each process reads the whole table).
 
 The kernel's count of runnable tasks (``/proc/loadavg``, this process
 included) says how many cores are taken at one moment. One look misjudged
