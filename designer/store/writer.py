@@ -79,14 +79,14 @@ class StoreWriter:
         cache = self.cache
         if self.complete is None:
             self.complete = self.conn.execute(select(customers.c.id).limit(1)).first() is None
-        wanted = dict.fromkeys(external_ids)  # first-seen order: stable ids
-        missing = list(filterfalse(cache.__contains__, wanted))
+        # Distinct ids in first-seen order (stable ids); the cache answers most, so only the rest are deduplicated.
+        missing = list(dict.fromkeys(filterfalse(cache.__contains__, external_ids)))
         if not missing:
             return cache
         if len(cache) + len(missing) > self.cache_limit:
             cache.clear()
             self.complete = False
-            missing = list(wanted)
+            missing = list(dict.fromkeys(external_ids))
         if not self.complete:
             self._lookup(missing)
         new = list(filterfalse(cache.__contains__, missing))
