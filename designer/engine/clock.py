@@ -127,7 +127,7 @@ def wall_time(day: int, minutes: int, tz) -> int:
 #: day answers every moment of that day; a run touches a few thousand entries. Keyed by
 #: the zone object itself, not its id(), so a zone freed and another allocated at the same
 #: address cannot inherit its offsets.
-_days_offsets: dict[tuple[object, int], tuple[int, int | None, int]] = {}
+days_offsets: dict[tuple[object, int], tuple[int, int | None, int]] = {}
 _DAY_OFFSETS_MAX = 200_000
 
 
@@ -140,10 +140,10 @@ def offset_ms(ms: int, tz) -> int:
     """The zone's UTC offset at ``ms``, in ms (cached per zone and day: asked millions of times)."""
     day = ms // DAY_MS
     key = (tz, day)
-    entry = _days_offsets.get(key)
+    entry = days_offsets.get(key)
     if entry is None:
-        if len(_days_offsets) >= _DAY_OFFSETS_MAX:
-            _days_offsets.clear()
+        if len(days_offsets) >= _DAY_OFFSETS_MAX:
+            days_offsets.clear()
         start = day * DAY_MS
         before, after = _offset_now(start, tz), _offset_now(start + DAY_MS - 1, tz)
         change = None
@@ -156,7 +156,7 @@ def offset_ms(ms: int, tz) -> int:
                 else:
                     hi = mid
             change = lo
-        entry = _days_offsets[key] = (before, change, after)
+        entry = days_offsets[key] = (before, change, after)
     before, change, after = entry
     return before if change is None or ms < change else after
 
