@@ -293,6 +293,28 @@ def reads_derived_facts(cond: Any) -> set[str]:
     return found
 
 
+def reads_profile(cond: Any) -> set[str]:
+    """The profile properties a condition tests (derived facts included: a fact a run cannot
+    derive is looked up in the profile), so the reader fetches only the columns rules read."""
+    found: set[str] = set()
+    _profile_names(cond, found)
+    return found
+
+
+def _profile_names(cond: Any, out: set[str]) -> None:
+    if not isinstance(cond, dict):
+        return
+    for key in ("all", "any"):
+        if isinstance(cond.get(key), list):
+            for c in cond[key]:
+                _profile_names(c, out)
+            return
+    if "not" in cond:
+        _profile_names(cond["not"], out)
+    elif "event" not in cond and "trigger" not in cond and "property" in cond:
+        out.add(cond["property"])
+
+
 def _facts(cond: Any, out: set[str]) -> None:
     if not isinstance(cond, dict):
         return

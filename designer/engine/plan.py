@@ -84,6 +84,8 @@ class FlowPlan:
     derived_facts: set[str]
     #: The trigger's ``where`` when it is a plain text equality the reader can push into SQL.
     trigger_pushdown: list[tuple[str, str]] | None
+    #: Profile properties the flow reads (condition tests, consent, the customer's zone).
+    profile_names: set[str] = field(default_factory=set)
 
 
 def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
@@ -140,9 +142,11 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         nodes[node.id] = plan
     if s.exit_when is not None:
         rules.append(s.exit_when)
+    profile_names = {"timezone"} | {n.consent_property for n in nodes.values() if n.consent_property}
     for rule in rules:
         tests.extend(conditions.event_tests(rule))
         facts |= evaluate.reads_derived_facts(rule)
+        profile_names |= evaluate.reads_profile(rule)
     for t in tests:
         names.add(t["event"])
         since = t.get("since", "flow_start")
@@ -172,6 +176,7 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         consent=s.consent, timezone=s.timezone or "UTC",
         nodes=nodes, event_names=names, lookback_ms=lookback, derived_facts=facts,
         trigger_pushdown=_pushdown(trigger.config.get("where")),
+        profile_names=profile_names,
     )
 
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Engine, and_, cast, func, literal, or_, select
+from sqlalchemy import Engine, and_, cast, func, literal, null, or_, select
 
-from designer.engine.history import History, base_profile
+from designer.engine.history import PROFILE_COLUMNS, History, base_profile
 from designer.engine.plan import FlowPlan
 from designer.store.schema import customers, events
 
@@ -44,6 +44,8 @@ class ReadSpec:
     #: (first, last) event time in the store when known: a time bound every stored event
     #: meets is left out of the SQL (see :func:`sql_time_bounds`).
     span: tuple[int, int] | None = None
+    #: Profile properties the flows read (None: all); a profile column no flow reads is not fetched.
+    profile_names: set[str] | None = None
 
 
 def read_spec(plans: list[FlowPlan], window_from: int, window_to: int,
@@ -78,6 +80,7 @@ def read_spec(plans: list[FlowPlan], window_from: int, window_to: int,
         name_filters=filters,
         triggers=[(p.trigger_event, window_from, window_to) for p in plans],
         span=span,
+        profile_names=set().union(*(p.profile_names for p in plans)),
     )
 
 
@@ -254,16 +257,21 @@ def has_trigger(rows: list[tuple], triggers: list[tuple[str, int, int]]) -> bool
     return False
 
 
-#: SQLite text of the profile query by number of ids (see :func:`profiles`).
-_PROFILE_SQL: dict[int, str] = {}
+#: SQLite text of the profile query by (number of ids, columns fetched) (see :func:`profiles`).
+_PROFILE_SQL: dict[tuple[int, tuple[bool, ...]], str] = {}
 
 
-def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
+def profiles(conn, ids: list[int], names: set[str] | None = None) -> dict[int, tuple[dict, str | None]]:
     """(profile from the columns, properties JSON not yet merged) of the given customers
-    (an id without a row gets an empty profile)."""
+    (an id without a row gets an empty profile); of the :data:`PROFILE_COLUMNS`, only
+    those in ``names`` (None: all)."""
     out: dict[int, tuple[dict, str | None]] = {}
-    cols = (customers.c.id, customers.c.external_id, customers.c.properties, customers.c.email,
-            customers.c.first_name, customers.c.timezone, customers.c.consent)
+    # A column no rule reads comes back as NULL, which leaves it out of the profile: on the
+    # sample shop an abandoned-cart run never reads email or first name, and not turning
+    # them into Python text saved a sixth of the profile reads.
+    fetched = tuple(names is None or c in names for c in PROFILE_COLUMNS)
+    cols = (customers.c.id, customers.c.external_id, customers.c.properties,
+            *(customers.c[c] if wanted else null() for c, wanted in zip(PROFILE_COLUMNS, fetched)))
     sqlite = conn.dialect.name == "sqlite"
     for start in range(0, len(ids), PROFILE_BATCH):
         chunk = ids[start:start + PROFILE_BATCH]
@@ -271,12 +279,12 @@ def profiles(conn, ids: list[int]) -> dict[int, tuple[dict, str | None]]:
         if sqlite:
             # Building and compiling an IN of hundreds of ids took more time than running it:
             # the text is compiled once per chunk length and the ids are bound as they come.
-            sql = _PROFILE_SQL.get(len(chunk))
+            sql = _PROFILE_SQL.get((len(chunk), fetched))
             if sql is None:
                 sql, params = _compile(conn, select(*cols).where(customers.c.id.in_(chunk)))
                 if params != chunk:
                     raise AssertionError("the profile query binds more than the ids")
-                _PROFILE_SQL[len(chunk)] = sql
+                _PROFILE_SQL[(len(chunk), fetched)] = sql
         else:
             stmt = select(*cols).where(customers.c.id.in_(chunk))
         for part in _execute(conn, stmt, sql=sql, params=chunk):
@@ -325,11 +333,11 @@ def customers_with_history(engine: Engine, spec: ReadSpec, stats: ReadStats, *,
                 continue
             pending.append((cid, rows))
             if len(pending) >= PROFILE_BATCH:
-                found = profiles(conn, [c for c, _ in pending])
+                found = profiles(conn, [c for c, _ in pending], spec.profile_names)
                 for c, r in pending:
                     yield c, found[c], History(r, 1)
                 pending = []
         if pending:
-            found = profiles(conn, [c for c, _ in pending])
+            found = profiles(conn, [c for c, _ in pending], spec.profile_names)
             for c, r in pending:
                 yield c, found[c], History(r, 1)

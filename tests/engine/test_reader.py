@@ -65,3 +65,34 @@ def test_whole_history_run_gives_the_same_figures_as_an_explicit_window():
     explicit = simulate(cart_email(), s.engine, window=(at(0), at(10)), save=False)
     assert (whole.entered, whole.sends, whole.events_read) == (explicit.entered, explicit.sends,
                                                                explicit.events_read) == (4, 4, 4)
+
+
+def greet_by_name():
+    """Sends only to customers whose first name is stored, and whose stored email is theirs."""
+    return flow([node("n1", "trigger", event="add_to_cart"),
+                 node("n2", "split", condition={"all": [{"property": "first_name", "op": "is set"},
+                                                        {"not": {"property": "email", "op": "=",
+                                                                 "value": "nobody@example.com"}}]}),
+                 node("n3", "send_email", template="t", subject="s"), node("n4", "exit")],
+                [edge("n1", "n2"), edge("n2", "n3", "yes"), edge("n2", "n4", "no")], PLAIN)
+
+
+def test_profile_columns_are_fetched_only_when_a_rule_reads_them():
+    s = TinyStore()
+    s.customer("ann", first_name="Ann")
+    s.customer("bob", first_name=None)
+    s.customer("cy", first_name="Cy", email="nobody@example.com")
+    for who in ("ann", "bob", "cy"):
+        s.event(who, "add_to_cart", at(1, "09:00"))
+    plain = reader.read_spec([compile_flow(cart_email())], at(0), at(5))
+    assert plain.profile_names == {"timezone"}  # no rule, no consent setting: only the zone
+    with reader.reading(s.engine) as conn:
+        ann = s.ids["ann"]
+        assert reader.profiles(conn, [ann], plain.profile_names)[ann][0] == {"external_id": "ann"}
+        assert reader.profiles(conn, [ann])[ann][0] == {
+            "email": "ann@example.com", "first_name": "Ann", "consent": 1, "external_id": "ann"}
+    # A flow that tests the name and the email reads both columns: only Ann passes.
+    named = reader.read_spec([compile_flow(greet_by_name())], at(0), at(5))
+    assert {"email", "first_name", "timezone"} <= named.profile_names
+    result = simulate(greet_by_name(), s.engine, save=False)
+    assert (result.entered, result.sends) == (3, 1)
