@@ -588,8 +588,8 @@ class Interpreter:
             # The zone and the day's offset read straight from their caches, with a call only on a
             # miss or on a day the offset changes (two calls per send fewer: sends are most of a run).
             tz = cust.zones.get(timezone) or cust.zone(timezone)
-            day = days_offsets.get((tz, now // DAY_MS))
-            local = now + (day[0] if day is not None and day[1] is None else offset_ms(now, tz))
+            offsets = days_offsets.get((tz, now // DAY_MS))
+            local = now + (offsets[0] if offsets is not None and offsets[1] is None else offset_ms(now, tz))
             if marketing:
                 if quiet is not None and not retry:
                     m = (local // 60_000) % 1440
