@@ -288,42 +288,18 @@ def _event_test(cond: dict) -> Predicate:
 
 def reads_derived_facts(cond: Any) -> set[str]:
     """The derived facts (order count...) a condition reads, so they are computed only when used."""
-    found: set[str] = set()
-    _facts(cond, found)
-    return found
+    return {
+        test["property"]
+        for test in conditions.leaf_tests(cond)
+        if "property" in test and test["property"] in conditions.DERIVED_FACTS
+    }
 
 
 def reads_profile(cond: Any) -> set[str]:
     """The profile properties a condition tests (derived facts included: a fact a run cannot
     derive is looked up in the profile), so the reader fetches only the columns rules read."""
-    found: set[str] = set()
-    _profile_names(cond, found)
-    return found
-
-
-def _profile_names(cond: Any, out: set[str]) -> None:
-    if not isinstance(cond, dict):
-        return
-    for key in ("all", "any"):
-        if isinstance(cond.get(key), list):
-            for c in cond[key]:
-                _profile_names(c, out)
-            return
-    if "not" in cond:
-        _profile_names(cond["not"], out)
-    elif "event" not in cond and "trigger" not in cond and "property" in cond:
-        out.add(cond["property"])
-
-
-def _facts(cond: Any, out: set[str]) -> None:
-    if not isinstance(cond, dict):
-        return
-    for key in ("all", "any"):
-        if isinstance(cond.get(key), list):
-            for c in cond[key]:
-                _facts(c, out)
-            return
-    if "not" in cond:
-        _facts(cond["not"], out)
-    elif "property" in cond and cond["property"] in conditions.DERIVED_FACTS:
-        out.add(cond["property"])
+    return {
+        test["property"]
+        for test in conditions.leaf_tests(cond)
+        if "event" not in test and "trigger" not in test and "property" in test
+    }

@@ -101,19 +101,24 @@ def _check_event(cond: dict, path: str, out: list[tuple[str, str]]) -> None:
         _check(cond["where"], f"{path}.where", True, out)
 
 
-def event_tests(cond: Any) -> Iterator[dict]:
-    """Every history test in a condition, for lint and for reading only the events needed."""
+def leaf_tests(cond: Any) -> Iterator[dict]:
+    """Every single test in a condition (inside all / any / not), for whoever needs to know what it reads."""
     if not isinstance(cond, dict):
         return
     for key in ("all", "any"):
         if isinstance(cond.get(key), list):
             for item in cond[key]:
-                yield from event_tests(item)
+                yield from leaf_tests(item)
             return
     if "not" in cond:
-        yield from event_tests(cond["not"])
-    elif "event" in cond:
+        yield from leaf_tests(cond["not"])
+    else:
         yield cond
+
+
+def event_tests(cond: Any) -> Iterator[dict]:
+    """Every history test in a condition, for lint and for reading only the events needed."""
+    return (test for test in leaf_tests(cond) if "event" in test)
 
 
 def count_test(cond: dict) -> tuple[str, int]:
