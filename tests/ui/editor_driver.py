@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from pathlib import Path
 
 from PySide6.QtCore import QPoint, QPointF, Qt
@@ -70,3 +72,20 @@ def drag(qtbot, widget, start: QPoint, end: QPoint, button=Qt.MouseButton.LeftBu
     if before_release is not None:
         before_release()
     qtbot.mouseRelease(widget, button, modifier, end)
+
+
+def record_threads(monkeypatch, module, name: str) -> list[int]:
+    """Wrap ``module.name`` so each call notes the thread it ran on; returns that list.
+
+    The GUI tests use it to show that slow work (simulate, import, preparing
+    the sample shop) never runs on the GUI thread.
+    """
+    threads: list[int] = []
+    real = getattr(module, name)
+
+    def recording(*args, **kwargs):
+        threads.append(threading.get_ident())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, recording)
+    return threads

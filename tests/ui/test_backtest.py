@@ -18,7 +18,7 @@ from designer.model import io
 from designer.store.sample import generate
 from designer.ui.backtest import controller as controller_module
 from designer.ui.backtest.overlay import StripItem
-from editor_driver import FLOWS, close_window, make_window
+from editor_driver import FLOWS, close_window, make_window, record_threads
 
 ROOT = Path(__file__).resolve().parents[2]
 CART = FLOWS / "abandoned_cart.json"
@@ -73,14 +73,7 @@ def expected_strip(f) -> str:
 # -- the run and the canvas ----------------------------------------------------------
 def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot, window, small_store,
                                                                          monkeypatch):
-    threads: list[int] = []
-    real = controller_module.simulate
-
-    def recording(*args, **kwargs):
-        threads.append(threading.get_ident())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(controller_module, "simulate", recording)
+    threads = record_threads(monkeypatch, controller_module, "simulate")
     result = run_f5(qtbot, window)
     assert threads and threads[0] != threading.get_ident()  # never on the GUI thread
     expected = simulate(io.load(CART), small_store, save=False)

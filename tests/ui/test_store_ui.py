@@ -16,7 +16,7 @@ from designer.store.importer import import_events
 from designer.store.stats import store_stats
 from designer.ui import prefs
 from designer.ui.backtest.store_panel import SETTINGS_KEY
-from editor_driver import close_window, make_window
+from editor_driver import close_window, make_window, record_threads
 
 CSV = (
     "customer_id,event,timestamp,price\n"
@@ -57,14 +57,7 @@ def custom_store(tmp_path) -> str:
 
 
 def test_first_start_prepares_the_sample_shop_in_the_background(qtbot, window, sample_path, monkeypatch):
-    threads: list[int] = []
-    real = sample.ensure_default_store
-
-    def recording(*args, **kwargs):
-        threads.append(threading.get_ident())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(sample, "ensure_default_store", recording)
+    threads = record_threads(monkeypatch, sample, "ensure_default_store")
     with qtbot.waitSignal(window.store.changed, timeout=60_000) as blocker:
         window.start_store()
         # The window is there at once and says what it is doing.
@@ -130,14 +123,7 @@ def test_the_import_dialog_imports_in_the_background_and_lists_rejects_by_line(q
                                                                               monkeypatch):
     from designer.ui.backtest import import_dialog as module
 
-    threads: list[int] = []
-    real = module.import_events
-
-    def recording(*args, **kwargs):
-        threads.append(threading.get_ident())
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(module, "import_events", recording)
+    threads = record_threads(monkeypatch, module, "import_events")
     csv = tmp_path / "events.csv"
     csv.write_text(CSV, encoding="utf-8")
     store = tmp_path / "mine.db"
