@@ -147,7 +147,7 @@ def format_result(flow: Flow, r: SimulationResult) -> str:
         f"journeys entered {_num(r.entered)} by {_num(r.customers_entered)} customers{not_entered}",
         f"messages {_num(r.sends)} to {_num(r.recipients)} recipients; in progress at the end {_num(r.in_progress)}",
         f"conversions {_num(r.conversions)}, revenue {_num(round(r.revenue, 2))}; "
-        f"converted before any message {_num(r.converted_before_send)}",
+        f"converted before any message {_num(r.bought_before_message)}",
         f"read {_num(r.events_read)} events of {_num(r.customers_read)} customers in {r.seconds:.2f} s"
         + (f"; run {r.run_id}" if r.run_id is not None else ""),
     ]
@@ -185,7 +185,7 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-TOTALS = ("entered", "sends", "recipients", "conversions", "revenue", "converted_before_send", "in_progress")
+TOTALS = ("entered", "sends", "recipients", "conversions", "revenue", "bought_before_message", "in_progress")
 
 
 def difference(a: SimulationResult, b: SimulationResult) -> dict:

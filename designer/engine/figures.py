@@ -56,6 +56,8 @@ class NodeFigures:
     recipients: int = 0
     conversions: int = 0
     revenue: float = 0.0
+    #: Recipients of this send with at least one conversion credited to it.
+    converting_recipients: int = 0
 
     @property
     def is_send(self) -> bool:
@@ -77,6 +79,7 @@ class NodeFigures:
         self.recipients += other.recipients
         self.conversions += other.conversions
         self.revenue += other.revenue
+        self.converting_recipients += other.converting_recipients
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {
@@ -86,7 +89,7 @@ class NodeFigures:
         }
         if self.is_send:
             out.update(messages=self.messages, recipients=self.recipients, conversions=self.conversions,
-                       revenue=round(self.revenue, 2))
+                       revenue=round(self.revenue, 2), converting_recipients=self.converting_recipients)
         return out
 
     @classmethod
@@ -96,7 +99,8 @@ class NodeFigures:
                    in_progress=data.get("in_progress", 0), skipped=dict(data.get("skipped", {})),
                    deferred=dict(data.get("deferred", {})), messages=data.get("messages", 0),
                    recipients=data.get("recipients", 0), conversions=data.get("conversions", 0),
-                   revenue=float(data.get("revenue", 0.0)))
+                   revenue=float(data.get("revenue", 0.0)),
+                   converting_recipients=data.get("converting_recipients", 0))
 
 
 class Tally:
@@ -165,14 +169,23 @@ class SimulationResult:
     entered: int = 0
     #: Trigger events that did not start a journey, by reason (``reentry``, ``duplicate_key``).
     not_entered: dict[str, int] = field(default_factory=dict)
-    #: Messages sent (email, SMS and webhook calls).
+    #: Marketing messages sent (email and SMS); webhook calls are counted only in
+    #: ``messages_by_channel["webhook"]``.
     sends: int = 0
-    #: Customers who got at least one message.
+    #: Messages sent per channel: "email", "sms", "webhook".
+    messages_by_channel: dict[str, int] = field(default_factory=dict)
+    #: Customers who got at least one marketing message.
     recipients: int = 0
     conversions: int = 0
     revenue: float = 0.0
-    #: Journeys whose customer converted after entering and before the journey's first message.
-    converted_before_send: int = 0
+    #: Recipients with at least one conversion credited to one of the flow's messages.
+    converting_recipients: int = 0
+    #: Journeys whose customer bought after entering and before the journey's first message
+    #: ("bought before any message"): the same unit as ``entered``.
+    bought_before_message: int = 0
+    #: What the run could not show, for the Results and the canvas:
+    #: ``{"node": id or None, "code": "unfinished" ..., "message": text}``.
+    warnings: list[dict] = field(default_factory=list)
     customers_entered: int = 0
     #: Customers and events the reader went through.
     customers_read: int = 0
@@ -190,6 +203,11 @@ class SimulationResult:
     @property
     def in_progress(self) -> int:
         return sum(n.in_progress for n in self.nodes.values())
+
+    @property
+    def conversion_rate(self) -> float | None:
+        """Converting recipients over recipients (None without recipients)."""
+        return self.converting_recipients / self.recipients if self.recipients else None
 
     def segment_sizes(self) -> dict[str, list[tuple[str, int]]]:
         """For each list, (day, members at the end of that day), for a line chart."""
@@ -209,10 +227,15 @@ class SimulationResult:
         self.entered += other.entered
         _add(self.not_entered, other.not_entered)
         self.sends += other.sends
+        _add(self.messages_by_channel, other.messages_by_channel)
         self.recipients += other.recipients
         self.conversions += other.conversions
         self.revenue += other.revenue
-        self.converted_before_send += other.converted_before_send
+        self.converting_recipients += other.converting_recipients
+        self.bought_before_message += other.bought_before_message
+        for w in other.warnings:
+            if w not in self.warnings:
+                self.warnings.append(w)
         self.customers_entered += other.customers_entered
         self.customers_read += other.customers_read
         self.events_read += other.events_read
@@ -226,9 +249,12 @@ class SimulationResult:
             "flow_id": self.flow_id, "flow_name": self.flow_name, "flow_hash": self.flow_hash,
             "window": {"from": self.window_from, "to": self.window_to},
             "entered": self.entered, "not_entered": dict(sorted(self.not_entered.items())),
-            "sends": self.sends, "recipients": self.recipients,
+            "sends": self.sends, "messages_by_channel": dict(sorted(self.messages_by_channel.items())),
+            "recipients": self.recipients,
             "conversions": self.conversions, "revenue": round(self.revenue, 2),
-            "converted_before_send": self.converted_before_send,
+            "converting_recipients": self.converting_recipients,
+            "bought_before_message": self.bought_before_message,
+            "warnings": list(self.warnings),
             "in_progress": self.in_progress, "customers_entered": self.customers_entered,
             "customers_read": self.customers_read, "events_read": self.events_read,
             "nodes": {k: v.to_json() for k, v in self.nodes.items()},
@@ -257,7 +283,10 @@ class SimulationResult:
             entered=data.get("entered", 0), not_entered=dict(data.get("not_entered", {})),
             sends=data.get("sends", 0), recipients=data.get("recipients", 0),
             conversions=data.get("conversions", 0), revenue=float(data.get("revenue", 0.0)),
-            converted_before_send=data.get("converted_before_send", 0),
+            messages_by_channel=dict(data.get("messages_by_channel", {})),
+            converting_recipients=data.get("converting_recipients", 0),
+            bought_before_message=data.get("bought_before_message", data.get("converted_before_send", 0)),
+            warnings=list(data.get("warnings", [])),
             customers_entered=data.get("customers_entered", 0),
             customers_read=data.get("customers_read", 0), events_read=data.get("events_read", 0),
             messages_per_day=dict(data.get("messages_per_day", {})),

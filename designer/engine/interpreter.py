@@ -49,7 +49,7 @@ Semantics, decided here once (the live runtime would run the same rules):
   steps of all journeys see it) and records list membership changes.
 * **Conversion**: each conversion event is attributed to the flow's last
   marketing message to the customer before it, if within the window (last
-  touch). ``converted_before_send`` counts journeys whose customer converted
+  touch). ``bought_before_message`` counts journeys whose customer converted
   after entering and before the journey's first message (or, with no
   message, before the journey ended).
 * **Horizon**: nothing happens at or after the window's end; a journey whose
@@ -726,4 +726,4 @@ class Interpreter:
             t = times[conv[k]]
             end = j.end if j.end is not None else self.window_to
             if (j.first_send is not None and t < j.first_send) or (j.first_send is None and t <= end):
-                result.converted_before_send += 1
+                result.bought_before_message += 1

@@ -474,7 +474,7 @@ def test_converted_before_any_send():
               node("n5", "send_email", **EMAIL)],
              [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4", "yes"), edge("n3", "n5", "no")], PLAIN)
     r = balanced(run(f, s))
-    assert (r.converted_before_send, r.conversions, r.sends) == (1, 1, 2)
+    assert (r.bought_before_message, r.conversions, r.sends) == (1, 1, 2)
 
 
 # -- horizon, errors -----------------------------------------------------------------------------------

@@ -100,7 +100,7 @@ def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot,
     assert panel.tiles["entered"].value.text() == f"{expected.entered:,}"
     assert panel.tiles["sends"].value.text() == f"{expected.sends:,}"
     assert panel.tiles["conversions"].value.text() == f"{expected.conversions:,}"
-    assert panel.tiles["converted_before_send"].value.text() == f"{expected.converted_before_send:,}"
+    assert panel.tiles["bought_before_message"].value.text() == f"{expected.bought_before_message:,}"
     assert panel.tiles["revenue"].value.text() == f"${expected.revenue:,.0f}"
     table = panel.node_table
     assert table.rowCount() == len(expected.nodes)

@@ -38,7 +38,7 @@ TOTALS = (
     ("recipients", "Recipients", "Customers who would have got at least one message", False),
     ("conversions", "Conversions", "Conversion events inside the attribution window after a message", False),
     ("revenue", "Revenue", "Value of those conversions", True),
-    ("converted_before_send", "Bought anyway",
+    ("bought_before_message", "Bought anyway",
      "Journeys whose customer converted after entering and before any message: "
      "they would have bought anyway, so no message can take credit for them", False),
     ("in_progress", "In progress", "Journeys still waiting somewhere when the window closed", False),
