@@ -16,6 +16,7 @@ COMMAND_MODULES = (
     "designer.commands.validate",
     "designer.commands.simulate",
     "designer.commands.store",
+    "designer.commands.flowtest",
     "designer.commands.gui",
 )
 
