@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "designer.commands.simulate",
     "designer.commands.store",
     "designer.commands.flowtest",
+    "designer.commands.score",
     "designer.commands.gui",
 )
 
