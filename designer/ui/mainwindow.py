@@ -32,6 +32,7 @@ from designer.ui.backtest.results_dock import ResultsPanel
 from designer.ui.backtest.store_panel import StoreController, StoreInfo, StoreLabel
 from designer.ui.backtest.worker import Workers
 from designer.ui.document import Document, new_flow
+from designer.ui.flowtests.panel import TestsPanel
 from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
 from designer.ui.problems import ProblemsPanel
@@ -90,6 +91,9 @@ class MainWindow(QMainWindow):
         self.results_dock = self._dock("Results", "resultsDock", self.results_panel,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
+        self.tests_panel = TestsPanel(self.document, self.scene, self.workers, self)
+        self.tests_dock = self._dock("Tests", "testsDock", self.tests_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.results_dock, self.tests_dock)
         self.problems_dock.raise_()
         self.import_dialog: ImportDialog | None = None
         self.autosaver = Autosaver(self.document, self)
@@ -220,7 +224,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_minimap])
         view.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.results_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.results_dock,
+                     self.tests_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         themes = view.addMenu("&Theme")
