@@ -40,7 +40,6 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
-from designer.engine.facts import facts_function
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
@@ -287,8 +286,7 @@ def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationRe
                customer_id: int | None = None, trace: list[TraceStep] | None = None,
                tick: Callable[[ReadStats], None] | None = None) -> None:
     """Simulate every customer in an id range (or one customer) into ``results``."""
-    interp = Interpreter(plans, results, window_from, window_to, trace=trace,
-                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    interp = Interpreter(plans, results, window_from, window_to, trace=trace)
     stats = ReadStats()
     done = 0
     with _fewer_collections():
