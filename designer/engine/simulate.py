@@ -41,6 +41,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
+from designer.engine.horizon import unfinished
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
@@ -129,6 +130,8 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     window_from, window_to = resolve_window(engine, window, span)
     spec = read_spec(plans, window_from, window_to, span)
     results = [_empty_result(p, window_from, window_to) for p in plans]
+    for plan, r in zip(plans, results):
+        r.warnings.extend(unfinished(plan, window_from, window_to))
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
