@@ -8,6 +8,7 @@ so daylight-saving changes move the UTC moment, never the local one.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -161,27 +162,35 @@ def offset_ms(ms: int, tz) -> int:
     return before if change is None or ms < change else after
 
 
-def local_minute(ms: int, tz) -> int:
-    """Minutes after local midnight at ``ms``."""
-    return ((ms + offset_ms(ms, tz)) // 60_000) % 1440
+@dataclass(frozen=True)
+class QuietHours:
+    """Quiet hours: from ``start`` (inclusive) to ``end`` (exclusive), minutes after local
+    midnight, wrapping past midnight when start is after end (21:00-08:00).
 
-
-def quiet_until(ms: int, tz, start: str | int, end: str | int) -> int | None:
-    """When the quiet period holding ``ms`` ends, or None when ``ms`` is not in quiet hours.
-
-    Quiet hours run from ``start`` (inclusive) to ``end`` (exclusive), local
-    time, wrapping past midnight when start is after end (21:00-08:00).
-    Both are 'HH:MM' texts or minutes after midnight.
+    The one rule for "is this moment quiet, and until when": the send gate
+    asks it for every marketing send, so the test of the local minute is
+    plain arithmetic and the end is computed only for a held send.
     """
-    s = start if isinstance(start, int) else clock_minutes(start)
-    e = end if isinstance(end, int) else clock_minutes(end)
-    if s == e:
-        return None
-    m = local_minute(ms, tz)
-    inside = (s <= m < e) if s < e else (m >= s or m < e)
-    if not inside:
-        return None
-    return next_local_time(ms, tz, f"{e // 60:02d}:{e % 60:02d}", None)
+
+    start: int
+    end: int
+
+    @classmethod
+    def between(cls, start: str, end: str) -> "QuietHours | None":
+        """Quiet hours from 'HH:MM' texts; None for an empty period (start == end)."""
+        s, e = clock_minutes(start), clock_minutes(end)
+        return cls(s, e) if s != e else None
+
+    def until(self, ms: int, tz, local_ms: int | None = None) -> int | None:
+        """When the quiet period holding ``ms`` ends (epoch ms UTC), or None when ``ms`` is not
+        quiet; ``local_ms``: ``ms`` in the zone's wall-clock time, when the caller has it."""
+        if local_ms is None:
+            local_ms = ms + offset_ms(ms, tz)
+        m = (local_ms // 60_000) % 1440
+        s, e = self.start, self.end
+        if not ((m >= s or m < e) if s > e else (s <= m < e)):
+            return None
+        return next_local_time(ms, tz, f"{e // 60:02d}:{e % 60:02d}", None)
 
 
 def local_hour(ms: int, tz) -> int:

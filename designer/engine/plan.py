@@ -11,14 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from designer.engine import evaluate
+from designer.engine.facts import ORDER_FACTS
 from designer.model import conditions, durations
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
 from designer.model.validate import ERROR, validate
-
-#: Facts derived from orders (the conversion event) and from any activity.
-ORDER_FACTS = {"order_count", "total_spent", "days_since_last_order"}
-ACTIVITY_FACTS = {"first_seen", "last_seen"}
 
 
 class PlanError(ValueError):
@@ -155,11 +152,8 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         elif since != "flow_start" and lookback is not None:
             lookback = max(lookback, durations.parse_ms(since))
     if facts:
-        from designer.engine.facts import ORDER_EVENT
-
-        lookback = None
-        names.add(ORDER_EVENT)
-    if facts & ACTIVITY_FACTS:
+        lookback = None  # facts count the whole history (orders: the conversion event, read already)
+    if facts - ORDER_FACTS:
         names.add("*")  # every event counts as activity
     reentry_ms = durations.parse_ms(s.reentry.cooldown) if s.reentry.mode == "cooldown" else 0
     return FlowPlan(

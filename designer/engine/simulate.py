@@ -28,20 +28,23 @@ import gc
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
+import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
-from designer.engine.facts import facts_function
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
+from designer.engine.horizon import unfinished
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
@@ -130,6 +133,8 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     window_from, window_to = resolve_window(engine, window, span)
     spec = read_spec(plans, window_from, window_to, span)
     results = [_empty_result(p, window_from, window_to) for p in plans]
+    for plan, r in zip(plans, results):
+        r.warnings.extend(unfinished(plan, window_from, window_to))
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
@@ -287,8 +292,7 @@ def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationRe
                customer_id: int | None = None, trace: list[TraceStep] | None = None,
                tick: Callable[[ReadStats], None] | None = None) -> None:
     """Simulate every customer in an id range (or one customer) into ``results``."""
-    interp = Interpreter(plans, results, window_from, window_to, trace=trace,
-                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    interp = Interpreter(plans, results, window_from, window_to, trace=trace)
     stats = ReadStats()
     done = 0
     with _fewer_collections():
@@ -338,7 +342,6 @@ def _start_method() -> str:
     workers in milliseconds; otherwise "spawn" (the editor runs simulations from a Qt worker
     thread, and a forked child would inherit other threads' locks in whatever state they were)."""
     import sys
-    import threading
 
     alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
     # Only on Linux: macOS system libraries are not safe to use in a forked child.
@@ -349,12 +352,51 @@ def _start_method() -> str:
 
 def _partition_init(cancel_event, progress_queue) -> None:
     _worker_state.update(cancel=cancel_event, progress=progress_queue)
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """End this helper when the process that started it ends, however it ends.
+
+    A helper killed with its parent's pipes still open (kill -9 of the
+    parent) would otherwise block on them forever, holding the store open. A
+    daemon thread waits on the parent's sentinel (a pipe on POSIX, the
+    process handle on Windows, so the same code works on both) and exits at
+    once when it fires.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(3)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
+#: A folder named here holds each helper at the start of its work (a file ``helper-PID`` says it
+#: waits; a file ``release`` lets it go on): a checkpoint for tests of what happens to running
+#: helpers, which must not race the run.
+HOLD_ENV = "DESIGNER_SIMULATE_HOLD"
+
+
+def _checkpoint() -> None:
+    folder = os.environ.get(HOLD_ENV)
+    if not folder:
+        return
+    hold = Path(folder)
+    (hold / f"helper-{os.getpid()}").write_text("waiting", encoding="utf-8")
+    while not (hold / "release").exists():
+        time.sleep(0.05)
 
 
 def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
                       part: int, full_scan: bool, span: tuple[int, int] | None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
+    _checkpoint()
     engine = _inherited.get("engine")
     if engine is not None:
         # The parent's engine: new connections of our own, the parent's left alone (SQLAlchemy's

@@ -5,7 +5,7 @@ Shapes (a condition is one of them):
 * ``{"all": [c, ...]}``, ``{"any": [c, ...]}``, ``{"not": c}``
 * ``{"property": NAME, "op": OP, "value": V}``: a test on the customer's profile,
   including facts derived from history (``order_count``, ``total_spent``,
-  ``days_since_last_order``, ``first_seen``, ``last_seen``);
+  ``days_since_last_order``, ``first_seen``, ``last_seen``, ``days_since_first_seen``);
 * ``{"trigger": NAME, "op": OP, "value": V}``: a test on a property of the event
   that started the journey;
 * ``{"event": NAME, "since": SINCE, "where": FILTER, "count": {OP: N}}``: history.
@@ -36,8 +36,10 @@ OPERATORS: dict[str, bool] = {
 COUNT_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 SINCE_WORDS = ("flow_start", "ever")
 
-#: Facts the store derives from a customer's history, usable as profile properties.
-DERIVED_FACTS = ("order_count", "total_spent", "days_since_last_order", "first_seen", "last_seen")
+#: Facts the engine derives from a customer's history, usable as profile properties.
+#: (The engine's ``designer.engine.facts`` computes each, from the flow's conversion settings.)
+DERIVED_FACTS = ("order_count", "total_spent", "days_since_last_order", "first_seen", "last_seen",
+                 "days_since_first_seen")
 
 
 def check(cond: Any, path: str, *, filter_only: bool = False) -> list[tuple[str, str]]:

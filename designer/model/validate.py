@@ -181,6 +181,7 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
                 add(Problem(WARNING, "trailing-delay", node.id,
                             "nothing happens after this delay, so it only postpones the end of the journey; "
                             "add a step after it or delete it"))
+    _cooldown_shorter_than_flow(flow, graph, add)
     if trigger is None:
         return
     trig = flow.nodes[trigger]
@@ -195,6 +196,42 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
             add(Problem(WARNING, "short-first-delay", node_id,
                         f"the first wait is {durations.humanize(durations.to_iso(seconds))}, shorter than event "
                         "data usually takes to arrive; wait at least 5 minutes"))
+
+
+def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, add) -> None:
+    """A re-entry cooldown shorter than the flow's longest path (the sum of its delays and wait
+    timeouts, networkx's longest path on the DAG) lets a customer start again while an earlier
+    journey is still running, so the same messages can go out twice. A flow whose rules look for
+    its trigger event again (a win-back's "bought since the flow started?") lets the earlier
+    journey notice the new one and leave, so overlapping is what it means."""
+    s = flow.settings
+    trigger = next((n for n in flow.nodes.values() if n.kind == "trigger"), None)
+    if s.reentry.mode != "cooldown" or trigger is None or not nx.is_directed_acyclic_graph(graph):
+        return
+    if _checks_purchase(flow, trigger.config.get("event")):
+        return
+    try:
+        cooldown = durations.parse_seconds(s.reentry.cooldown)
+    except durations.DurationError:
+        return
+    weighted = nx.DiGraph()
+    weighted.add_nodes_from(graph)
+    for source, target in graph.edges:
+        config, kind = flow.nodes[source].config, flow.nodes[source].kind
+        field = "duration" if kind == "delay" else "timeout" if kind == "wait_for" else None
+        try:
+            wait = durations.parse_seconds(config.get(field)) if field and config.get(field) else 0.0
+        except durations.DurationError:
+            wait = 0.0
+        weighted.add_edge(source, target, wait=wait)
+    longest = nx.dag_longest_path_length(weighted, weight="wait", default_weight=0)
+    if cooldown < longest:
+        need = durations.humanize(durations.to_iso(longest))
+        add(Problem(WARNING, "cooldown-shorter-than-flow", None,
+                    f"the re-entry cooldown ({durations.humanize(s.reentry.cooldown)}) is shorter than the flow's "
+                    f"longest path ({need}), so a customer can start again while an earlier journey still runs "
+                    f"and get the same messages twice; set the cooldown to at least {need}",
+                    "settings.reentry.cooldown"))
 
 
 def _checks_purchase(flow: Flow, event: str) -> bool:

@@ -11,6 +11,5 @@ What other layers use (import from the modules, which stay light):
   ``mapping.PRESETS`` / ``mapping.load_mapping`` for column mappings.
 * ``sample.generate(store, customers, days, seed)`` and
   ``sample.ensure_default_store()`` (the editor's first-start store).
-* ``facts.customer_facts(events, as_of)`` (pure) and ``facts.customer_facts_sql``.
 * ``privacy.forget(store, external_id)``; ``stats.store_stats(store)``.
 """

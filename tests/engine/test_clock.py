@@ -43,10 +43,14 @@ def test_delay_until_local_time_across_a_dst_change():
 
 def test_quiet_hours_wrap_midnight_and_end_at_local_end():
     ny = ZoneInfo("America/New_York")  # UTC-5 in January
-    assert clock.quiet_until(ms("2025-01-10T03:00Z"), ny, "21:00", "08:00") == ms("2025-01-10T13:00Z")  # 22:00 local
-    assert clock.quiet_until(ms("2025-01-10T15:00Z"), ny, "21:00", "08:00") is None  # 10:00 local
-    assert clock.quiet_until(ms("2025-01-10T15:00Z"), timezone.utc, "12:00", "16:00") == ms("2025-01-10T16:00Z")
-    assert clock.quiet_until(ms("2025-01-10T15:00Z"), timezone.utc, "09:00", "09:00") is None
+    night = clock.QuietHours.between("21:00", "08:00")  # the send gate's rule (sending.py)
+    assert night.until(ms("2025-01-10T03:00Z"), ny) == ms("2025-01-10T13:00Z")  # 22:00 local
+    assert night.until(ms("2025-01-10T15:00Z"), ny) is None  # 10:00 local
+    assert night.until(ms("2025-01-10T12:59Z"), ny) == ms("2025-01-10T13:00Z")  # 07:59 local
+    noon = clock.QuietHours.between("12:00", "16:00")
+    assert noon.until(ms("2025-01-10T15:00Z"), timezone.utc) == ms("2025-01-10T16:00Z")
+    assert noon.until(ms("2025-01-10T16:00Z"), timezone.utc) is None  # the end is not quiet
+    assert clock.QuietHours.between("09:00", "09:00") is None  # an empty period holds nothing
 
 
 def reference_next_local_time(moment, tz, at, weekdays):

@@ -194,12 +194,13 @@ def test_wait_for_filter_and_event_exactly_at_timeout():
 
 
 # -- split ----------------------------------------------------------------------------------
-def split_flow(condition, trigger="add_to_cart", delay="PT1H"):
+def split_flow(condition, trigger="add_to_cart", delay="PT1H", settings=None):
     # trigger -> delay -> split -> yes: email n4 / no: email n5
     return flow([node("n1", "trigger", event=trigger), node("n2", "delay", duration=delay),
                  node("n3", "split", condition=condition), node("n4", "send_email", **EMAIL),
                  node("n5", "send_email", **EMAIL)],
-                [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4", "yes"), edge("n3", "n5", "no")], PLAIN)
+                [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4", "yes"), edge("n3", "n5", "no")],
+                {**PLAIN, **(settings or {})})
 
 
 def test_split_on_history_since_flow_start_sees_only_the_past():
@@ -552,3 +553,122 @@ def test_split_on_derived_facts_counts_only_orders_before_the_clock():
     s.event("c", "add_to_cart", at(1, "09:00"))
     seen = run(split_flow({"property": "first_seen", "op": "<", "value": at(1, "08:30")}), s, window=window)
     assert seen.nodes["n3"].exits == {"yes": 3}  # a, b from day 0; c from the 08:00 view
+
+
+def test_facts_follow_the_flows_conversion_settings_and_read_numeric_text():
+    # The flow's orders are "order" events valued by "amount" (not purchase/price). At the split
+    # (day 1 09:00) a has two orders worth "12.5" (numeric text) and 2 x 10 in items -> total 32.5;
+    # the purchase events (price 100) are no orders for this flow.
+    s = TinyStore()
+    s.event("a", "order", at(0, "09:00"), amount="12.5")
+    s.event("a", "order", at(0, "10:00"), amount=[{"price": 10, "quantity": 2}])
+    s.event("a", "purchase", at(0, "11:00"), price=100)
+    s.event("a", "add_to_cart", at(1, "08:00"))
+    s.event("z", "signup", at(3))
+    conversion = {"conversion": {"event": "order", "value": "amount", "window": "P1D"}}
+    window = (at(1), at(3))
+
+    def exits(condition):
+        return balanced(run(split_flow(condition, settings=conversion), s, window=window)).nodes["n3"].exits
+
+    assert exits({"property": "order_count", "op": "=", "value": 2}) == {"yes": 1}
+    assert exits({"property": "total_spent", "op": "=", "value": 32.5}) == {"yes": 1}
+    assert exits({"property": "total_spent", "op": "=", "value": 132.5}) == {"no": 1}
+
+
+def test_days_since_first_seen_is_tenure_in_days():
+    # First event day 0 09:00; the split runs day 10 10:00 (cart 09:00 + 1 h): 10 days and 1 hour.
+    s = TinyStore()
+    s.event("a", "view", at(0, "09:00"))
+    s.event("a", "add_to_cart", at(10, "09:00"))
+    s.event("b", "add_to_cart", at(10, "09:00"))  # b is new: 1 hour of tenure
+    s.event("z", "signup", at(12))
+    window = (at(10), at(12))
+    older = run(split_flow({"property": "days_since_first_seen", "op": ">", "value": 10.04}), s, window=window)
+    assert older.nodes["n3"].exits == {"yes": 1, "no": 1}
+    exact = run(split_flow({"property": "days_since_first_seen", "op": "<", "value": 10.05}), s, window=window)
+    assert exact.nodes["n3"].exits == {"yes": 2}
+
+
+# -- attribution -------------------------------------------------------------------------------------
+def keyed_flow(**settings):
+    """cart (key cart_id) -> email at once; purchases within 5 days convert."""
+    return flow([node("n1", "trigger", event="add_to_cart", key="cart_id"), node("n2", "send_email", **EMAIL)],
+                [edge("n1", "n2")],
+                {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P5D"}, **settings})
+
+
+def test_conversion_credited_only_to_the_message_about_the_same_cart():
+    # The sample store's c000201 case. A reminder about cart A on day 0; A bought on day 1 (281.91):
+    # credited. Cart B bought on day 1 (60.43) before B had a journey: nobody's (the old rule gave it
+    # to A's reminder). B's reminder on day 4 10:00, B bought 11:00 (24.42): B's reminder. A purchase
+    # without a cart_id belongs to no journey. 2 conversions, 281.91 + 24.42 = 306.33.
+    s = TinyStore()
+    s.event("a", "add_to_cart", at(0, "09:00"), cart_id="A")
+    s.event("a", "purchase", at(1, "09:00"), cart_id="A", price=281.91)
+    s.event("a", "purchase", at(1, "12:00"), cart_id="B", price=60.43)  # B has no journey yet: nobody's
+    s.event("a", "add_to_cart", at(4, "10:00"), cart_id="B")
+    s.event("a", "purchase", at(4, "11:00"), cart_id="B", price=24.42)
+    s.event("a", "purchase", at(4, "12:00"), price=5.0)
+    r = balanced(run(keyed_flow(), s))
+    assert (r.sends, r.conversions, round(r.revenue, 2)) == (2, 2, 306.33)
+    assert (r.recipients, r.converting_recipients, r.conversion_rate) == (1, 1, 1.0)
+    # Without a key the last touch takes everything in the window (the old, cross-cart rule).
+    unkeyed = flow([node("n1", "trigger", event="add_to_cart"), node("n2", "send_email", **EMAIL)],
+                   [edge("n1", "n2")], {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P5D"}})
+    u = run(unkeyed, s)
+    assert (u.conversions, round(u.revenue, 2)) == (4, 371.76)
+
+
+def test_each_purchase_counts_once_across_the_flows_messages():
+    # Two emails (n2 at once, n4 after a day) before one purchase on day 2: credited once, to n4
+    # (the last touch); n2 gets nothing. Two customers got messages, one converted: rate 1/2.
+    s = TinyStore()
+    for c in "ab":
+        s.event(c, "add_to_cart", at(0, "09:00"), cart_id=f"{c}1")
+    s.event("a", "purchase", at(2, "09:00"), cart_id="a1", price=10)
+    s.event("z", "signup", at(9))
+    f = flow([node("n1", "trigger", event="add_to_cart", key="cart_id"), node("n2", "send_email", **EMAIL),
+              node("n3", "delay", duration="P1D"), node("n4", "send_email", **EMAIL)],
+             [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4")],
+             {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P5D"}})
+    r = balanced(run(f, s))
+    assert (r.sends, r.recipients, r.conversions, r.revenue) == (4, 2, 1, 10.0)
+    assert (r.nodes["n2"].conversions, r.nodes["n4"].conversions) == (0, 1)
+    assert (r.nodes["n2"].converting_recipients, r.nodes["n4"].converting_recipients) == (0, 1)
+    assert (r.converting_recipients, r.conversion_rate) == (1, 0.5)
+
+
+def test_bought_before_any_message_counts_journeys_of_the_same_cart():
+    # Cart A (day 0 09:00) waits 1 h before its email; cart B's purchase at 09:30 is another cart's:
+    # A's journey did not buy before its message. Cart C bought at 09:40 before its 10:00 email: 1.
+    s = TinyStore()
+    s.event("a", "add_to_cart", at(0, "09:00"), cart_id="A")
+    s.event("a", "purchase", at(0, "09:30"), cart_id="B", price=5)
+    s.event("b", "add_to_cart", at(0, "09:00"), cart_id="C")
+    s.event("b", "purchase", at(0, "09:40"), cart_id="C", price=5)
+    s.event("z", "signup", at(3))
+    f = flow([node("n1", "trigger", event="add_to_cart", key="cart_id"), node("n2", "delay", duration="PT1H"),
+              node("n3", "send_email", **EMAIL)], [edge("n1", "n2"), edge("n2", "n3")],
+             {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P5D"}})
+    r = balanced(run(f, s))
+    assert (r.entered, r.bought_before_message, r.sends) == (2, 1, 2)
+
+
+def test_webhooks_are_counted_per_channel_not_as_messages():
+    # trigger -> email -> webhook -> SMS for two customers: 2 emails, 2 SMS, 2 webhook calls.
+    # Messages and recipients count email and SMS only; the webhook node counts its own calls.
+    s = TinyStore()
+    for c in "ab":
+        s.event(c, "add_to_cart", at(0, "09:00"))
+    s.event("a", "purchase", at(0, "12:00"), price=7)
+    f = flow([node("n1", "trigger", event="add_to_cart"), node("n2", "send_email", **EMAIL),
+              node("n3", "webhook", url="https://x.example/h"), node("n4", "send_sms", body="b")],
+             [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4")],
+             {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P1D"}})
+    r = balanced(run(f, s))
+    assert r.messages_by_channel == {"email": 2, "sms": 2, "webhook": 2}
+    assert (r.sends, r.recipients, r.nodes["n3"].messages, r.nodes["n3"].recipients) == (4, 2, 2, 2)
+    # a's purchase is credited to the SMS (the last marketing message), never to the webhook.
+    assert (r.nodes["n3"].conversions, r.nodes["n4"].conversions, r.conversion_rate) == (0, 1, 0.5)
+    assert sum(r.messages_per_hour) == 4
