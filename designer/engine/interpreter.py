@@ -45,6 +45,15 @@ Semantics, decided here once (the live runtime would run the same rules):
   ago. Skipped sends go on to the next node. Webhooks are not marketing: no
   consent, smart sending or quiet hours, and they are not a touch for
   attribution.
+* **programme** (several flows run as one, with a programme): a frequency cap
+  of N marketing messages per window counts every flow's email and SMS; a
+  send that would be the N+1th within any window is skipped
+  (``skipped["frequency_cap"]``) and goes on, like a smart-sending skip. The
+  cap is decided in time order, as a live system must (a later message never
+  cancels an earlier one); when two flows would send at the same moment, the
+  flow earlier in the programme's priority goes first. Sends that another
+  flow's message stopped (smart sending or the cap) are counted by (blocked
+  flow, blocking flow) in the programme's figures.
 * **update_profile**: changes the customer's profile from then on (all later
   steps of all journeys see it) and records list membership changes.
 * **Conversion**: each conversion event is attributed to the flow's last
@@ -70,6 +79,7 @@ from designer.engine.evaluate import MISSING, as_number, is_true
 from designer.engine.figures import NodeFigures, SimulationResult, Tally, TraceStep
 from designer.engine.history import History, merge_properties
 from designer.engine.plan import FlowPlan, NodePlan
+from designer.engine.programme import ProgrammeFigures
 
 #: ``facts(history, cursor, now) -> dict`` of derived facts as of ``now``.
 FactsFunction = Callable[[History, int, int], dict]
@@ -85,7 +95,7 @@ class Customer:
     """The shared state of one customer during a run."""
 
     __slots__ = ("id", "external_id", "history", "profile", "unmerged", "changed", "lists", "last_sent", "sends",
-                 "received", "facts_fn", "uses_facts", "zones")
+                 "received", "facts_fn", "uses_facts", "zones", "last_flow", "capped")
 
     def __init__(self, customer_id: int, profile: dict, history: History,
                  facts_fn: FactsFunction | None, uses_facts: set[str], properties: str | None = None) -> None:
@@ -101,8 +111,12 @@ class Customer:
         #: customers never meet one, and two sets per customer are allocations saved).
         self.changed: set[str] | frozenset[str] = _NONE
         self.lists: set[str] | frozenset[str] = _NONE
-        #: channel -> time of the last message (any flow in the run): smart sending.
+        #: channel -> time of the last message (any flow in the run): smart sending; and the flow
+        #: (index) that sent it, so a send it stops can name the flow that stopped it.
         self.last_sent: dict[str, int] = {}
+        self.last_flow: dict[str, int] = {}
+        #: (times, flow indexes) of the marketing messages the programme's frequency cap counts.
+        self.capped: tuple[list[int], list[int]] = ([], [])
         #: flow index -> [(time, node id)] of marketing messages, for attribution.
         self.sends: dict[int, list[tuple[int, str]]] = {}
         #: Send nodes ((flow index, node id)) and flows (index) that already counted this customer
@@ -227,8 +241,12 @@ class Interpreter:
     """Runs every journey of the given flows for one customer at a time, adding to ``results``."""
 
     def __init__(self, plans: list[FlowPlan], results: list[SimulationResult], window_from: int, window_to: int,
-                 *, trace: list[TraceStep] | None = None, facts_fn: FactsFunction | None = None) -> None:
+                 *, trace: list[TraceStep] | None = None, facts_fn: FactsFunction | None = None,
+                 programme: ProgrammeFigures | None = None) -> None:
+        """``programme``: when several flows run as one programme, the figures only it shows
+        (its ``cap``, if any, is enforced across the flows: see the module docstring)."""
         self.plans = plans
+        self.programme = programme
         self.results = results
         self.window_from = window_from
         self.window_to = window_to
@@ -269,6 +287,10 @@ class Interpreter:
         while heap:
             j = pop(heap)[3]
             j.resume(j)  # its clock and cursor were moved when it was parked
+        if self.programme is not None:
+            end = self.window_to
+            self.programme.add_customer(cust.sends, [(j.plan.index, j.entry_time, j.end if j.end is not None else end)
+                                                     for j in journeys])
         if len(self.plans) == 1:
             self._conversions(self.plans[0], cust, journeys)
         else:
@@ -574,6 +596,9 @@ class Interpreter:
         counts, (next_n, after) = tally.counts, next_port
         held, no_consent = tally.slot((fig.deferred, "quiet_hours")), tally.slot((fig.skipped, "no_consent"))
         too_soon, sent = tally.slot((fig.skipped, "smart_sending")), tally.slot((fig, "messages"), (result, "sends"))
+        programme = self.programme
+        cap = programme.cap if programme is not None and marketing else None
+        capped = tally.slot((fig.skipped, "frequency_cap")) if cap is not None else 0
         exited = tally.slot((fig, "exited"))
         DAY_MS, HOUR_MS = clock.DAY_MS, clock.HOUR_MS
         offset_ms, days_offsets = clock.offset_ms, clock.days_offsets
@@ -614,13 +639,34 @@ class Interpreter:
                     last = cust.last_sent.get(channel)
                     if last is not None and now - last < smart_ms:
                         counts[too_soon] += 1
+                        if programme is not None and cust.last_flow[channel] != flow_index:
+                            programme.add_suppressed(flow_index, cust.last_flow[channel], "smart_sending")
                         if trace is not None:
                             self._note(j, now, node_id, "skipped",
                                        lambda: f"smart sending: last {channel} message at {clock.iso(last)}")
                         counts[next_n] += 1
                         after(j)
                         return
+                if cap is not None:
+                    cap_times, cap_flows = cust.capped
+                    in_window = len(cap_times) - bisect_right(cap_times, now - cap[1])
+                    if in_window >= cap[0]:
+                        counts[capped] += 1
+                        # Named after the latest other flow whose message fills the window, if any.
+                        for other in reversed(cap_flows[len(cap_flows) - in_window:]):
+                            if other != flow_index:
+                                programme.add_suppressed(flow_index, other, "frequency_cap")
+                                break
+                        if trace is not None:
+                            self._note(j, now, node_id, "skipped",
+                                       lambda: f"frequency cap: {in_window} marketing messages in the cap window")
+                        counts[next_n] += 1
+                        after(j)
+                        return
+                    cap_times.append(now)
+                    cap_flows.append(flow_index)
                 cust.last_sent[channel] = now
+                cust.last_flow[channel] = flow_index
                 sends = cust.sends.get(flow_index)
                 if sends is None:
                     cust.sends[flow_index] = [(now, node_id)]
