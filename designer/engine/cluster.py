@@ -167,8 +167,11 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
                            _cancel_check(cancel), rules)
         finally:
             close(client)
-        for r in results:
+        from designer.engine.segmentation import segment_warnings
+
+        for flow, r in zip(flows, results):
             r.seconds = time.perf_counter() - started
+            r.warnings.extend(segment_warnings(flow, r))
         if save:
             from designer.engine.runs import save_run
 

@@ -45,6 +45,7 @@ from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.programme import ProgrammeFigures
+from designer.engine.segmentation import segment_warnings
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
@@ -185,6 +186,9 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
+    if trace_customer is None:
+        for flow, r in zip(flows, results):
+            r.warnings.extend(segment_warnings(flow, r))
     if save and trace_customer is None:
         from designer.engine.runs import save_run
 

@@ -116,6 +116,7 @@ class JourneysView(QWidget):
         self.matches.itemClicked.connect(lambda item: self.show_customer(item.data(Qt.ItemDataRole.UserRole)))
         self.steps.currentItemChanged.connect(lambda cur, _prev: self._light(cur))
         self.save_button.clicked.connect(self.save_as_test)
+        document.changed.connect(self.light.clear)  # an edited flow is not the one traced
 
     def sizeHint(self) -> QSize:
         """Small, like the other bottom docks: a dock's hint sets the height of the whole dock area."""
