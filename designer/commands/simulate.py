@@ -18,15 +18,21 @@ from designer.store.db import StoreError, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("simulate", help="backtest a flow over the event store",
+    p = sub.add_parser("simulate", help="backtest a flow (or several, as one programme) over the event store",
                        description="Replay a flow over the stored history and print what it would have done: "
                        "per node entered, exits by port, skips by reason, in progress at the end; sends, "
-                       "recipients, conversions and revenue. Exit 0 done, 1 the flow has errors, "
-                       "2 a file or the store could not be read.")
-    p.add_argument("flow", metavar="FLOW", help="flow JSON file")
+                       "recipients, conversions and revenue. Several flows (or a programme file) are "
+                       "backtested together on the same customers, with the programme's figures. "
+                       "Exit 0 done, 1 a flow has errors, 2 a file or the store could not be read.")
+    p.add_argument("flows", nargs="+", metavar="FLOW", help="flow JSON files; test files beside them are "
+                   "passed over, a programme file (flows/programme.json) sets the cap and priority")
     _common(p)
     p.add_argument("--trace", metavar="CUSTOMER", help="print one customer's journeys step by step "
                    "(the customer's external id)")
+    p.add_argument("--cap", metavar="N/WINDOW", help="programme-wide frequency cap: at most N marketing "
+                   "messages per customer in any WINDOW across all flows, e.g. 3/P7D")
+    p.add_argument("--cluster", metavar="ADDRESS", help="run on a Dask cluster: tcp://SCHEDULER:8786, or "
+                   "local[:N] for N worker processes on this machine")
     p.set_defaults(func=run_simulate)
 
     c = sub.add_parser("compare", help="backtest two flows on the same history, side by side",
@@ -101,7 +107,12 @@ def _ports(d: dict[str, int]) -> str:
 
 # -- simulate ---------------------------------------------------------------------------
 def run_simulate(args: argparse.Namespace) -> int:
-    flow = _load_flow(args.flow)
+    from designer.commands.programme import programme_run, wanted
+
+    flows, programme = wanted(args)
+    if len(flows) > 1 or programme is not None or args.cluster:
+        return programme_run(args, flows, programme)
+    flow = flows[0]
     engine = _open(args.db)
     try:
         result = _run(flow, engine, args, trace=args.trace)

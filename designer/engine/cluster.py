@@ -42,18 +42,18 @@ def _distributed():
 
 
 def partition_task(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                   full_scan: bool, span: tuple[int, int] | None) -> list[SimulationResult]:
+                   full_scan: bool, span: tuple[int, int] | None, rules=None) -> list[SimulationResult]:
     """One partition on a worker: the customers with ids in [lo, hi), and their figures (unrounded,
     so the merge adds exactly what a local run adds)."""
     from designer.engine.plan import compile_flow
     from designer.engine.reader import read_spec
-    from designer.engine.simulate import _empty_result, _run_range
+    from designer.engine.simulate import _empty_result, _run_range, with_programme
     from designer.store.db import open_store
 
     engine = open_store(url)
     try:
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
-        results = [_empty_result(p, window_from, window_to) for p in plans]
+        results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
         spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
         _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi)
@@ -89,9 +89,9 @@ def close(client) -> None:
 
 def run_partitions(client, engine: Engine, flows: list[Flow], results: list[SimulationResult], spec,
                    window_from: int, window_to: int, id_range: tuple[int, int],
-                   report: Callable[[float], None], is_cancelled: Callable[[], bool]) -> None:
+                   report: Callable[[float], None], is_cancelled: Callable[[], bool], rules=None) -> None:
     """Submit one task per id range, merge the figures into ``results`` as they come back."""
-    from designer.engine.simulate import SimulationCancelled
+    from designer.engine.simulate import SimulationCancelled, merge_parts
 
     distributed = _distributed()
     url = engine.url.render_as_string(hide_password=False)
@@ -103,14 +103,13 @@ def run_partitions(client, engine: Engine, flows: list[Flow], results: list[Simu
     bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     texts = [io.dumps(f) for f in flows]
     futures = [client.submit(partition_task, url, texts, window_from, window_to, bounds[k], bounds[k + 1],
-                             spec.full_scan, spec.span, pure=False) for k in range(n)]
+                             spec.full_scan, spec.span, rules, pure=False) for k in range(n)]
     done = 0
     try:
         for fut in distributed.as_completed(futures):
             if is_cancelled():
                 raise SimulationCancelled()
-            for r, part in zip(results, fut.result()):
-                r.merge(part)
+            merge_parts(results, fut.result())
             done += 1
             report(min(0.99, done / n))
     except BaseException:
@@ -120,12 +119,26 @@ def run_partitions(client, engine: Engine, flows: list[Flow], results: list[Simu
 
 def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=None,
                         progress: Callable[[float], None] | None = None, cancel: Any = None,
-                        save: bool = True, connect_timeout: float = 10.0) -> list[SimulationResult]:
-    """Backtest ``flows`` together over ``store`` on the cluster at ``address``; one result each."""
+                        save: bool = True, connect_timeout: float = 10.0,
+                        programme=None) -> list[SimulationResult]:
+    """Backtest ``flows`` together over ``store`` on the cluster at ``address``; one result each
+    (``programme``: as for :func:`designer.engine.simulate.simulate_together`)."""
+    if programme is not None:
+        order = programme.order([f.id for f in flows])
+        if order != list(range(len(flows))):
+            from designer.model.programme import Programme
+
+            ran = simulate_on_cluster([flows[i] for i in order], store, address, window=window, progress=progress,
+                                      cancel=cancel, save=save, connect_timeout=connect_timeout,
+                                      programme=Programme(programme.cap, (), programme.collision_window))
+            out = [None] * len(flows)
+            for position, i in enumerate(order):
+                out[i] = ran[position]
+            return out
     from designer.engine.plan import PlanError, compile_flow
     from designer.engine.reader import choose_scan, count_rows, read_spec
-    from designer.engine.simulate import (SimulationError, _cancel_check, _empty_result, _id_range, history_span,
-                                          resolve_window)
+    from designer.engine.simulate import (SimulationError, _cancel_check, _id_range, add_run_warnings,
+                                          history_span, new_results, programme_rules, resolve_window)
     from designer.store.db import StoreError, open_store
 
     started = time.perf_counter()
@@ -145,16 +158,18 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
         spec = read_spec(plans, window_from, window_to, span)
         with engine.connect() as conn:
             spec.full_scan = choose_scan(conn, spec, count_rows(conn, engine, spec))
-        results = [_empty_result(p, window_from, window_to) for p in plans]
+        rules = programme_rules(programme)
+        results = new_results(plans, window_from, window_to, rules)
         report(0.0)
         client = connect(address, connect_timeout)
         try:
             run_partitions(client, engine, flows, results, spec, window_from, window_to, _id_range(engine), report,
-                           _cancel_check(cancel))
+                           _cancel_check(cancel), rules)
         finally:
             close(client)
         for r in results:
             r.seconds = time.perf_counter() - started
+        add_run_warnings(flows, results)
         if save:
             from designer.engine.runs import save_run
 

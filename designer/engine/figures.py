@@ -198,6 +198,9 @@ class SimulationResult:
     seconds: float = 0.0
     trace: list[TraceStep] | None = None
     run_id: int | None = None
+    #: When the flow ran in a programme with others: the figures only the programme shows
+    #: (:class:`designer.engine.programme.ProgrammeFigures`), the same object on every flow's result.
+    programme: Any = None
 
     # -- figures derived on demand ----------------------------------------
     @property
@@ -268,6 +271,8 @@ class SimulationResult:
             out["run_id"] = self.run_id
         if self.trace is not None:
             out["trace"] = [s.to_json() for s in self.trace]
+        if self.programme is not None:
+            out["programme"] = self.programme.to_json()
         return out
 
     def to_text(self) -> str:

@@ -50,6 +50,15 @@ Semantics, decided here once (the live runtime would run the same rules):
   ago. Skipped sends go on to the next node. Webhooks are not marketing: no
   consent, smart sending or quiet hours, and they are not a touch for
   attribution.
+* **programme** (several flows run as one, with a programme): a frequency cap
+  of N marketing messages per window counts every flow's email and SMS; a
+  send that would be the N+1th within any window is skipped
+  (``skipped["frequency_cap"]``) and goes on, like a smart-sending skip. The
+  cap is decided in time order, as a live system must (a later message never
+  cancels an earlier one); when two flows would send at the same moment, the
+  flow earlier in the programme's priority goes first. Sends that another
+  flow's message stopped (smart sending or the cap) are counted by (blocked
+  flow, blocking flow) in the programme's figures.
 * **update_profile**: changes the customer's profile from then on (all later
   steps of all journeys see it) and records list membership changes.
 * **Conversion**: each conversion event is credited once, to the flow's last
@@ -74,6 +83,7 @@ from designer.engine.figures import NodeFigures, SimulationResult, Tally, TraceS
 from designer.engine.history import History
 from designer.engine.journey import Customer, Hold, Journey, Node, Port, Step, entry_key
 from designer.engine.plan import FlowPlan, NodePlan
+from designer.engine.programme import ProgrammeFigures
 
 #: Names other modules and tests reach through this module.
 __all__ = ["Interpreter", "Customer", "Journey", "entry_key", "order_value", "variant_draw"]
@@ -83,8 +93,11 @@ class Interpreter:
     """Runs every journey of the given flows for one customer at a time, adding to ``results``."""
 
     def __init__(self, plans: list[FlowPlan], results: list[SimulationResult], window_from: int, window_to: int,
-                 *, trace: list[TraceStep] | None = None) -> None:
+                 *, trace: list[TraceStep] | None = None, programme: ProgrammeFigures | None = None) -> None:
+        """``programme``: when several flows run as one programme, the figures only it shows
+        (its ``cap``, if any, is enforced across the flows: see the module docstring)."""
         self.plans = plans
+        self.programme = programme
         self.results = results
         self.window_from = window_from
         self.window_to = window_to
@@ -127,6 +140,10 @@ class Interpreter:
         while heap:
             j = pop(heap)[3]
             j.resume(j)  # its clock and cursor were moved when it was parked
+        if self.programme is not None:
+            end = self.window_to
+            self.programme.add_customer(cust.sends, [(j.plan.index, j.entry_time, j.end if j.end is not None else end)
+                                                     for j in journeys])
         note = self.note if self.trace is not None else None
         if len(self.plans) == 1:
             attribute(self.plans[0], self.orders[0], self.results[0], cust, journeys, self.window_to, note)

@@ -37,7 +37,7 @@ class Customer:
     """The shared state of one customer during a run."""
 
     __slots__ = ("id", "external_id", "history", "profile", "unmerged", "changed", "lists", "last_sent", "sends",
-                 "received", "orders", "uses_facts", "zones")
+                 "received", "orders", "uses_facts", "zones", "last_flow", "capped")
 
     def __init__(self, customer_id: int, profile: dict, history: History,
                  orders: Sequence[Orders], uses_facts: set[str], properties: str | None = None) -> None:
@@ -53,8 +53,12 @@ class Customer:
         #: customers never meet one, and two sets per customer are allocations saved).
         self.changed: set[str] | frozenset[str] = NO_CHANGES
         self.lists: set[str] | frozenset[str] = NO_CHANGES
-        #: channel -> time of the last message (any flow in the run): smart sending.
+        #: channel -> time of the last message (any flow in the run): smart sending; and the flow
+        #: (index) that sent it, so a send it stops can name the flow that stopped it.
         self.last_sent: dict[str, int] = {}
+        self.last_flow: dict[str, int] = {}
+        #: (times, flow indexes) of the marketing messages a programme's frequency cap counts.
+        self.capped: tuple[list[int], list[int]] = ([], [])
         #: flow index -> [(time, node id, journey)] of marketing messages, for attribution.
         self.sends: dict[int, list[tuple[int, str, Journey]]] = {}
         #: Send nodes ((flow index, node id)) and flows (index) that already counted this customer

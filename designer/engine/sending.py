@@ -8,11 +8,18 @@ webhook passes no gate: it is no marketing message, so it is counted only on
 its own node and in ``messages_by_channel["webhook"]``, never in the flow's
 messages, recipients or conversion rates, and it is no touch for attribution.
 
+When the flows run as a programme with a frequency cap, a marketing send
+that would be the N+1th within the cap's window (any flow) is skipped as
+``frequency_cap``; a send another flow's message stopped is counted in the
+programme's figures by (blocked flow, blocking flow, reason).
+
 On every send node ``messages + sum(skipped) == exits["next"]``: a journey
 leaves by ``next`` once, sent or skipped.
 """
 
 from __future__ import annotations
+
+from bisect import bisect_right
 
 from designer.engine import clock
 from designer.engine.evaluate import MISSING, is_true
@@ -33,6 +40,9 @@ def send(n: Node) -> Step:
     counts, (next_n, after) = tally.counts, n.ports["next"]
     held, no_consent = tally.slot((fig.deferred, "quiet_hours")), tally.slot((fig.skipped, "no_consent"))
     too_soon = tally.slot((fig.skipped, "smart_sending"))
+    programme = interp.programme
+    cap = programme.cap if programme is not None and marketing else None
+    capped = tally.slot((fig.skipped, "frequency_cap")) if cap is not None else 0
     if marketing:
         sent = tally.slot((fig, "messages"), (result, "sends"), (result.messages_by_channel, channel))
     else:
@@ -72,13 +82,34 @@ def send(n: Node) -> Step:
                 last = cust.last_sent.get(channel)
                 if last is not None and now - last < smart_ms:
                     counts[too_soon] += 1
+                    if programme is not None and cust.last_flow[channel] != flow_index:
+                        programme.add_suppressed(flow_index, cust.last_flow[channel], "smart_sending")
                     if trace is not None:
                         note(j, now, node_id, "skipped",
                              lambda: f"smart sending: last {channel} message at {clock.iso(last)}")
                     counts[next_n] += 1
                     after(j)
                     return
+            if cap is not None:
+                cap_times, cap_flows = cust.capped
+                in_window = len(cap_times) - bisect_right(cap_times, now - cap[1])
+                if in_window >= cap[0]:
+                    counts[capped] += 1
+                    # Named after the latest other flow whose message fills the window, if any.
+                    for other in reversed(cap_flows[len(cap_flows) - in_window:]):
+                        if other != flow_index:
+                            programme.add_suppressed(flow_index, other, "frequency_cap")
+                            break
+                    if trace is not None:
+                        note(j, now, node_id, "skipped",
+                             lambda: f"frequency cap: {in_window} marketing messages in the cap window")
+                    counts[next_n] += 1
+                    after(j)
+                    return
+                cap_times.append(now)
+                cap_flows.append(flow_index)
             cust.last_sent[channel] = now
+            cust.last_flow[channel] = flow_index
             sends = cust.sends.get(flow_index)
             if sends is None:
                 cust.sends[flow_index] = [(now, node_id, j)]

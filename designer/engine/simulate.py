@@ -47,9 +47,12 @@ from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.horizon import unfinished
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
+from designer.engine.programme import ProgrammeFigures
+from designer.engine.segmentation import segment_warnings
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
+from designer.model.programme import Programme
 from designer.store.db import StoreError, open_store
 from designer.store.schema import customers, events
 
@@ -96,28 +99,45 @@ def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | 
 
 def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, window: Window | None = None,
                       progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
-                      workers: int | None = None, save: bool = True) -> list[SimulationResult]:
-    """Backtest several flows as if all were live at once (shared smart sending); one result each."""
+                      workers: int | None = None, save: bool = True,
+                      programme: Programme | None = None) -> list[SimulationResult]:
+    """Backtest several flows as if all were live at once (shared smart sending); one result each.
+
+    With a ``programme`` the flows run as one programme: its frequency cap holds across them,
+    flows earlier in its priority go first when two would message a customer at the same
+    moment, and every result carries the same :class:`ProgrammeFigures` (``result.programme``)."""
+    if programme is not None:
+        order = programme.order([f.id for f in flows])
+        if order != list(range(len(flows))):
+            ran = simulate_together([flows[i] for i in order], store, window=window, progress=progress,
+                                    cancel=cancel, trace_customer=trace_customer, workers=workers, save=save,
+                                    programme=Programme(programme.cap, (), programme.collision_window))
+            out: list[SimulationResult | None] = [None] * len(flows)
+            for position, i in enumerate(order):
+                out[i] = ran[position]
+            return out  # type: ignore[return-value]
     started = time.perf_counter()
     try:
         engine = open_store(store)
     except StoreError as exc:
         raise SimulationError(str(exc)) from None
     try:
-        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save)
+        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save, programme)
     finally:
         if not isinstance(store, Engine):
             engine.dispose()  # opened here: its connections (and their page caches) go too
 
 
 def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window | None, progress: Progress | None,
-              cancel: Any, trace_customer: str | None, workers: int | None, save: bool) -> list[SimulationResult]:
+              cancel: Any, trace_customer: str | None, workers: int | None, save: bool,
+              programme: Programme | None = None) -> list[SimulationResult]:
     try:
         plans = [compile_flow(f, i) for i, f in enumerate(flows)]
     except PlanError as exc:
         raise SimulationError(str(exc), flow_errors=True) from None
     try:
-        return _run_all(flows, plans, engine, started, window, progress, cancel, trace_customer, workers, save)
+        return _run_all(flows, plans, engine, started, window, progress, cancel, trace_customer, workers, save,
+                        programme_rules(programme))
     except (SQLAlchemyError, BrokenProcessPool) as exc:
         reason = getattr(exc, "orig", None) or exc
         raise SimulationError(f"the store {engine.url.render_as_string(hide_password=True)} could not be "
@@ -126,15 +146,13 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
 
 def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
              progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
-             save: bool) -> list[SimulationResult]:
+             save: bool, rules: ProgrammeRules = None) -> list[SimulationResult]:
     sampler = CoreSampler()  # looks at the machine's load while the run gets ready
     first, last = history_span(engine)
     span = (first, last) if first is not None else None
     window_from, window_to = resolve_window(engine, window, span)
     spec = read_spec(plans, window_from, window_to, span)
-    results = [_empty_result(p, window_from, window_to) for p in plans]
-    for plan, r in zip(plans, results):
-        r.warnings.extend(unfinished(plan, window_from, window_to))
+    results = new_results(plans, window_from, window_to, rules)
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
@@ -166,10 +184,13 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
 
             _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
         else:
-            _run_partitioned(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled)
+            _run_partitioned(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled,
+                             rules)
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
+    if trace_customer is None:
+        add_run_warnings(flows, results)
     if save and trace_customer is None:
         from designer.engine.runs import save_run
 
@@ -227,6 +248,49 @@ def history_span(engine: Engine) -> tuple[int | None, int | None]:
                 first = lo if first is None else min(first, lo)
                 last = hi if last is None else max(last, hi)
     return first, last
+
+
+#: A programme's rules as they travel to helper processes: (cap as (messages, window ms) or None,
+#: collision window ms); None when the flows do not run as a programme.
+ProgrammeRules = tuple[tuple[int, int] | None, int] | None
+
+
+def programme_rules(programme: Programme | None) -> ProgrammeRules:
+    if programme is None:
+        return None
+    cap = (programme.cap.messages, programme.cap.window_ms) if programme.cap else None
+    return (cap, programme.collision_ms)
+
+
+def with_programme(results: list[SimulationResult], rules: ProgrammeRules) -> list[SimulationResult]:
+    """The results, sharing one :class:`ProgrammeFigures` when the flows run as a programme."""
+    if rules is not None:
+        figures = ProgrammeFigures([r.flow_id for r in results], rules[0], rules[1])
+        for r in results:
+            r.programme = figures
+    return results
+
+
+def new_results(plans: list[FlowPlan], window_from: int, window_to: int, rules: ProgrammeRules) -> list[SimulationResult]:
+    """A run's empty results, with what the flows cannot show in the window said up front."""
+    results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
+    for plan, r in zip(plans, results):
+        r.warnings.extend(unfinished(plan, window_from, window_to))
+    return results
+
+
+def add_run_warnings(flows: list[Flow], results: list[SimulationResult]) -> None:
+    """Warnings drawn from a whole run's figures (steps too thin to keep, splits that change nothing)."""
+    for flow, r in zip(flows, results):
+        r.warnings.extend(segment_warnings(flow, r))
+
+
+def merge_parts(results: list[SimulationResult], parts: list[SimulationResult]) -> None:
+    """Add a partition's figures (its programme figures once: every result shares them)."""
+    for r, part in zip(results, parts):
+        r.merge(part)
+    if results and results[0].programme is not None and parts and parts[0].programme is not None:
+        results[0].programme.merge(parts[0].programme)
 
 
 def _empty_result(plan: FlowPlan, window_from: int, window_to: int) -> SimulationResult:
@@ -292,7 +356,8 @@ def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationRe
                customer_id: int | None = None, trace: list[TraceStep] | None = None,
                tick: Callable[[ReadStats], None] | None = None) -> None:
     """Simulate every customer in an id range (or one customer) into ``results``."""
-    interp = Interpreter(plans, results, window_from, window_to, trace=trace)
+    interp = Interpreter(plans, results, window_from, window_to, trace=trace,
+                         programme=results[0].programme if results else None)
     stats = ReadStats()
     done = 0
     with _fewer_collections():
@@ -393,7 +458,8 @@ def _checkpoint() -> None:
 
 
 def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                      part: int, full_scan: bool, span: tuple[int, int] | None) -> list[SimulationResult]:
+                      part: int, full_scan: bool, span: tuple[int, int] | None,
+                      rules: ProgrammeRules = None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
     _checkpoint()
@@ -407,7 +473,7 @@ def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_
         engine = open_store(url)
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
     try:
-        results = [_empty_result(p, window_from, window_to) for p in plans]
+        results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
         spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
 
@@ -425,7 +491,7 @@ def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_
 
 def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
                      spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
-                     is_cancelled: Callable[[], bool]) -> None:
+                     is_cancelled: Callable[[], bool], rules: ProgrammeRules = None) -> None:
     """Split customers into ``n`` id ranges: this process simulates the first, helpers the others.
 
     Every process reads its own range straight from the store (the database
@@ -472,7 +538,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
             finally:
                 _inherited.clear()
             futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k,
-                                   spec.full_scan, spec.span)
+                                   spec.full_scan, spec.span, rules)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
                        customer_hi=bounds[1], tick=tick)
@@ -482,8 +548,8 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
                     raise SimulationCancelled()
                 done, futures = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
                 for fut in done:
-                    for r, part in zip(results, fut.result()):
-                        r.merge(part)
+                    parts = fut.result()
+                    merge_parts(results, parts)
                 drain()
         except BaseException:
             cancel_event.set()
