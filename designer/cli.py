@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "designer.commands.store",
     "designer.commands.flowtest",
     "designer.commands.score",
+    "designer.commands.audit",
     "designer.commands.gui",
 )
 

@@ -105,6 +105,9 @@ def format_programme(flows: list[Flow], results: list[SimulationResult]) -> str:
                                for i, (c, w) in enumerate(zip(row, widths))).rstrip())
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
+    kept = [r.run_id for r in results if r.run_id is not None]
+    if kept:
+        lines.append(f"kept as runs {', '.join(map(str, kept))} ('audit RUN --db STORE --customer ID' lists their decisions)")
     if p is None:
         return "\n".join(lines)
     j = p.to_json()

@@ -74,7 +74,8 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             figures.converting_recipients += 1
         if note is not None:
             note(None, c, node_id, "conversion", f"{orders.event} worth {value:g}, last touch {node_id} at "
-                 f"{clock.iso(t)}" + (f" ({key_name} {sends[k][2].key!r})" if key_name is not None else ""))
+                 f"{clock.iso(t)}" + (f" ({key_name} {sends[k][2].key!r})" if key_name is not None else ""),
+                 flow=plan.id)
     if converted:
         result.converting_recipients += 1
     for j in journeys:

@@ -171,10 +171,9 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
             r.seconds = time.perf_counter() - started
         add_run_warnings(flows, results)
         if save:
-            from designer.engine.runs import save_run
+            from designer.engine.runs import save_runs
 
-            for flow, r in zip(flows, results):
-                r.run_id = save_run(engine, flow, r)
+            save_runs(engine, flows, results)
         report(1.0)
         return results
     finally:

@@ -49,13 +49,13 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
                 refused["reentry"] = refused.get("reentry", 0) + 1
                 if tracing:
                     interp.note(None, t, plan.trigger_id, "not entered",
-                               "re-entry is 'never' and the customer entered before")
+                               "re-entry is 'never' and the customer entered before", flow=plan.id)
                 continue
             if cooldown and t - last_entry < cooldown_ms:
                 refused["reentry"] = refused.get("reentry", 0) + 1
                 if tracing:
                     interp.note(None, t, plan.trigger_id, "not entered",
-                               f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
+                               f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}", flow=plan.id)
                 continue
         key = None
         if key_name is not None:
@@ -74,7 +74,7 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
                     refused["duplicate_key"] = refused.get("duplicate_key", 0) + 1
                     if tracing:
                         interp.note(None, t, plan.trigger_id, "not entered",
-                                   f"{key_name} {key!r} already had a journey")
+                                   f"{key_name} {key!r} already had a journey", flow=plan.id)
                     continue
         last_entry = t
         if key is not None:

@@ -149,10 +149,12 @@ class TraceStep:
     node: str | None
     what: str
     detail: str = ""
+    #: The flow (id) the line belongs to: several flows' journeys share one customer's trace.
+    flow: str | None = None
 
     def to_json(self) -> dict:
         return {"time": self.time, "journey": self.journey, "node": self.node, "what": self.what,
-                "detail": self.detail}
+                "detail": self.detail, "flow": self.flow}
 
 
 @dataclass

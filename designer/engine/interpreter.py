@@ -153,11 +153,13 @@ class Interpreter:
                           [j for j in journeys if j.plan is plan], self.window_to, note)
 
     def note(self, j: Journey | None, time: int, node: str | None, what: str,
-              detail: str | Callable[[], str] = "") -> None:
-        """Add a trace line when tracing; ``detail`` may be a function, so it is only formatted then."""
+              detail: str | Callable[[], str] = "", flow: str | None = None) -> None:
+        """Add a trace line when tracing; ``detail`` may be a function, so it is only formatted then.
+        ``flow``: the flow's id, for a line about no journey (the journey's own flow otherwise)."""
         if self.trace is not None:
             text = detail() if callable(detail) else detail
-            self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, text))
+            self.trace.append(TraceStep(time, j.seq if j is not None else -1, node, what, text,
+                                        j.plan.id if j is not None else flow))
 
     # -- stepping -----------------------------------------------------------
     # Each flow is compiled once per interpreter into closures, one per node: its

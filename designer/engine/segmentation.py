@@ -2,7 +2,8 @@
 
 A flow split into many thin branches is hard to read and its figures are
 noise: a step reached by under 1% of the journeys that entered (or by fewer
-than 50) is better merged into its neighbour. And a split whose branches
+than 50) is better merged into its neighbour. A run of fewer than 50 journeys
+is too small to judge by and gets no such advice. And a split whose branches
 differ only in a send that no one reached sends everyone the same way in
 practice. Both are warnings on the run, named by node, for the Results and
 the canvas; the thresholds come from the flow's settings when it sets them.
@@ -60,9 +61,10 @@ def _descendants(flow: Flow, node_id: str | None) -> set[str]:
 
 
 def segment_warnings(flow: Flow, result: SimulationResult) -> list[dict]:
-    if result.entered <= 0:
-        return []
+    """The warnings; none for a run of fewer journeys than the threshold (too little to judge by)."""
     share, least = _thresholds(flow)
+    if result.entered < max(least, 1):
+        return []
     out: list[dict] = []
     for node_id, node in flow.nodes.items():
         f = result.nodes.get(node_id)

@@ -192,10 +192,9 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     if trace_customer is None:
         add_run_warnings(flows, results)
     if save and trace_customer is None:
-        from designer.engine.runs import save_run
+        from designer.engine.runs import save_runs
 
-        for flow, r in zip(flows, results):
-            r.run_id = save_run(engine, flow, r)
+        save_runs(engine, flows, results)
     report(1.0)
     return results
 
