@@ -50,6 +50,7 @@ from designer.store.db import StoreError, open_store, store_salt
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
 from designer.store.schema import customers, events, imports
+from designer.store.parquet import is_parquet
 from designer.store.sources import EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
 from designer.store.writer import StoreWriter
@@ -201,8 +202,8 @@ def import_events(
     """
     began = time.perf_counter()
     path = Path(path)
-    if not path.is_file():
-        raise ImportFailed(f"no such file: {path}")
+    if not (path.is_file() or (path.is_dir() and is_parquet(path))):
+        raise ImportFailed(f"no such file: {path}" if not path.is_dir() else f"{path}: a folder holding no Parquet files")
     try:
         engine = open_store(store)
     except StoreError as exc:

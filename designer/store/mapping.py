@@ -197,8 +197,8 @@ def mapping_from_json(data: Any) -> Mapping:
             raise MappingError(f"mapping key 'time_unit': expected auto, s, ms, us or ns, got {data['time_unit']!r}")
         changes["time_unit"] = data["time_unit"]
     if "format" in data:
-        if data["format"] not in ("csv", "jsonl", None):
-            raise MappingError(f"mapping key 'format': expected 'csv' or 'jsonl', got {data['format']!r}")
+        if data["format"] not in ("csv", "jsonl", "parquet", None):
+            raise MappingError(f"mapping key 'format': expected 'csv', 'jsonl' or 'parquet', got {data['format']!r}")
         changes["format"] = data["format"]
     if base_name is None:
         changes["preset"] = None

@@ -36,6 +36,7 @@ from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
 from designer.store.csvtext import READ_CHUNK, Feeder, TextStream, plain_lines
 from designer.store.mapping import Mapping, MappingError
+from designer.store.parquet import ParquetRecords, ParquetUnavailable, is_parquet, parquet_files
 from designer.store.timeparse import TimeError, TimeParser
 
 #: Longest line (bytes) a JSON Lines record may have, and longest CSV field
@@ -86,23 +87,31 @@ def open_binary(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
 
 
 def file_digest(path: str | Path) -> tuple[str, int]:
-    """SHA-256 (hex) and size of the file's bytes as stored."""
+    """SHA-256 (hex) and size of the file's bytes as stored (for a folder of Parquet files: of each
+    file's path within the folder and bytes, in name order)."""
     digest = hashlib.sha256()
     size = 0
+    folder = Path(path)
+    files = parquet_files(folder) if folder.is_dir() else [folder]
     try:
-        with open(path, "rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-                size += len(chunk)
+        for name in files:
+            if folder.is_dir():
+                digest.update(str(name.relative_to(folder)).encode("utf-8", "surrogatepass") + b"\0")
+            with open(name, "rb") as f:
+                while chunk := f.read(1 << 20):
+                    digest.update(chunk)
+                    size += len(chunk)
     except OSError as exc:
         raise SourceError(f"cannot read {path}: {exc.strerror or exc}") from exc
     return digest.hexdigest(), size
 
 
 def detect_format(path: str | Path, mapping: Mapping) -> str:
-    """``csv`` or ``jsonl``: as the mapping says, else by extension, else by the first byte."""
+    """``csv``, ``jsonl`` or ``parquet``: as the mapping says, else by extension, else by the first bytes."""
     if mapping.format:
         return mapping.format
+    if is_parquet(path):
+        return "parquet"
     name = Path(path).name.lower()
     if name.endswith(".gz"):
         name = name[:-3]
@@ -174,12 +183,22 @@ class EventSource:
         self.pseudonymise = tuple(pseudonymise)
         self.drop = tuple(drop)
         self.pseudonym = Pseudonymiser(salt) if pseudonymise else None
+        self._line = 0  # the last line of the file consumed (for Parquet: the last row)
+        self._pending: list | None = None  # a first CSV row that turned out to be data
+        self._pending_line = 0
+        self.records: ParquetRecords | None = None
+        if self.format == "parquet":
+            try:
+                self.records = ParquetRecords(path, tz)
+            except (ValueError, ParquetUnavailable) as exc:
+                raise SourceError(str(exc)) from None
+            self.stream = self.raw = None
+            self.size = self.records.size
+            self._open_jsonl()  # named fields, read by the JSON Lines record rules
+            return
         self.stream, self.raw = open_binary(path)
         self.size = self.raw.seek(0, io.SEEK_END)
         self.raw.seek(0)
-        self._line = 0  # the last line of the file consumed
-        self._pending: list | None = None  # a first CSV row that turned out to be data
-        self._pending_line = 0
         if self.format == "csv":
             self._open_csv()
         else:
@@ -189,12 +208,17 @@ class EventSource:
 
     def position(self) -> int:
         """Bytes of the file (compressed, if it is) read so far."""
+        if self.records is not None:
+            return self.records.position()
         try:
             return self.raw.tell()
         except (OSError, ValueError):
             return self.size
 
     def close(self) -> None:
+        if self.records is not None:
+            self.records.close()
+            return
         try:
             self.stream.close()
         finally:
@@ -678,9 +702,39 @@ class EventSource:
 
     # -- public -----------------------------------------------------------------------
 
+    def _parquet_batch(self, limit: int) -> Batch:
+        """Rows of a Parquet file through the JSON Lines record rules; a reject names its row."""
+        batch = Batch()
+        try:
+            rows = self.records.take(limit)
+        except (ValueError, OSError) as exc:
+            raise SourceError(f"{self.path}: after row {self._line}: {exc}") from None
+        row_no = self._line
+        for obj in rows:
+            row_no += 1
+            try:
+                result = self._json_record(obj)
+            except (ValueError, TypeError, OverflowError) as exc:
+                result = f"bad encoding: {exc}"
+            if isinstance(result, str):
+                batch.rejects.append((row_no, result))
+            else:
+                customer, name, ms, body = result
+                batch.customers.append(customer)
+                batch.names.append(name)
+                batch.times.append(ms)
+                batch.properties.append(body)
+        self._line = row_no
+        batch.read = len(rows)
+        batch.done = len(rows) < limit
+        batch.keys = dedupe_keys(batch.names, batch.properties)
+        return batch
+
     def next_batch(self, limit: int) -> Batch:
         """Up to ``limit`` records (stored rows plus rejects)."""
         try:
+            if self.format == "parquet":
+                return self._parquet_batch(limit)
             if self.format == "csv":
                 if self.columns == 0 and self._pending is None:
                     return Batch(done=True)
