@@ -17,7 +17,7 @@ from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, Q
 from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
                                QProgressBar, QToolButton, QWidget)
 
-from designer import EXAMPLE_FLOWS
+from designer import EXAMPLE_FLOWS, identity
 from designer.model import io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
@@ -41,7 +41,7 @@ from designer.ui.view import FlowView
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "Trigger Flow Designer"
+APP_NAME = identity.DISPLAY_NAME
 #: Clipboard type for copied cards (flow-file JSON of nodes and the edges among them).
 NODES_MIME = "application/x-trigger-flow-nodes"
 DEFAULT_EXAMPLE = "abandoned_cart.json"
@@ -419,7 +419,7 @@ class MainWindow(QMainWindow):
         rec = found[0]
         what = f"“{Path(source).name}”" if source else f"the unsaved flow “{rec.name}”"
         answer = self.ask(QMessageBox.Icon.Question, "Recover unsaved changes",
-                          f"Trigger Flow Designer did not close normally. Unsaved changes to {what} were "
+                          f"{APP_NAME} did not close normally. Unsaved changes to {what} were "
                           "kept. Restore them?", Button.Yes | Button.No, Button.Yes,
                           "If you choose No, the kept changes are deleted.")
         if answer != Button.Yes:
