@@ -4,7 +4,8 @@ A PostgreSQL store is remembered as ``postgresql://user@host/db``: the settings
 file is plain text that backups, sync tools and other users' eyes can read. The
 password goes to the operating system's keyring under the password-less URL,
 and is put back when the store is reopened. With no keyring backend the
-password is simply not kept, and the editor asks for it when it needs it.
+password is simply not kept, and the editor asks for it when it needs it
+(:func:`designer.ui.prefs.store_asks_password`).
 """
 
 from __future__ import annotations
@@ -60,16 +61,14 @@ def with_password(text: str, password: str) -> str:
     return url.set(password=password).render_as_string(hide_password=False)
 
 
-def remember(text: str) -> str:
-    """What the settings may hold for this store: the URL without its password, the
-    password itself handed to the keyring (or dropped when there is none)."""
-    bare, password = split(text)
-    if password is not None:
-        try:
-            keyring.set_password(SERVICE, bare, password)
-        except KeyringError as exc:
-            log.info("no keyring to keep the store password in (%s); it will be asked for", exc)
-    return bare
+def keep(bare: str, password: str) -> bool:
+    """Hand the password to the keyring under the password-less URL; False when there is no keyring."""
+    try:
+        keyring.set_password(SERVICE, bare, password)
+    except KeyringError as exc:
+        log.info("no keyring to keep the store password in (%s); it will be asked for", exc)
+        return False
+    return True
 
 
 def recall(text: str) -> str:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QMimeData, Qt, QTimer
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QGuiApplication, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, QMainWindow, QMessageBox,
-                               QProgressBar, QToolButton, QWidget)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QInputDialog, QLabel, QLineEdit,
+                               QMainWindow, QMessageBox, QProgressBar, QToolButton, QWidget)
 
 from designer import EXAMPLE_FLOWS, identity
 from designer.model import io
@@ -23,7 +23,7 @@ from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
 from designer.model.layout import layout
 from designer.model.validate import ERROR
-from designer.ui import prefs, theme
+from designer.ui import credentials, prefs, theme
 from designer.ui.backtest import numbers
 from designer.ui.backtest.controller import BacktestController
 from designer.ui.backtest.import_dialog import STORE_FILTER, ImportDialog
@@ -556,8 +556,22 @@ class MainWindow(QMainWindow):
     # -- event store and backtest -------------------------------------------------
     def start_store(self):
         """Open the remembered event store, or prepare the sample shop (first start), in the
-        background; the window is usable meanwhile."""
-        return self.store.start()
+        background; the window is usable meanwhile. A database whose password could not be
+        kept (no keyring) is asked for it; declining opens the sample shop."""
+        url = prefs.store_asks_password()
+        if url is None:
+            return self.store.start()
+        password = self.ask_password("Event store password",
+                                     f"The password for {url} was not kept (no keyring on this computer). "
+                                     "Enter it to open the store:")
+        if password is None:
+            return self.store.prepare_sample()
+        return self.store.open(credentials.with_password(url, password), remember=True)
+
+    def ask_password(self, title: str, text: str) -> str | None:
+        """Ask for a password (None: cancelled); one place, like :meth:`ask`, that tests answer."""
+        password, ok = QInputDialog.getText(self, title, text, QLineEdit.EchoMode.Password)
+        return password if ok else None
 
     def open_event_store(self) -> None:
         start = str(Path(self.store.path).parent) if self.store.path and "://" not in self.store.path \

@@ -18,8 +18,11 @@ from designer.ui import credentials
 ORGANIZATION = identity.ORGANIZATION
 APPLICATION = identity.APP_NAME
 MAX_RECENT = 10
-#: Settings that hold an event store's path or URL (possibly with a password).
-STORE_KEYS = frozenset({"store/path"})
+#: The setting that holds the event store's path or URL (possibly with a password).
+STORE_KEY = "store/path"
+STORE_KEYS = frozenset({STORE_KEY})
+#: Beside a store key: its password was not kept (no keyring), so ask for it on reopening.
+ASKS_PASSWORD = "AsksPassword"
 
 
 class Settings(QSettings):
@@ -27,7 +30,9 @@ class Settings(QSettings):
 
     def setValue(self, key: str, value: Any) -> None:  # noqa: N802 - Qt's name
         if key in STORE_KEYS and isinstance(value, str):
-            value = credentials.remember(value)
+            value, password = credentials.split(value)
+            kept = credentials.keep(value, password) if password is not None else True
+            super().setValue(key + ASKS_PASSWORD, not kept)
         super().setValue(key, value)
 
     def value(self, key: str, defaultValue: Any = None, type: Any = None) -> Any:  # noqa: A002,N803 - Qt's names
@@ -35,6 +40,14 @@ class Settings(QSettings):
         if key in STORE_KEYS and isinstance(found, str):
             return credentials.recall(found)
         return found
+
+
+def store_asks_password(key: str = STORE_KEY) -> str | None:
+    """The remembered store URL when its password must be asked for (it was not kept), else None."""
+    s = settings()
+    url = str(s.value(key, "") or "")
+    asks = str(s.value(key + ASKS_PASSWORD, "false")).lower() == "true"
+    return url if asks and credentials.needs_password(url) else None
 
 
 def settings() -> Settings:
