@@ -122,3 +122,31 @@ def test_a_crash_report_never_holds_a_password(tmp_path, monkeypatch):
     text = report.read_text()
     assert report.parent == tmp_path / "data" / "crash-reports"
     assert "hunter2" not in text and "postgresql://shop:***@db.example/shop" in text
+
+
+def test_command_modules_do_not_import_the_command_line_that_imports_them(tmp_path):
+    """Each registered module loads on its own, without designer.cli (no import cycle)."""
+    script = textwrap.dedent("""
+        import importlib, sys
+        sys.path.insert(0, {root!r})
+        import ast, pathlib
+        source = pathlib.Path({root!r}, "designer", "cli.py").read_text()
+        tree = ast.parse(source)
+        names = next(ast.literal_eval(n.value) for n in tree.body
+                     if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "COMMAND_MODULES")
+        for name in names:
+            importlib.import_module(name)
+        assert "designer.cli" not in sys.modules, "a command module imports designer.cli"
+        print(len(names))
+    """).format(root=str(ROOT))
+    proc = run(tmp_path, script=script)
+    assert proc.returncode == 0, proc.stderr
+    assert int(proc.stdout) >= 4
+
+
+def test_command_error_is_still_importable_from_the_command_line():
+    from designer import cli
+    from designer.commands import errors
+
+    assert cli.CommandError is errors.CommandError
+    assert (cli.OK, cli.INPUT, cli.CANNOT_RUN, cli.INTERNAL) == (0, 1, 2, 3)
