@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QLabel, QProgressBar, QToolButton
 
-from designer.model.validate import ERROR
 from designer.ui.backtest.store_panel import StoreInfo, StoreLabel
+from designer.ui.problems import count_text
 from designer.ui.window_files import APP_NAME
 
 
@@ -54,13 +54,7 @@ class WindowStatus:
         self.zoom_label.setText(f"{zoom * 100:.0f} %")
 
     def _show_problem_counts(self, problems: list) -> None:
-        errors = sum(p.severity == ERROR for p in problems)
-        warnings = len(problems) - errors
-        if not problems:
-            self.problems_label.setText("No problems")
-        else:
-            self.problems_label.setText(f"{errors} error{'s' * (errors != 1)}, "
-                                        f"{warnings} warning{'s' * (warnings != 1)}")
+        self.problems_label.setText(count_text(problems) if problems else "No problems")
 
     def _status(self, text: str) -> None:
         self.statusBar().showMessage(text, 8000 if text else 1)
