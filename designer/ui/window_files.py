@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox
 
 from designer import EXAMPLE_FLOWS, identity
-from designer.model import io
+from designer.model import documents, io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
 from designer.ui import prefs
@@ -30,7 +30,10 @@ Button = QMessageBox.StandardButton
 
 
 def example_files() -> list[Path]:
-    return sorted(EXAMPLE_FLOWS.glob("*.json")) if EXAMPLE_FLOWS.is_dir() else []
+    """The example flows (their test files sit beside them and are not examples)."""
+    if not EXAMPLE_FLOWS.is_dir():
+        return []
+    return [p for p in sorted(EXAMPLE_FLOWS.glob("*.json")) if documents.format_of(p) == documents.FLOW]
 
 
 def starting_flow() -> Flow:
