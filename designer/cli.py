@@ -43,7 +43,8 @@ EXPECTED_FAILURES: tuple[tuple[str, str, int, str], ...] = (
     ("requests", "RequestException", CANNOT_RUN, "network"),
 )
 #: pip names of the optional libraries a command may miss, where they differ from the module.
-PIP_NAMES = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "yaml": "PyYAML"}
+PIP_NAMES = {"psycopg2": "psycopg2-binary", "psycopg": "psycopg[binary]", "MySQLdb": "mysqlclient",
+             "pymysql": "PyMySQL", "yaml": "PyYAML"}
 
 
 def build_parser() -> argparse.ArgumentParser:
