@@ -160,7 +160,7 @@ def _say(line: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if opens_editor(argv):
+    if not argv:
         return run_command(lambda: gui_main(argv), argv)
     built: list[argparse.ArgumentParser] = []
     code = run_command(lambda: built.append(build_parser()), argv)  # a command module that fails is a bug
@@ -169,6 +169,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = built[0]
     commands = parser.get_default("command_names")
     if argv[0] not in commands and not argv[0].startswith("-"):
+        if opens_editor(argv):  # a command's name wins over a file of that name
+            return run_command(lambda: gui_main(argv), argv)
         error = unknown_command(argv[0], commands)
         _say(f"error: {error}")
         return error.code

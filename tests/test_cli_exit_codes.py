@@ -150,3 +150,10 @@ def test_command_error_is_still_importable_from_the_command_line():
 
     assert cli.CommandError is errors.CommandError
     assert (cli.OK, cli.INPUT, cli.CANNOT_RUN, cli.INTERNAL) == (0, 1, 2, 3)
+
+
+def test_a_command_wins_over_a_file_of_the_same_name(tmp_path):
+    (tmp_path / "validate").write_text("{}")
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "validate", str(EXAMPLE)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=env_for(tmp_path), stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0 and proc.stdout == ""
