@@ -31,9 +31,7 @@ Button = QMessageBox.StandardButton
 
 def example_files() -> list[Path]:
     """The example flows (their test files sit beside them and are not examples)."""
-    if not EXAMPLE_FLOWS.is_dir():
-        return []
-    return [p for p in sorted(EXAMPLE_FLOWS.glob("*.json")) if documents.format_of(p) == documents.FLOW]
+    return documents.flow_files(EXAMPLE_FLOWS)
 
 
 def starting_flow() -> Flow:
