@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.engine import clock
 from designer.engine.audit import AuditError, audit_csv, audit_customer
 from designer.engine.simulate import SimulationError

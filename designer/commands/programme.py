@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.commands.simulate import _load_flow, _num, _open, _window
 from designer.engine.figures import SimulationResult
 from designer.engine.simulate import SimulationError, simulate_together
