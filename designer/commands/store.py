@@ -49,6 +49,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         '(may extend a preset: {"preset": "rees46", ...})',
     )
     p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for times written without one (default UTC)")
+    p.add_argument("--currency", metavar="CODE", help="the currency the file's amounts are in (ISO code such as "
+                   "EUR): becomes the store's currency")
     _privacy(p)
     p.add_argument("--force", action="store_true", help="read the file even if it was imported already")
     p.add_argument("--rollback", action="store_true", help="remove what the last import of FILE stored, instead of importing")
@@ -85,6 +87,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--customers", type=int, default=500, metavar="N", help="customers (default 500)")
     g.add_argument("--days", type=int, default=60, metavar="D", help="days of history (default 60)")
     g.add_argument("--seed", type=int, default=7, metavar="S", help="random seed (default 7)")
+    g.add_argument("--currency", default="USD", metavar="CODE", help="the shop's currency (default USD)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.set_defaults(func=run_sample)
 
@@ -192,6 +195,8 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     if args.batch < 1:
         raise CommandError("--batch must be at least 1", 2)
+    if args.currency:
+        _check_currency(args.currency)
     options = ImportOptions(
         mapping=mapping,
         tz=args.tz,
@@ -207,6 +212,8 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     finally:
         bar.close()
+    if args.currency:
+        _set_currency(args.db, args.currency)  # once the store exists and holds the file's amounts
     _print_summary(summary, args.json)
     return 0
 
@@ -261,18 +268,44 @@ def _open_existing(db: str):
         raise CommandError(str(exc), 2) from None
 
 
+def _check_currency(code: str) -> None:
+    from designer.store.currency import CurrencyError, checked
+
+    try:
+        checked(code)
+    except CurrencyError as exc:
+        raise CommandError(f"--currency: {exc}", 2) from None
+
+
+def _set_currency(db: str, code: str) -> None:
+    from designer.store.currency import set_store_currency
+
+    try:
+        engine = open_store(db)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+    try:
+        set_store_currency(engine, code)
+    finally:
+        engine.dispose()
+
+
 def run_stats(args: argparse.Namespace) -> int:
     from designer.store.stats import store_stats
 
+    from designer.store.currency import store_currency
+
     engine = _open_existing(args.db)
     stats = store_stats(engine)
+    currency = store_currency(engine)
     for item in stats.imports:
         if item["status"] == "running" and not _pid_alive_row(item, engine):
             item["status"] = "interrupted"
     if args.json:
-        print(json.dumps(stats.to_json()))
+        print(json.dumps({**stats.to_json(), "currency": currency}))
         return 0
     print(f"store      {stats.store} (schema {stats.schema_version})")
+    print(f"currency   {currency}")
     print(f"customers  {stats.customers:,}")
     print(f"events     {stats.events:,}  from {format_ms(stats.first_event)} to {format_ms(stats.last_event)}")
     for name, count in stats.events_by_name.items():
@@ -305,10 +338,12 @@ def run_sample(args: argparse.Namespace) -> int:
 
     if args.customers < 1 or args.days < 1:
         raise CommandError("--customers and --days must be at least 1", 2)
+    _check_currency(args.currency)
     try:
         summary = generate(args.db, args.customers, args.days, args.seed)
     except StoreError as exc:
         raise CommandError(str(exc), 2) from None
+    _set_currency(args.db, args.currency)
     print(
         f"{args.db}: {summary.customers:,} customers, {summary.events:,} events from {format_ms(summary.start)} "
         f"to {format_ms(summary.end)} in {summary.seconds:.1f} s"

@@ -192,7 +192,7 @@ class SimulationResult:
     #: Customers and events the reader went through.
     customers_read: int = 0
     events_read: int = 0
-    #: Messages per UTC day ('YYYY-MM-DD') and per hour of the customer's local day.
+    #: Marketing messages per day and per hour of the customer's own day (their time zone): one rule.
     messages_per_day: dict[str, int] = field(default_factory=dict)
     messages_per_hour: list[int] = field(default_factory=lambda: [0] * 24)
     #: List name -> UTC day -> net change in members that day (see :meth:`segment_sizes`).

@@ -124,7 +124,9 @@ def send(n: Node) -> Step:
                     result.recipients += 1
             if j.first_send is None:
                 j.first_send = now
-            day = now // DAY_MS  # the charts show marketing messages, as the totals do
+            # By the customer's own calendar day, as the hours are: one rule for both charts; the
+            # charts show marketing messages, as the totals do.
+            day = local // DAY_MS
             per_day[day] = per_day.get(day, 0) + 1
             result.messages_per_hour[(local // HOUR_MS) % 24] += 1
         elif key not in cust.received:

@@ -64,10 +64,16 @@ def run_f5(qtbot, window, timeout: int = 15_000):
     return blocker.args[0]
 
 
-def expected_strip(f) -> str:
+def expected_strip(f, warned: bool = False) -> str:
+    """The card's strip, worked out from the figures: a send says sent and skipped (which add up to
+    the journeys that left it), a card the run warns about starts with a warning sign."""
     if f.is_send:
-        return f"{f.messages:,} sent \u00b7 {f.conversions:,} conv \u00b7 ${f.revenue:,.0f}"
-    return f"{f.entered:,} in"
+        skipped = sum(f.skipped.values())
+        parts = [f"{f.messages:,} sent"] + ([f"{skipped:,} skipped"] if skipped else []) + \
+            [f"{f.conversions:,} conv", f"${f.revenue:,.0f}"]
+    else:
+        parts = [f"{f.entered:,} in"]
+    return " \u00b7 ".join((["\u26a0"] if warned else []) + parts)
 
 
 # -- the run and the canvas ----------------------------------------------------------
@@ -80,8 +86,11 @@ def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot,
     assert result.entered == expected.entered > 0
     assert result.to_json()["nodes"] == expected.to_json()["nodes"]
     qtbot.waitUntil(lambda: window.overlay.strip_text("n1") is not None)
+    warned = {w["node"] for w in expected.warnings}
     for node_id, figures in expected.nodes.items():
-        assert window.overlay.strip_text(node_id) == expected_strip(figures), node_id
+        assert window.overlay.strip_text(node_id) == expected_strip(figures, node_id in warned), node_id
+        if figures.is_send:
+            assert figures.messages + sum(figures.skipped.values()) == figures.exits.get("next", 0)
         strip = window.overlay.strip_of(node_id)
         assert isinstance(strip, StripItem) and strip.parentItem() is window.scene.nodes[node_id]
     # Every edge says how many journeys took its port.
@@ -100,7 +109,13 @@ def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot,
     assert panel.tiles["entered"].value.text() == f"{expected.entered:,}"
     assert panel.tiles["sends"].value.text() == f"{expected.sends:,}"
     assert panel.tiles["conversions"].value.text() == f"{expected.conversions:,}"
-    assert panel.tiles["bought_before_message"].value.text() == f"{expected.bought_before_message:,}"
+    share = 100 * expected.bought_before_message / expected.entered
+    shown = f"{share:.1f} %" if share < 10 else f"{share:.0f} %"
+    assert panel.tiles["bought_before_message"].value.text() == \
+        f"{expected.bought_before_message:,} ({shown} of journeys)"
+    rate = 100 * expected.converting_recipients / expected.recipients
+    assert panel.tiles["conversion_rate"].value.text() == (f"{rate:.1f} %" if rate < 10 else f"{rate:.0f} %")
+    assert panel.tiles["webhooks"].value.text() == f"{expected.messages_by_channel.get('webhook', 0):,}"
     assert panel.tiles["revenue"].value.text() == f"${expected.revenue:,.0f}"
     table = panel.node_table
     assert table.rowCount() == len(expected.nodes)
@@ -108,8 +123,9 @@ def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot,
     assert table.item(rows["n3"], 2).text() == f"{expected.nodes['n3'].entered:,}"
     sends = panel.send_table
     assert sends.rowCount() == 3
-    assert {sends.item(r, 3).text() for r in range(3)} == {f"{expected.nodes[n].messages:,}"
+    assert {sends.item(r, 4).text() for r in range(3)} == {f"{expected.nodes[n].messages:,}"
                                                            for n in ("n5", "n10", "n11")}
+    assert {sends.item(r, 2).text() for r in range(3)} == {"Email"}
     assert window.results_dock.isVisible()
     # Results are view state: the flow and its file hold no figure.
     assert "entered" not in io.dumps(window.document.flow)
@@ -269,10 +285,21 @@ def test_trace_a_customer_shows_each_journey_step_with_times_and_reasons(qtbot, 
     qtbot.mouseClick(panel.trace_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: panel.trace_tree.topLevelItemCount() == len(steps), timeout=10_000)
     rows = panel.trace_rows()
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from designer.store.db import open_store
+    from designer.store.lookup import customer as customer_record
     from designer.ui.backtest.numbers import moment
 
-    for row, step in zip(rows, steps):
-        assert row[0] == moment(step.time)
+    engine = open_store(small_store)
+    zone = customer_record(engine, customer).timezone
+    engine.dispose()
+    tz = ZoneInfo(zone) if zone else timezone.utc
+    for i, (row, step) in enumerate(zip(rows, steps)):
+        local = datetime.fromtimestamp(step.time / 1000, timezone.utc).astimezone(tz)
+        assert row[0] == f"{local:%Y-%m-%d %H:%M} {local.tzname() if zone else 'UTC'}"  # the customer's own clock
+        assert panel.trace_tree.topLevelItem(i).toolTip(0) == moment(step.time)  # UTC on hover
         assert row[1] == (str(step.journey + 1) if step.journey >= 0 else "\u2013")
         assert row[2].startswith(f"{step.node} ") if step.node else row[2] == ""
         assert row[3] == step.what and row[4] == step.detail

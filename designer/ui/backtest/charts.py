@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 from PySide6.QtCharts import QBarSeries, QBarSet, QCategoryAxis, QChart, QChartView, QValueAxis
-from PySide6.QtCore import QMargins, Qt
+from PySide6.QtCore import QDate, QMargins, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPalette, QPen
 from PySide6.QtWidgets import QApplication, QHBoxLayout, QWidget
 
 from designer.engine.figures import SimulationResult
 from designer.ui import theme
+from designer.ui.backtest import numbers
 
 
 def _nice_max(n: int) -> int:
@@ -32,7 +33,8 @@ def _nice_max(n: int) -> int:
 
 
 def day_series(result: SimulationResult) -> list[tuple[str, int]]:
-    """Every UTC day of the window with its messages, zero days included (gaps are information)."""
+    """Every day of the window with its messages (by the customers' own days), zero days included
+    (gaps are information)."""
     if result.window_to <= result.window_from:
         return sorted(result.messages_per_day.items())
     first = datetime.fromtimestamp(result.window_from / 1000, timezone.utc).date()
@@ -127,8 +129,9 @@ class MessageCharts(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.per_day = BarChart("Messages per day (UTC)")
-        self.per_hour = BarChart("Messages per hour of the customer's day")
+        # One rule for both: the customer's own calendar, in their time zone.
+        self.per_day = BarChart("Messages per day (each customer's own day)")
+        self.per_hour = BarChart("Messages per hour (each customer's own clock)")
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
@@ -143,7 +146,8 @@ class MessageCharts(QWidget):
             return
         days = day_series(result)
         every = max(1, round(len(days) / 6))
-        day_labels = [(i, date.fromisoformat(d).strftime("%-d %b")) for i, (d, _n) in enumerate(days)
+        loc = numbers.locale()
+        day_labels = [(i, loc.toString(QDate.fromString(d, "yyyy-MM-dd"), "d MMM")) for i, (d, _n) in enumerate(days)
                       if i % every == 0]
         self.per_day.set_values([n for _d, n in days], day_labels, stale)
         hours = list(result.messages_per_hour) + [0] * (24 - len(result.messages_per_hour))

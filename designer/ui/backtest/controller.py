@@ -21,6 +21,7 @@ from designer.engine.runs import StoredRun, list_runs
 from designer.engine.simulate import SimulationCancelled, SimulationError, flow_hash, simulate
 from designer.model.flow import Flow
 from designer.model.validate import ERROR
+from designer.store import lookup
 from designer.store.db import StoreError, open_store
 from designer.ui.backtest.store_panel import StoreController
 from designer.ui.backtest.worker import Task, TaskFailed, Workers
@@ -49,6 +50,8 @@ class Trace:
     steps: list[TraceStep]
     window_from: int
     window_to: int
+    #: The customer's own time zone (IANA name), None when the store does not know it.
+    timezone: str | None = None
 
 
 class BacktestController(QObject):
@@ -233,7 +236,13 @@ class BacktestController(QObject):
             if has_errors:
                 raise TaskFailed("the flow has errors; fix them first (see the Problems dock)")
             result = simulate(flow, path, window=window, trace_customer=customer, save=False)
-            return Trace(customer, flow, list(result.trace or []), result.window_from, result.window_to)
+            engine = open_store(path)
+            try:
+                record = lookup.customer(engine, customer)
+            finally:
+                engine.dispose()
+            zone = record.timezone if record is not None else None
+            return Trace(customer, flow, list(result.trace or []), result.window_from, result.window_to, zone)
 
         return self.workers.start(Task("trace", work, expected=(SimulationError,)))
 

@@ -222,9 +222,15 @@ class ResultsOverlay(QObject):
             strip = StripItem()
             item.set_footer(strip)
         tooltip = "\n".join(numbers.node_tooltip(figures))
+        parts = numbers.strip_parts(figures)
+        warnings = [w.get("message", "") for w in self.result.warnings if w.get("node") == item.node_id]
+        if warnings:
+            # What the run could not show here, or advises, on the card itself.
+            parts = ["\u26a0"] + parts
+            tooltip = "\n".join(f"\u26a0 {w}" for w in warnings) + "\n" + tooltip
         if self.stale:
             tooltip = "Out of date: the flow changed after this backtest (F5 runs it again)\n" + tooltip
-        strip.set_figures(numbers.strip_parts(figures), figures.entered / total, self.stale, tooltip)
+        strip.set_figures(parts, figures.entered / total, self.stale, tooltip)
 
     def _edge(self, edge: EdgeItem, total: int) -> None:
         figures = self.result.nodes.get(edge.edge.source) if self.result is not None else None

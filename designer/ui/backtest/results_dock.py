@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timezone
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QPushButton, QScrollArea, QSizePolicy,
+                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSizePolicy,
                                QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -28,21 +28,42 @@ from designer.ui.backtest.controller import BacktestController, Trace
 from designer.ui.backtest.store_panel import StoreInfo
 
 NODE_ROLE = Qt.ItemDataRole.UserRole
+#: Channels as the tables name them.
+CHANNELS = {"email": "Email", "sms": "SMS", "webhook": "Webhook"}
 SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIOUS = "previous"
 
-#: The totals row: (attribute of SimulationResult, caption, tooltip, is money).
+#: The totals row: (key, caption, tooltip, format, value). Formats: "count", "money", "share".
+#: Every figure is in one unit its caption names: journeys, messages, customers or money.
 TOTALS = (
-    ("entered", "Journeys", "Journeys started by the trigger (a customer may start several)", False),
-    ("sends", "Messages", "Emails, SMS and webhook calls that would have gone out", False),
-    ("recipients", "Recipients", "Customers who would have got at least one message", False),
-    ("conversions", "Conversions", "Conversion events inside the attribution window after a message", False),
-    ("revenue", "Revenue", "Value of those conversions", True),
-    ("bought_before_message", "Bought anyway",
-     "Journeys whose customer converted after entering and before any message: "
-     "they would have bought anyway, so no message can take credit for them", False),
-    ("in_progress", "In progress", "Journeys still waiting somewhere when the window closed", False),
+    ("entered", "Journeys", "Journeys started by the trigger (a customer may start several)", "count",
+     lambda r: r.entered),
+    ("sends", "Messages", "Marketing messages (email and SMS) that would have gone out; webhook calls are "
+     "counted apart", "count", lambda r: r.sends),
+    ("webhooks", "Webhook calls", "Calls to webhooks (no consent or smart sending applies, no conversions "
+     "credited)", "count", lambda r: r.messages_by_channel.get("webhook", 0)),
+    ("recipients", "Recipients", "Customers who would have got at least one marketing message", "count",
+     lambda r: r.recipients),
+    ("conversion_rate", "Conversion rate", "Recipients with a conversion credited to a message, over recipients",
+     "share", lambda r: r.conversion_rate),
+    ("conversions", "Conversions", "Purchases credited to a message: the last message before them within the "
+     "attribution window (of the same cart when the flow has an entry key); each purchase once", "count",
+     lambda r: r.conversions),
+    ("revenue", "Revenue", "Value of those conversions", "money", lambda r: r.revenue),
+    ("bought_before_message", "Bought before any message", "Journeys whose customer bought after entering and "
+     "before the journey's first message: no message can take credit for them", "count",
+     lambda r: r.bought_before_message),
+    ("in_progress", "In progress", "Journeys still waiting somewhere when the window closed", "count",
+     lambda r: r.in_progress),
 )
+
+
+def _formatted(fmt: str, value) -> str:
+    if fmt == "money":
+        return numbers.money(value)
+    if fmt == "share":
+        return "\u2013" if value is None else numbers.percent(value, 1)
+    return numbers.count(value)
 
 
 def _ms(day: QDate) -> int:
@@ -193,17 +214,22 @@ class ResultsPanel(QWidget):
         self.tiles: dict[str, Tile] = {}
         tiles = QHBoxLayout()
         tiles.setSpacing(6)
-        for attr, caption, tip, _money in TOTALS:
+        for attr, caption, tip, _format, _value in TOTALS:
             tile = Tile(caption, tip)
             self.tiles[attr] = tile
             tiles.addWidget(tile)
         self.compare_line = QLabel("")
         self.compare_line.setProperty("role", "muted")
+        self.warnings_list = QListWidget()
+        self.warnings_list.setVisible(False)
+        self.warnings_list.itemClicked.connect(lambda item: item.data(NODE_ROLE) and
+                                               self.nodeActivated.emit(item.data(NODE_ROLE)))
 
         self.node_table = _table(["Step", "", "Entered", "Left by port", "Exit rule", "Ended", "In progress",
                                   "Skipped", "Held (quiet hours)"])
-        self.send_table = _table(["Step", "Message", "Entered", "Sent", "Recipients", "Skipped: no consent",
-                                  "Skipped: smart sending", "Held (quiet hours)", "Conversions", "Conv. rate",
+        self.send_table = _table(["Step", "Message", "Channel", "Entered", "Sent", "Skipped", "Recipients",
+                                  "Skipped: no consent", "Skipped: smart sending", "Skipped: other",
+                                  "Held (quiet hours)", "Conversions", "Converting recipients", "Conv. rate",
                                   "Revenue"])
         for table in (self.node_table, self.send_table):
             table.itemClicked.connect(self._row_clicked)
@@ -219,7 +245,7 @@ class ResultsPanel(QWidget):
         self.trace_status = QLabel("Type a customer id to see each of their journeys through the flow, step by step.")
         self.trace_status.setProperty("role", "muted")
         self.trace_tree = QTreeWidget()
-        self.trace_tree.setHeaderLabels(["Time (UTC)", "Journey", "Step", "What", "Why / detail"])
+        self.trace_tree.setHeaderLabels(["Time (the customer's zone)", "Journey", "Step", "What", "Why / detail"])
         self.trace_tree.setRootIsDecorated(False)
         self.trace_tree.setAlternatingRowColors(True)
         self.trace_tree.setUniformRowHeights(True)
@@ -252,6 +278,7 @@ class ResultsPanel(QWidget):
         layout.addLayout(head)
         layout.addLayout(tiles)
         layout.addWidget(self.compare_line)
+        layout.addWidget(self.warnings_list)
         layout.addWidget(self.tabs, 1)
         # In a narrow window the dock scrolls sideways rather than widening the window.
         scroll = QScrollArea()
@@ -352,19 +379,26 @@ class ResultsPanel(QWidget):
     def _fill_totals(self, r: SimulationResult | None) -> None:
         base = self.compare_to if r is not None else None
         changes = []
-        for attr, caption, _tip, is_money in TOTALS:
+        for attr, caption, _tip, fmt, get in TOTALS:
             tile = self.tiles[attr]
             if r is None:
                 tile.set_value("\u2013")
                 continue
-            value = getattr(r, attr)
-            text = numbers.money(value) if is_money else numbers.count(value)
+            value = get(r)
+            text = _formatted(fmt, value)
             if attr == "entered" and r.customers_entered:
                 tile.setToolTip(f"{TOTALS[0][2]}: {numbers.count(r.customers_entered)} customers")
-            if base is None:
+            if attr == "bought_before_message" and r.entered:
+                text += f" ({numbers.percent(value, r.entered)} of journeys)"
+            if attr == "sends" and r.messages_by_channel:
+                tile.setToolTip(TOTALS[1][2] + ": " + ", ".join(
+                    f"{numbers.count(n)} {CHANNELS.get(c, c)}" for c, n in sorted(r.messages_by_channel.items())
+                    if c != "webhook"))
+            if base is None or fmt == "share":
                 tile.set_value(text)
                 continue
-            diff = value - getattr(base, attr)
+            diff = value - get(base)
+            is_money = fmt == "money"
             delta = numbers.signed(diff, is_money=is_money)
             if abs(diff) < 0.005 or attr not in ("conversions", "revenue"):
                 tone = "muted"
@@ -381,6 +415,19 @@ class ResultsPanel(QWidget):
         else:
             self.compare_line.setText(f"Same totals as the {self.compare_name}.")
         self.compare_line.setVisible(bool(self.compare_line.text()))
+        self._fill_warnings(r)
+
+    def _fill_warnings(self, r: SimulationResult | None) -> None:
+        """What the run could not show, or advises, each naming its step (click to go there)."""
+        self.warnings_list.clear()
+        for w in (r.warnings if r is not None else []):
+            node = w.get("node")
+            item = QListWidgetItem(f"\u26a0 {node + ': ' if node else ''}{w.get('message', '')}")
+            item.setData(NODE_ROLE, node)
+            item.setToolTip(w.get("code", ""))
+            self.warnings_list.addItem(item)
+        self.warnings_list.setVisible(self.warnings_list.count() > 0)
+        self.warnings_list.setMaximumHeight(22 * min(4, self.warnings_list.count()) + 6)
 
     def _step_cell(self, node_id: str) -> QTableWidgetItem:
         flow = self.document.flow
@@ -444,18 +491,27 @@ class ResultsPanel(QWidget):
             node = self.document.flow.nodes.get(node_id)
             table.setItem(row, 0, self._step_cell(node_id))
             table.setItem(row, 1, QTableWidgetItem(summary(node.kind, node.config) if node is not None else ""))
+            spec = KINDS.get(f.kind)
+            channel = spec.channel if spec is not None else None
+            table.setItem(row, 2, QTableWidgetItem(CHANNELS.get(channel or "", channel or "")))
+            skipped = sum(f.skipped.values())
+            other = skipped - f.skipped.get("no_consent", 0) - f.skipped.get("smart_sending", 0)
+            rate = f.converting_recipients / f.recipients if f.recipients else 0
             values = [
                 (numbers.count(f.entered), f.entered),
                 (numbers.count(f.messages), f.messages),
+                (numbers.count(skipped), skipped),
                 (numbers.count(f.recipients), f.recipients),
                 (numbers.count(f.skipped.get("no_consent", 0)), f.skipped.get("no_consent", 0)),
                 (numbers.count(f.skipped.get("smart_sending", 0)), f.skipped.get("smart_sending", 0)),
+                (numbers.count(other), other),
                 (numbers.count(f.deferred.get("quiet_hours", 0)), f.deferred.get("quiet_hours", 0)),
                 (numbers.count(f.conversions), f.conversions),
-                (numbers.percent(f.conversions, f.recipients), f.conversions / f.recipients if f.recipients else 0),
+                (numbers.count(f.converting_recipients), f.converting_recipients),
+                (numbers.percent(f.converting_recipients, f.recipients), rate),
                 (numbers.money_exact(f.revenue), f.revenue),
             ]
-            for col, (text, value) in enumerate(values, start=2):
+            for col, (text, value) in enumerate(values, start=3):
                 table.setItem(row, col, NumberItem(text, value))
             for col in range(table.columnCount()):
                 table.item(row, col).setData(NODE_ROLE, node_id)
@@ -477,7 +533,7 @@ class ResultsPanel(QWidget):
         for run in self.stored.values():
             if run.id == own:
                 continue
-            when = datetime.fromtimestamp(run.created / 1000).strftime("%-d %b %H:%M")
+            when = numbers.when(run.created)
             version = "this version" if self.controller.result is not None and \
                 run.flow_hash == self.controller.result.flow_hash else "another version"
             self.compare.addItem(f"Saved run {run.id} \u00b7 {when} \u00b7 {version}", run.id)
@@ -534,14 +590,17 @@ class ResultsPanel(QWidget):
             journey = str(step.journey + 1) if step.journey >= 0 else "\u2013"
             if step.journey >= 0:
                 journeys.add(step.journey)
-            row = QTreeWidgetItem([numbers.moment(step.time), journey, where, step.what, step.detail])
+            row = QTreeWidgetItem([numbers.local_moment(step.time, trace.timezone), journey, where, step.what,
+                                   step.detail])
             row.setData(0, NODE_ROLE, step.node)
+            row.setToolTip(0, numbers.moment(step.time))
             row.setToolTip(4, step.detail)
             rows.append(row)
         self.trace_tree.addTopLevelItems(rows)
         n = len(journeys)
-        self._trace_status(f"{trace.customer}: {n} journey{'s' * (n != 1)}, {len(rows)} steps "
-                           "(click a step to find it on the canvas).")
+        zone = trace.timezone or "UTC (the store has no time zone for them)"
+        self._trace_status(f"{trace.customer}: {n} journey{'s' * (n != 1)}, {len(rows)} steps, times in {zone} "
+                           "(UTC on hover; click a step to find it on the canvas).")
 
     def trace_rows(self) -> list[tuple[str, str, str, str, str]]:
         out = []

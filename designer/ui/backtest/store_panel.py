@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.store import sample
+from designer.store.currency import store_currency
 from designer.store.db import StoreError, open_store
 from designer.store.stats import store_stats
 from designer.ui import prefs
@@ -41,6 +42,8 @@ class StoreInfo:
     last_event: int | None
     event_names: list[str] = field(default_factory=list)
     sample: bool = False
+    #: The currency (ISO code) the store's amounts are in.
+    currency: str = "USD"
 
     def summary(self) -> str:
         return (f"{self.name} \u00b7 {numbers.count(self.customers)} customers \u00b7 "
@@ -64,13 +67,14 @@ def read_store(path: str) -> StoreInfo:
         raise TaskFailed(str(exc)) from None
     try:
         stats = store_stats(engine)
+        currency = store_currency(engine)
     finally:
         engine.dispose()
     default = is_default_store(path)
     name = SAMPLE_NAME if default else (Path(path).name if "://" not in path else path.split("://", 1)[0])
     return StoreInfo(path=path, name=name, customers=int(stats.customers or 0), events=int(stats.events or 0),
                      first_event=stats.first_event, last_event=stats.last_event,
-                     event_names=sorted(stats.events_by_name), sample=default)
+                     event_names=sorted(stats.events_by_name), sample=default, currency=currency)
 
 
 class StoreController(QObject):
@@ -137,6 +141,7 @@ class StoreController(QObject):
             if self.task is not task:
                 return
             self.info = info
+            numbers.set_currency(info.currency)  # every figure from now on is in this store's money
             if remember:
                 prefs.settings().setValue(SETTINGS_KEY, info.path)
             self.changed.emit(info)
