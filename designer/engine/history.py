@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from json.scanner import make_scanner
-from typing import Any
 
 #: The JSON decoder's scanner, called without ``json.loads``'s wrappers (three Python calls
 #: per event, most of the parsing cost for the short objects events carry).

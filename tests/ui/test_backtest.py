@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
 from designer.engine.simulate import SimulationCancelled, simulate
@@ -119,13 +119,18 @@ def test_f5_runs_in_the_background_and_the_canvas_shows_simulates_figures(qtbot,
     assert panel.tiles["revenue"].value.text() == f"${expected.revenue:,.0f}"
     table = panel.node_table
     assert table.rowCount() == len(expected.nodes)
-    rows = {table.item(r, 0).data(Qt.ItemDataRole.UserRole): r for r in range(table.rowCount())}
-    assert table.item(rows["n3"], 2).text() == f"{expected.nodes['n3'].entered:,}"
+    rows = {table.node_at(r): r for r in range(table.rowCount())}
+    assert table.text(rows["n3"], 2) == f"{expected.nodes['n3'].entered:,}"
     sends = panel.send_table
     assert sends.rowCount() == 3
-    assert {sends.item(r, 4).text() for r in range(3)} == {f"{expected.nodes[n].messages:,}"
-                                                           for n in ("n5", "n10", "n11")}
-    assert {sends.item(r, 2).text() for r in range(3)} == {"Email"}
+    assert {sends.text(r, 4) for r in range(3)} == {f"{expected.nodes[n].messages:,}" for n in ("n5", "n10", "n11")}
+    assert {sends.text(r, 2) for r in range(3)} == {"Email"}
+    # Clicking a header sorts by the value, not the text ("987" before "1,234").
+    qtbot.mouseClick(table.horizontalHeader().viewport(), Qt.MouseButton.LeftButton,
+                     pos=table.horizontalHeader().rect().topLeft() + QPoint(table.columnViewportPosition(2) + 5, 5))
+    entered = [int(table.text(r, 2).replace(",", "")) for r in range(table.rowCount())]
+    assert entered == sorted(entered) or entered == sorted(entered, reverse=True)
+    assert len(set(entered)) > 1
     assert window.results_dock.isVisible()
     # Results are view state: the flow and its file hold no figure.
     assert "entered" not in io.dumps(window.document.flow)
@@ -256,10 +261,10 @@ def test_clicking_a_step_row_selects_and_centres_its_card(qtbot, window):
     window.view.centerOn(window.scene.nodes["n1"].sceneBoundingRect().center())
     table = window.results_panel.node_table
     window.results_panel.tabs.setCurrentWidget(table)
-    row = next(r for r in range(table.rowCount()) if table.item(r, 0).data(Qt.ItemDataRole.UserRole) == "n11")
-    rect = table.visualItemRect(table.item(row, 2))
-    table.scrollToItem(table.item(row, 2))
-    rect = table.visualItemRect(table.item(row, 2))
+    row = next(r for r in range(table.rowCount()) if table.node_at(r) == "n11")
+    index = table.proxy.index(row, 2)
+    table.scrollTo(index)
+    rect = table.visualRect(index)
     qtbot.mouseClick(table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert window.scene.selected_node_ids() == ["n11"]
     card = window.scene.nodes["n11"].sceneBoundingRect().center()

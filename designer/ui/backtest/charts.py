@@ -7,7 +7,7 @@ hours every three, so the axes stay readable in a low dock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 from PySide6.QtCharts import QBarSeries, QBarSet, QCategoryAxis, QChart, QChartView, QValueAxis
 from PySide6.QtCore import QDate, QMargins, Qt

@@ -14,10 +14,9 @@ from datetime import date, datetime, time, timezone
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QScrollArea, QSizePolicy,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QToolButton, QTreeWidget,
-                               QTreeWidgetItem, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
+                               QListWidgetItem, QScrollArea, QSizePolicy, QTabWidget, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from designer.engine.figures import SimulationResult
 from designer.engine.runs import StoredRun
@@ -25,12 +24,12 @@ from designer.model.kinds import KINDS, summary
 from designer.ui.backtest import numbers
 from designer.ui.backtest.charts import MessageCharts
 from designer.ui.backtest.controller import BacktestController, Trace
+from designer.ui.backtest.tables import NODE_ROLE, Cell, FiguresTable
+from designer.ui.backtest.trace_view import TraceView
 from designer.ui.backtest.store_panel import StoreInfo
 
-NODE_ROLE = Qt.ItemDataRole.UserRole
 #: Channels as the tables name them.
 CHANNELS = {"email": "Email", "sms": "SMS", "webhook": "Webhook"}
-SORT_ROLE = Qt.ItemDataRole.UserRole + 1
 PREVIOUS = "previous"
 
 #: The totals row: (key, caption, tooltip, format, value). Formats: "count", "money", "share".
@@ -76,21 +75,6 @@ def _qdate(ms: int) -> QDate:
     return QDate(d.year, d.month, d.day)
 
 
-class NumberItem(QTableWidgetItem):
-    """A table cell that shows formatted text and sorts by its number."""
-
-    def __init__(self, text: str, value: float) -> None:
-        super().__init__(text)
-        self.setData(SORT_ROLE, float(value))
-        self.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-
-    def __lt__(self, other: QTableWidgetItem) -> bool:
-        mine, theirs = self.data(SORT_ROLE), other.data(SORT_ROLE)
-        if mine is not None and theirs is not None:
-            return float(mine) < float(theirs)
-        return super().__lt__(other)
-
-
 class Tile(QFrame):
     """One total: caption, value, and its difference against the run compared with."""
 
@@ -122,25 +106,6 @@ class Tile(QFrame):
             self.delta.setProperty("role", tone)
             self.delta.style().unpolish(self.delta)
             self.delta.style().polish(self.delta)
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.verticalHeader().hide()
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.setAlternatingRowColors(True)
-    table.setWordWrap(False)
-    table.setShowGrid(False)
-    table.verticalHeader().setDefaultSectionSize(table.fontMetrics().height() + 6)
-    header = table.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    header.setStretchLastSection(False)
-    header.setSortIndicatorShown(True)
-    header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)  # the flow's order until a header is clicked
-    return table
 
 
 class ResultsPanel(QWidget):
@@ -225,51 +190,29 @@ class ResultsPanel(QWidget):
         self.warnings_list.itemClicked.connect(lambda item: item.data(NODE_ROLE) and
                                                self.nodeActivated.emit(item.data(NODE_ROLE)))
 
-        self.node_table = _table(["Step", "", "Entered", "Left by port", "Exit rule", "Ended", "In progress",
+        self.node_table = FiguresTable(["Step", "", "Entered", "Left by port", "Exit rule", "Ended", "In progress",
                                   "Skipped", "Held (quiet hours)"])
-        self.send_table = _table(["Step", "Message", "Channel", "Entered", "Sent", "Skipped", "Recipients",
+        self.send_table = FiguresTable(["Step", "Message", "Channel", "Entered", "Sent", "Skipped", "Recipients",
                                   "Skipped: no consent", "Skipped: smart sending", "Skipped: other",
                                   "Held (quiet hours)", "Conversions", "Converting recipients", "Conv. rate",
                                   "Revenue"])
         for table in (self.node_table, self.send_table):
-            table.itemClicked.connect(self._row_clicked)
-            table.itemActivated.connect(self._row_clicked)
+            table.clicked.connect(self._row_clicked)
+            table.activated.connect(self._row_clicked)
         self.charts = MessageCharts()
 
-        self.trace_input = QLineEdit()
-        self.trace_input.setPlaceholderText("customer id, as imported (e.g. c000011)")
-        self.trace_input.setClearButtonEnabled(True)
-        self.trace_input.returnPressed.connect(self.run_trace)
-        self.trace_button = QPushButton("Trace")
-        self.trace_button.clicked.connect(self.run_trace)
-        self.trace_status = QLabel("Type a customer id to see each of their journeys through the flow, step by step.")
-        self.trace_status.setProperty("role", "muted")
-        self.trace_tree = QTreeWidget()
-        self.trace_tree.setHeaderLabels(["Time (the customer's zone)", "Journey", "Step", "What", "Why / detail"])
-        self.trace_tree.setRootIsDecorated(False)
-        self.trace_tree.setAlternatingRowColors(True)
-        self.trace_tree.setUniformRowHeights(True)
-        self.trace_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.trace_tree.header().setStretchLastSection(True)
-        self.trace_tree.itemClicked.connect(self._trace_clicked)
-        self.trace_tree.itemActivated.connect(self._trace_clicked)
-        trace_page = QWidget()
-        trace_row = QHBoxLayout()
-        trace_row.addWidget(QLabel("Trace a customer:"))
-        trace_row.addWidget(self.trace_input, 1)
-        trace_row.addWidget(self.trace_button)
-        trace_row.addWidget(self.trace_status, 2)
-        trace_layout = QVBoxLayout(trace_page)
-        trace_layout.setContentsMargins(4, 4, 4, 4)
-        trace_layout.addLayout(trace_row)
-        trace_layout.addWidget(self.trace_tree, 1)
+        self.trace_view = TraceView(self.controller, self.document)
+        self.trace_view.nodeActivated.connect(self.nodeActivated)
+        # The trace's parts, as the dock's own (the view holds them).
+        self.trace_input, self.trace_button = self.trace_view.trace_input, self.trace_view.trace_button
+        self.trace_status, self.trace_tree = self.trace_view.trace_status, self.trace_view.trace_tree
 
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.node_table, "Steps")
         self.tabs.addTab(self.send_table, "Messages")
         self.tabs.addTab(self.charts, "Timing")
-        self.tabs.addTab(trace_page, "Trace a customer")
+        self.tabs.addTab(self.trace_view, "Trace a customer")
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -429,96 +372,74 @@ class ResultsPanel(QWidget):
         self.warnings_list.setVisible(self.warnings_list.count() > 0)
         self.warnings_list.setMaximumHeight(22 * min(4, self.warnings_list.count()) + 6)
 
-    def _step_cell(self, node_id: str) -> QTableWidgetItem:
-        flow = self.document.flow
-        node = flow.nodes.get(node_id)
+    def _step_cell(self, node_id: str) -> Cell:
+        node = self.document.flow.nodes.get(node_id)
         spec = KINDS.get(node.kind) if node is not None else None
-        item = QTableWidgetItem(f"{node_id}  {spec.label}" if spec else node_id)
-        item.setData(NODE_ROLE, node_id)
-        if node is not None:
-            item.setToolTip(summary(node.kind, node.config))
-        return item
+        return Cell(f"{node_id}  {spec.label}" if spec else node_id,
+                    tooltip=summary(node.kind, node.config) if node is not None else "")
 
     def _fill_nodes(self, r: SimulationResult | None) -> None:
-        table = self.node_table
-        table.setSortingEnabled(False)
-        table.setRowCount(0)
         if r is None:
+            self.node_table.set_rows([])
             return
-        rows = [nid for nid in self.document.flow.nodes if nid in r.nodes] + \
-               [nid for nid in r.nodes if nid not in self.document.flow.nodes]
-        table.setRowCount(len(rows))
-        for row, node_id in enumerate(rows):
+        ids = [nid for nid in self.document.flow.nodes if nid in r.nodes] + \
+              [nid for nid in r.nodes if nid not in self.document.flow.nodes]
+        rows = []
+        for node_id in ids:
             f = r.nodes[node_id]
             node = self.document.flow.nodes.get(node_id)
-            table.setItem(row, 0, self._step_cell(node_id))
-            what = QTableWidgetItem(summary(node.kind, node.config) if node is not None else "(deleted since)")
-            what.setData(NODE_ROLE, node_id)
-            table.setItem(row, 1, what)
-            table.setItem(row, 2, NumberItem(numbers.count(f.entered), f.entered))
-            ports = " \u00b7 ".join(f"{p} {numbers.count(n)}" for p, n in f.exits.items()) or "\u2013"
-            port_item = QTableWidgetItem(ports)
-            port_item.setData(NODE_ROLE, node_id)
-            table.setItem(row, 3, port_item)
-            table.setItem(row, 4, NumberItem(numbers.count(f.exited), f.exited))
-            table.setItem(row, 5, NumberItem(numbers.count(f.ended), f.ended))
-            table.setItem(row, 6, NumberItem(numbers.count(f.in_progress), f.in_progress))
             skipped = sum(f.skipped.values())
-            skip_item = NumberItem(numbers.count(skipped), skipped)
-            if f.skipped:
-                skip_item.setToolTip(", ".join(f"{numbers.SKIP_REASONS.get(k, k)} {numbers.count(v)}"
-                                               for k, v in sorted(f.skipped.items())))
-            table.setItem(row, 7, skip_item)
             held = f.deferred.get("quiet_hours", 0)
-            table.setItem(row, 8, NumberItem(numbers.count(held), held))
-            for col in range(table.columnCount()):
-                cell = table.item(row, col)
-                if cell is not None and cell.data(NODE_ROLE) is None:
-                    cell.setData(NODE_ROLE, node_id)
-        table.setSortingEnabled(True)
+            reasons = ", ".join(f"{numbers.SKIP_REASONS.get(k, k)} {numbers.count(v)}" for k, v in sorted(f.skipped.items()))
+            rows.append((node_id, [
+                self._step_cell(node_id),
+                Cell(summary(node.kind, node.config) if node is not None else "(deleted since)"),
+                Cell(numbers.count(f.entered), f.entered),
+                Cell(" \u00b7 ".join(f"{p} {numbers.count(n)}" for p, n in f.exits.items()) or "\u2013"),
+                Cell(numbers.count(f.exited), f.exited),
+                Cell(numbers.count(f.ended), f.ended),
+                Cell(numbers.count(f.in_progress), f.in_progress),
+                Cell(numbers.count(skipped), skipped, reasons),
+                Cell(numbers.count(held), held),
+            ]))
+        self.node_table.set_rows(rows)
 
     def _fill_sends(self, r: SimulationResult | None) -> None:
-        table = self.send_table
-        table.setSortingEnabled(False)
-        table.setRowCount(0)
         if r is None:
+            self.send_table.set_rows([])
             return
-        rows = [nid for nid in self.document.flow.nodes if nid in r.nodes and r.nodes[nid].is_send]
-        rows += [nid for nid, f in r.nodes.items() if f.is_send and nid not in rows]
-        table.setRowCount(len(rows))
-        for row, node_id in enumerate(rows):
+        ids = [nid for nid in self.document.flow.nodes if nid in r.nodes and r.nodes[nid].is_send]
+        ids += [nid for nid, f in r.nodes.items() if f.is_send and nid not in ids]
+        rows = []
+        for node_id in ids:
             f = r.nodes[node_id]
             node = self.document.flow.nodes.get(node_id)
-            table.setItem(row, 0, self._step_cell(node_id))
-            table.setItem(row, 1, QTableWidgetItem(summary(node.kind, node.config) if node is not None else ""))
             spec = KINDS.get(f.kind)
-            channel = spec.channel if spec is not None else None
-            table.setItem(row, 2, QTableWidgetItem(CHANNELS.get(channel or "", channel or "")))
+            channel = (spec.channel if spec is not None else None) or ""
             skipped = sum(f.skipped.values())
             other = skipped - f.skipped.get("no_consent", 0) - f.skipped.get("smart_sending", 0)
             rate = f.converting_recipients / f.recipients if f.recipients else 0
-            values = [
-                (numbers.count(f.entered), f.entered),
-                (numbers.count(f.messages), f.messages),
-                (numbers.count(skipped), skipped),
-                (numbers.count(f.recipients), f.recipients),
-                (numbers.count(f.skipped.get("no_consent", 0)), f.skipped.get("no_consent", 0)),
-                (numbers.count(f.skipped.get("smart_sending", 0)), f.skipped.get("smart_sending", 0)),
-                (numbers.count(other), other),
-                (numbers.count(f.deferred.get("quiet_hours", 0)), f.deferred.get("quiet_hours", 0)),
-                (numbers.count(f.conversions), f.conversions),
-                (numbers.count(f.converting_recipients), f.converting_recipients),
-                (numbers.percent(f.converting_recipients, f.recipients), rate),
-                (numbers.money_exact(f.revenue), f.revenue),
-            ]
-            for col, (text, value) in enumerate(values, start=3):
-                table.setItem(row, col, NumberItem(text, value))
-            for col in range(table.columnCount()):
-                table.item(row, col).setData(NODE_ROLE, node_id)
-        table.setSortingEnabled(True)
+            rows.append((node_id, [
+                self._step_cell(node_id),
+                Cell(summary(node.kind, node.config) if node is not None else ""),
+                Cell(CHANNELS.get(channel, channel)),
+                Cell(numbers.count(f.entered), f.entered),
+                Cell(numbers.count(f.messages), f.messages),
+                Cell(numbers.count(skipped), skipped),
+                Cell(numbers.count(f.recipients), f.recipients),
+                Cell(numbers.count(f.skipped.get("no_consent", 0)), f.skipped.get("no_consent", 0)),
+                Cell(numbers.count(f.skipped.get("smart_sending", 0)), f.skipped.get("smart_sending", 0)),
+                Cell(numbers.count(other), other),
+                Cell(numbers.count(f.deferred.get("quiet_hours", 0)), f.deferred.get("quiet_hours", 0)),
+                Cell(numbers.count(f.conversions), f.conversions),
+                Cell(numbers.count(f.converting_recipients), f.converting_recipients),
+                Cell(numbers.percent(f.converting_recipients, f.recipients), rate),
+                Cell(numbers.money_exact(f.revenue), f.revenue),
+            ]))
+        self.send_table.set_rows(rows)
 
-    def _row_clicked(self, item: QTableWidgetItem) -> None:
-        node_id = item.data(NODE_ROLE)
+    def _row_clicked(self, index) -> None:
+        node_id = index.data(NODE_ROLE)
         if node_id:
             self.nodeActivated.emit(node_id)
 
@@ -562,61 +483,10 @@ class ResultsPanel(QWidget):
 
     # -- trace ------------------------------------------------------------------------
     def run_trace(self) -> None:
-        customer = self.trace_input.text().strip()
-        if not customer:
-            self._trace_status("Type a customer id first.", "warning")
-            return
-        self.trace_tree.clear()
-        self._trace_status(f"Replaying {customer}\u2026")
-        self.trace_button.setEnabled(False)
-        task = self.controller.trace(customer)
-        task.on(finished=self.show_trace, failed=lambda text: self._trace_status(text, "error"),
-                done=lambda: self.trace_button.setEnabled(True))
+        self.trace_view.run_trace()
 
     def show_trace(self, trace: Trace) -> None:
-        self.trace_tree.clear()
-        flow = trace.flow
-        if not trace.steps:
-            self._trace_status(f"{trace.customer} started no journey between "
-                               f"{numbers.moment(trace.window_from)} and {numbers.moment(trace.window_to)} "
-                               "(no matching trigger event).", "warning")
-            return
-        rows = []
-        journeys = set()
-        for step in trace.steps:
-            node = flow.nodes.get(step.node) if step.node else None
-            spec = KINDS.get(node.kind) if node is not None else None
-            where = f"{step.node} {spec.label}" if spec else (step.node or "")
-            journey = str(step.journey + 1) if step.journey >= 0 else "\u2013"
-            if step.journey >= 0:
-                journeys.add(step.journey)
-            row = QTreeWidgetItem([numbers.local_moment(step.time, trace.timezone), journey, where, step.what,
-                                   step.detail])
-            row.setData(0, NODE_ROLE, step.node)
-            row.setToolTip(0, numbers.moment(step.time))
-            row.setToolTip(4, step.detail)
-            rows.append(row)
-        self.trace_tree.addTopLevelItems(rows)
-        n = len(journeys)
-        zone = trace.timezone or "UTC (the store has no time zone for them)"
-        self._trace_status(f"{trace.customer}: {n} journey{'s' * (n != 1)}, {len(rows)} steps, times in {zone} "
-                           "(UTC on hover; click a step to find it on the canvas).")
+        self.trace_view.show_trace(trace)
 
     def trace_rows(self) -> list[tuple[str, str, str, str, str]]:
-        out = []
-        for i in range(self.trace_tree.topLevelItemCount()):
-            row = self.trace_tree.topLevelItem(i)
-            out.append(tuple(row.text(c) for c in range(5)))
-        return out
-
-    def _trace_status(self, text: str, tone: str = "muted") -> None:
-        self.trace_status.setText(text)
-        if self.trace_status.property("role") != tone:
-            self.trace_status.setProperty("role", tone)
-            self.trace_status.style().unpolish(self.trace_status)
-            self.trace_status.style().polish(self.trace_status)
-
-    def _trace_clicked(self, row: QTreeWidgetItem, _column: int = 0) -> None:
-        node = row.data(0, NODE_ROLE)
-        if node and node in self.document.flow.nodes:
-            self.nodeActivated.emit(node)
+        return self.trace_view.trace_rows()
