@@ -17,6 +17,16 @@ _PATTERN = re.compile(
 
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 
+#: The longest span a flow may spell: 100 years of days. Longer is a mistake (a typo'd
+#: number of days), and unbounded spans overflow the engine's clock and datetime.
+MAX_SECONDS = 100 * 36525 * 864.0
+#: Digits allowed in one number of a duration, so a 400-digit count never becomes infinity.
+_MAX_DIGITS = 12
+#: The pattern a file's duration text follows (letters in either case, spaces around),
+#: for the flow file's JSON Schema; the 100-year bound is checked in code.
+SCHEMA_PATTERN = (r"^\s*[Pp](?!\s*$)(\d+(\.\d+)?[Ww])?(\d+(\.\d+)?[Dd])?"
+                  r"([Tt](?!\s*$)(\d+(\.\d+)?[Hh])?(\d+(\.\d+)?[Mm])?(\d+(\.\d+)?[Ss])?)?\s*$")
+
 
 class DurationError(ValueError):
     """A duration text that is not ISO 8601 (with the reason in the message)."""
@@ -37,7 +47,13 @@ def _parse_text(text: str) -> float:
         if re.match(r"^P.*\d+[YM]", text.upper().split("T")[0]):
             raise DurationError(f"{text!r}: months and years vary in length; use days (e.g. 'P30D')")
         raise DurationError(f"{text!r} is not an ISO 8601 duration such as 'PT1H', 'P2D' or 'P1DT12H'")
-    return sum(float(match.group(k)) * mult for k, mult in _UNITS if match.group(k))
+    if any(len(g) > _MAX_DIGITS for g in match.groups() if g):
+        raise DurationError(f"{text[:40]!r}: a number of more than {_MAX_DIGITS} digits; "
+                            "a delay is at most 100 years")
+    seconds = sum(float(match.group(k)) * mult for k, mult in _UNITS if match.group(k))
+    if seconds > MAX_SECONDS:
+        raise DurationError(f"{text!r} is longer than 100 years; use a shorter span")
+    return seconds
 
 
 def parse(text: object) -> timedelta:

@@ -14,14 +14,15 @@ from dataclasses import dataclass
 import networkx as nx
 
 from designer.model import conditions, durations
+from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
-from designer.model.kinds import END_PORTS_KEY, KINDS, check_config
+from designer.model.kinds import KINDS
 
 ERROR, WARNING = "error", "warning"
 #: Trigger events that start a shopping flow, which should stop once the customer buys.
 SHOPPING_EVENTS = ("add_to_cart", "view", "checkout_started", "remove_from_cart")
-#: Ports that drop people when left unconnected (an ending branch elsewhere is normal).
-BRANCHING_KINDS = ("split", "wait_for", "ab_split")
+#: Kinds whose ports drop people when left unconnected (an ending branch elsewhere is normal).
+BRANCHING_KINDS = tuple(k.name for k in KINDS.values() if k.branching)
 MIN_FIRST_DELAY_S = 300
 
 
@@ -31,7 +32,8 @@ class Problem:
     code: str
     node: str | None
     message: str
-    #: Where in the node's config (or the flow's settings) the problem sits, if anywhere.
+    #: Where in the file the problem sits, as a JSON path (``nodes[3].config.until.time``,
+    #: ``settings.reentry``), if anywhere.
     path: str | None = None
 
     def to_json(self) -> dict:
@@ -68,9 +70,11 @@ def validate(flow: Flow) -> list[Problem]:
     graph = to_digraph(flow)
     triggers = [n.id for n in flow.nodes.values() if n.kind == "trigger"]
 
-    for node in flow.nodes.values():
-        for path, message in check_config(node.kind, node.config):
-            add(Problem(ERROR, "bad-config", node.id, message, path))
+    for index, node in enumerate(flow.nodes.values()):
+        for path, message in node.parsed.problems:
+            where = f"nodes[{index}].kind" if path == "kind" and node.kind not in KINDS else \
+                config_path(index, path)
+            add(Problem(ERROR, "bad-config", node.id, message, where))
 
     if not triggers:
         add(Problem(ERROR, "no-trigger", None, "the flow has no trigger; add one to say what starts a journey"))
@@ -97,6 +101,12 @@ def validate(flow: Flow) -> list[Problem]:
     _lint(flow, graph, triggers[0] if triggers else None, add)
     problems.sort(key=lambda p: p.severity != ERROR)
     return problems
+
+
+def config_path(index: int, path: str) -> str:
+    """The file's JSON path of ``path`` inside the config of the node at ``index``."""
+    base = f"nodes[{index}].config"
+    return base if not path else base + (path if path.startswith("[") else "." + path)
 
 
 def has_errors(problems: list[Problem]) -> bool:
@@ -153,9 +163,11 @@ def _cycle_problems(graph: nx.DiGraph, add) -> None:
 def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
     connected = {(e.source, e.port) for e in flow.edges}
     for node in flow.nodes.values():
-        if node.kind not in BRANCHING_KINDS:
+        spec = KINDS.get(node.kind)
+        if spec is None or not spec.branching:
             continue
-        ends = node.config.get(END_PORTS_KEY) or []
+        typed = node.typed
+        ends = (typed.end_ports if typed is not None else None) or ()
         for port in node_ports[node.id]:
             if (node.id, port) not in connected and port not in ends:
                 add(Problem(ERROR, "open-port", node.id,
@@ -184,13 +196,14 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
     if trigger is None:
         return
     trig = flow.nodes[trigger]
-    if trig.config.get("event") in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
+    event = trig.typed.event if trig.typed is not None else None
+    if event in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
         add(Problem(WARNING, "no-purchase-exit", trigger,
-                    f"a {trig.config.get('event')} flow that never checks for {s.conversion.event!r} keeps "
+                    f"a {event} flow that never checks for {s.conversion.event!r} keeps "
                     f"messaging people who already bought; add an exit condition on {s.conversion.event} "
                     "in the flow settings or a split before the sends"))
     for node_id in _first_delays(flow, graph, trigger):
-        seconds = _delay_seconds(flow.nodes[node_id].config)
+        seconds = _delay_seconds(flow.nodes[node_id].typed)
         if seconds is not None and seconds < MIN_FIRST_DELAY_S:
             add(Problem(WARNING, "short-first-delay", node_id,
                         f"the first wait is {durations.humanize(durations.to_iso(seconds))}, shorter than event "
@@ -200,9 +213,12 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
 def _checks_purchase(flow: Flow, event: str) -> bool:
     tests = list(conditions.event_tests(flow.settings.exit_when))
     for node in flow.nodes.values():
-        if node.kind == "split":
-            tests.extend(conditions.event_tests(node.config.get("condition")))
-        elif node.kind == "wait_for" and node.config.get("event") == event:
+        typed = node.typed
+        if typed is None:
+            continue
+        if isinstance(getattr(typed, "condition", None), FlowModel):
+            tests.extend(conditions.event_tests(typed.condition.to_json()))
+        elif node.kind == "wait_for" and typed.event == event:
             return True
     return any(t.get("event") == event for t in tests)
 
@@ -223,10 +239,8 @@ def _first_delays(flow: Flow, graph: nx.DiGraph, trigger: str) -> set[str]:
     return found
 
 
-def _delay_seconds(config: dict) -> float | None:
-    if config.get("until") is not None:
+def _delay_seconds(config) -> float | None:
+    """A first delay's length; None when it waits until a local time (its length varies)."""
+    if config is None or config.until is not None or config.duration is None:
         return None
-    try:
-        return durations.parse_seconds(config.get("duration"))
-    except durations.DurationError:
-        return None
+    return durations.parse_seconds(config.duration)
