@@ -62,6 +62,8 @@ def _clock(value: str) -> str:
 
 
 def _name(value: str) -> str:
+    if value == "":
+        raise PydanticCustomError("required", "is required")
     if not value.strip():
         raise PydanticCustomError("name", "needs a name, not blank text")
     return value
