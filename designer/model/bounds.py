@@ -88,7 +88,8 @@ def _key_path(path: str, key: str) -> str:
 
 def check(value: Any, path: str = "", depth: int = 1) -> None:
     """Raise BoundsError naming the first value outside the limits (iterative: no recursion)."""
-    levels = MAX_DEPTH - depth + 1
+    too_deep = f"nested deeper than {MAX_DEPTH - depth + 1} levels" if depth <= 1 or depth > 8 else \
+        f"nested too deep (a flow file nests at most {MAX_DEPTH} levels)"
     stack: list[tuple[Any, str, int]] = [(value, path, depth)]
     pop, push = stack.pop, stack.append
     while stack:
@@ -98,7 +99,7 @@ def check(value: Any, path: str = "", depth: int = 1) -> None:
             _check_text(v, p)
         elif cls is dict:
             if d > MAX_DEPTH:
-                raise BoundsError(f"nested deeper than {levels} levels", p or "$")
+                raise BoundsError(too_deep, p or "$")
             for k, item in v.items():
                 kp = _key_path(p, k)
                 _check_text(k, kp)
@@ -106,7 +107,7 @@ def check(value: Any, path: str = "", depth: int = 1) -> None:
                     push((item, kp, d + 1))
         elif cls is list:
             if d > MAX_DEPTH:
-                raise BoundsError(f"nested deeper than {levels} levels", p or "$")
+                raise BoundsError(too_deep, p or "$")
             for i, item in enumerate(v):
                 if item.__class__ in (str, dict, list, int, float):
                     push((item, f"{p}[{i}]", d + 1))

@@ -12,7 +12,8 @@ from functools import lru_cache
 
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?!$)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"(?:T(?!$)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?\Z",
+    re.ASCII,
 )
 
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
@@ -24,8 +25,8 @@ MAX_SECONDS = 100 * 36525 * 864.0
 _MAX_DIGITS = 12
 #: The pattern a file's duration text follows (letters in either case, spaces around),
 #: for the flow file's JSON Schema; the 100-year bound is checked in code.
-SCHEMA_PATTERN = (r"^\s*[Pp](?!\s*$)(\d+(\.\d+)?[Ww])?(\d+(\.\d+)?[Dd])?"
-                  r"([Tt](?!\s*$)(\d+(\.\d+)?[Hh])?(\d+(\.\d+)?[Mm])?(\d+(\.\d+)?[Ss])?)?\s*$")
+SCHEMA_PATTERN = (r"^\s*[Pp](?!\s*$)([0-9]+(\.[0-9]+)?[Ww])?([0-9]+(\.[0-9]+)?[Dd])?"
+                  r"([Tt](?!\s*$)([0-9]+(\.[0-9]+)?[Hh])?([0-9]+(\.[0-9]+)?[Mm])?([0-9]+(\.[0-9]+)?[Ss])?)?\s*$")
 
 
 class DurationError(ValueError):
@@ -42,7 +43,8 @@ def parse_seconds(text: object) -> float:
 @lru_cache(maxsize=1024)
 def _parse_text(text: str) -> float:
     # Flows repeat a handful of durations across thousands of nodes; parse each once.
-    match = _PATTERN.match(text.strip().upper())
+    stripped = text.strip()
+    match = _PATTERN.match(stripped.upper()) if stripped.isascii() else None
     if not match:
         if re.match(r"^P.*\d+[YM]", text.upper().split("T")[0]):
             raise DurationError(f"{text!r}: months and years vary in length; use days (e.g. 'P30D')")

@@ -20,7 +20,7 @@ from pydantic_core import PydanticCustomError
 from designer.model import bounds, durations
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CLOCK_PATTERN = r"^([01]\d|2[0-3]):[0-5]\d$"
+CLOCK_PATTERN = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
 URL_PATTERN = r"^https?://[^\s/]+"
 _CLOCK, _URL = re.compile(CLOCK_PATTERN), re.compile(URL_PATTERN)
 
@@ -56,7 +56,7 @@ def _duration(value: str) -> str:
 
 
 def _clock(value: str) -> str:
-    if not _CLOCK.match(value):
+    if not _CLOCK.match(value) or value.endswith("\n"):  # "$" would let a final newline through
         raise PydanticCustomError("clock", "{value} is not a time of day like '09:00'", {"value": repr(value)})
     return value
 

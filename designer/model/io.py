@@ -51,10 +51,10 @@ def loads(text: str, *, file: str | None = None) -> Flow:
 
 
 def _number_line(text: str, exc: bounds.BoundsError) -> int | None:
-    """The line of the first over-long number (the JSON parser does not say where it was)."""
+    """The line of the first NaN, Infinity or over-long number (the JSON parser does not say where)."""
     import re
 
-    match = re.search(r"[-\d.eE+]{%d,}" % bounds.MAX_NUMBER_DIGITS, text)
+    match = re.search(r"\bNaN\b|\bInfinity\b|\d{%d,}" % bounds.MAX_NUMBER_DIGITS, text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
 

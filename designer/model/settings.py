@@ -13,7 +13,7 @@ import zoneinfo
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, ValidationError, WithJsonSchema, model_validator
+from pydantic import AfterValidator, BeforeValidator, ValidationError, WithJsonSchema, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
 
 from designer.model import conditions, durations
@@ -99,11 +99,9 @@ def _timezone(name: str) -> str:
     return name
 
 
-def _exit_rule(tree: Any) -> Any:
-    if tree is not None:
-        found = conditions.check(tree, "")
-        if found:
-            raise PydanticCustomError("condition", "{message}", {"message": found[0][1]})
+def _file_form(tree: Any, check: Any) -> Any:
+    """Check the tree as a condition, and keep it as the file wrote it."""
+    check(tree)
     return tree
 
 
@@ -113,8 +111,7 @@ def _off(value: Any) -> Any:
 
 Timezone = Annotated[str, AfterValidator(_timezone), WithJsonSchema({"type": "string"})]
 #: The exit rule in its file form, checked as a condition.
-ExitRule = Annotated[dict | None, AfterValidator(_exit_rule),
-                     WithJsonSchema({"anyOf": [{"$ref": "#/$defs/Condition"}, {"type": "null"}]})]
+ExitRule = Annotated[conditions.Condition | None, WrapValidator(_file_form)]
 #: Smart sending's window; ``false`` (or null) turns it off.
 SmartSending = Annotated[Duration | None, BeforeValidator(_off),
                          WithJsonSchema({"anyOf": [{"type": "string", "pattern": durations.SCHEMA_PATTERN},
@@ -159,10 +156,6 @@ def parse_settings(raw: Any, path: str = "settings") -> Settings:
     """Typed settings from the file's object; missing keys take the defaults."""
     if raw is None:
         return Settings()
-    if isinstance(raw, dict) and raw.get("exit_when") is not None:
-        found = conditions.check(raw["exit_when"], f"{path}.exit_when")
-        if found:
-            raise FlowFormatError(found[0][1], path=found[0][0])
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
