@@ -117,13 +117,13 @@ def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> N
     """Dangling ends, unknown ports, ports used twice, edges into the trigger; returns nothing."""
     nodes = flow.nodes
     used: dict[tuple[str, str], str] = {}
-    for e in flow.edges:
+    for i, e in enumerate(flow.edges):
         source, target = nodes.get(e.source), nodes.get(e.target)
         if source is None or target is None:
             missing = [end for end in (e.source, e.target) if end not in nodes]
             add(Problem(ERROR, "dangling-edge", e.source if source is not None else None,
                         f"edge {e.source} -> {e.target} points at {', '.join(repr(m) for m in missing)}, "
-                        "which is not a node; delete the edge"))
+                        "which is not a node; delete the edge", f"edges[{i}]"))
             continue
         ports = node_ports[e.source]
         key = (e.source, e.port)
