@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from designer.model.documents import FLOW, format_of
+
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -9,7 +11,7 @@ from designer.model import io
 from designer.model.flow import Edge, Flow, Node
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH, layout
 
-FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.json"))
+FLOWS = sorted(p for p in (Path(__file__).resolve().parents[2] / "flows").glob("*.json") if format_of(p) == FLOW)
 
 
 def _overlaps(pos: dict[str, tuple[float, float]]) -> list[tuple[str, str]]:
