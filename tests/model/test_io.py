@@ -5,13 +5,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from designer.model.documents import FLOW, format_of
 from designer import EXAMPLE_FLOWS
-from designer.model import io
+from designer.model import documents, io
 from designer.model.errors import FlowFormatError
 from designer.model.validate import validate
 
-EXAMPLES = sorted(p for p in EXAMPLE_FLOWS.glob("*.json") if format_of(p) == FLOW)  # not the .tests.json files
+EXAMPLES = documents.flow_files(EXAMPLE_FLOWS)
 REQUIRED = {"abandoned_cart", "browse_abandonment", "welcome_series", "winback", "post_purchase"}
 
 

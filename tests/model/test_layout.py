@@ -2,16 +2,14 @@
 
 from pathlib import Path
 
-from designer.model.documents import FLOW, format_of
-
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from designer.model import io
+from designer.model import documents, io
 from designer.model.flow import Edge, Flow, Node
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH, layout
 
-FLOWS = sorted(p for p in (Path(__file__).resolve().parents[2] / "flows").glob("*.json") if format_of(p) == FLOW)
+FLOWS = documents.flow_files(Path(__file__).resolve().parents[2] / "flows")
 
 
 def _overlaps(pos: dict[str, tuple[float, float]]) -> list[tuple[str, str]]:

@@ -16,13 +16,12 @@ import jsonschema
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from designer.model.documents import FLOW, format_of
 from designer import EXAMPLE_FLOWS, ROOT
-from designer.model import schema as schema_module
+from designer.model import documents, schema as schema_module
 
 from .hostile import at_path, check_accepted, dumps, outcome, paths, sound_flow
 
-EXAMPLES = sorted(p for p in EXAMPLE_FLOWS.glob("*.json") if format_of(p) == FLOW) + [ROOT / "docs" / "cart_draft.json"]
+EXAMPLES = documents.flow_files(EXAMPLE_FLOWS) + [ROOT / "docs" / "cart_draft.json"]
 
 
 @lru_cache(maxsize=1)
