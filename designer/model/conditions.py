@@ -118,6 +118,8 @@ class EventTest(FlowModel):
     count: Count = Field(default_factory=lambda: {">=": 1})
 
 
+# The groups of a condition and of a filter have the same shape but hold different trees (a filter's
+# leaves are property tests only), so each tree has its own three group models and schema entries.
 class AllOf(FlowModel):
     all: "list[Condition]" = Field(min_length=1)
 

@@ -154,6 +154,8 @@ def message(err: dict, labels: dict[str, str], loc: tuple) -> str:
                     "bool_type": "true or false", "list_type": "a list", "dict_type": "an object",
                     "model_type": "an object", "model_attributes_type": "an object"}.get(kind, kind)
         return f"expected {expected}"
+    if kind == "literal_error":
+        return f"must be one of {err.get('ctx', {}).get('expected', '')}"
     if kind == "value_error":
         return text.removeprefix("Value error, ")
     return text
