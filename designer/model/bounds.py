@@ -19,10 +19,9 @@ import json
 import re
 from typing import Any
 
-from designer.model.errors import FlowFormatError
-
 #: The deepest nesting of objects and lists a flow file may have (the document is level 1).
 MAX_DEPTH = 64
+#: A run of this many digits is where the loader looks for the number the JSON reader refused.
 MAX_NUMBER_DIGITS = 40
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _FLOAT_MAX = float(2**63)
@@ -40,7 +39,7 @@ def _parse_constant(name: str) -> float:
     raise BoundsError(f"{name} is not a JSON number; use a finite number", "")
 
 
-#: An escaped lone surrogate in JSON text (a high one not followed by a low one, or a low one alone).
+#: An escaped surrogate in JSON text; pairs are sound, so a match only means the values get walked.
 _ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 
 
@@ -126,10 +125,3 @@ def _check_text(text: str, path: str) -> None:
         except UnicodeEncodeError as exc:
             raise BoundsError(f"text holds a lone surrogate (\\u{ord(text[exc.start]):04x}) at character "
                               f"{exc.start + 1}, which is not a character; remove it", path or "$") from None
-
-
-def flow_error(exc: BoundsError, prefix: str = "") -> FlowFormatError:
-    """The loader's error for a bound crossed at ``prefix`` + the error's own path."""
-    path = exc.path if not prefix else (prefix + (exc.path if exc.path.startswith("[") else "." + exc.path)
-                                         if exc.path and exc.path != "$" else prefix)
-    return FlowFormatError(exc.message, path=path or None)

@@ -30,7 +30,7 @@ from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag,
 from pydantic_core import PydanticCustomError
 
 from designer.model import bounds, durations
-from designer.model.fieldtypes import Duration, FlowModel, JsonValue, Name, problems
+from designer.model.fieldtypes import FlowModel, JsonValue, Name, problems
 
 #: Comparison operators and whether they take a value.
 OPERATORS: dict[str, bool] = {

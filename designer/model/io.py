@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -52,8 +53,6 @@ def loads(text: str, *, file: str | None = None) -> Flow:
 
 def _number_line(text: str, exc: bounds.BoundsError) -> int | None:
     """The line of the first NaN, Infinity or over-long number (the JSON parser does not say where)."""
-    import re
-
     match = re.search(r"\bNaN\b|\bInfinity\b|\d{%d,}" % bounds.MAX_NUMBER_DIGITS, text)
     return text.count("\n", 0, match.start()) + 1 if match else None
 
