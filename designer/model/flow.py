@@ -29,24 +29,18 @@ class Node:
     typed config never goes stale.
     """
 
-    __slots__ = ("id", "_kind", "x", "y", "_config", "_parsed")
+    __slots__ = ("id", "kind", "x", "y", "_config", "_parsed", "_parsed_kind")
 
     def __init__(self, id: str, kind: str, x: float = 0.0, y: float = 0.0,
                  config: dict[str, Any] | None = None) -> None:
         self.id = id
-        self._kind = kind
+        #: A plain attribute (read everywhere, often); the parse below remembers the kind it was for.
+        self.kind = kind
         self.x = x
         self.y = y
         self._config: dict[str, Any] = {} if config is None else config
         self._parsed: Parsed | None = None
-
-    @property
-    def kind(self) -> str:
-        return self._kind
-
-    @kind.setter
-    def kind(self, value: str) -> None:
-        self._kind, self._parsed = value, None
+        self._parsed_kind: str | None = None
 
     @property
     def config(self) -> dict[str, Any]:
@@ -59,8 +53,8 @@ class Node:
     @property
     def parsed(self) -> Parsed:
         """The config checked by its kind: the typed model, or the problems (paths within config)."""
-        if self._parsed is None:
-            self._parsed = kinds.parse(self._kind, self._config)
+        if self._parsed is None or self._parsed_kind != self.kind:
+            self._parsed, self._parsed_kind = kinds.parse(self.kind, self._config), self.kind
         return self._parsed
 
     @property
@@ -70,32 +64,32 @@ class Node:
 
     def set_parsed(self, parsed: Parsed) -> None:
         """Take a parse done elsewhere for this very config (the loader parses nodes in bulk)."""
-        self._parsed = parsed
+        self._parsed, self._parsed_kind = parsed, self.kind
 
     def output_ports(self) -> tuple[str, ...]:
-        spec = KINDS.get(self._kind)
+        spec = KINDS.get(self.kind)
         return spec.output_ports(self._config) if spec else ()
 
     def summary(self) -> str:
         """The card line."""
-        spec = KINDS.get(self._kind)
+        spec = KINDS.get(self.kind)
         return spec.summary(self._config, self.parsed) if spec else ""
 
     def clone(self, new_id: str | None = None) -> "Node":
-        out = Node(new_id or self.id, self._kind, self.x, self.y, copy.deepcopy(self._config))
-        out._parsed = self._parsed  # typed configs are immutable: the copy shares the parse
+        out = Node(new_id or self.id, self.kind, self.x, self.y, copy.deepcopy(self._config))
+        out._parsed, out._parsed_kind = self._parsed, self._parsed_kind  # typed configs are immutable: the copy shares the parse
         return out
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Node):
             return NotImplemented
-        return (self.id, self._kind, self.x, self.y, self._config) == (other.id, other._kind, other.x, other.y,
+        return (self.id, self.kind, self.x, self.y, self._config) == (other.id, other.kind, other.x, other.y,
                                                                        other._config)
 
     __hash__ = None  # type: ignore[assignment]  (mutable, like the dataclass it replaced)
 
     def __repr__(self) -> str:
-        return f"Node(id={self.id!r}, kind={self._kind!r}, x={self.x!r}, y={self.y!r}, config={self._config!r})"
+        return f"Node(id={self.id!r}, kind={self.kind!r}, x={self.x!r}, y={self.y!r}, config={self._config!r})"
 
 
 @dataclass(frozen=True)
