@@ -58,7 +58,8 @@ def run(args: argparse.Namespace) -> int:
         for p in problems:
             listed.append({"file": path, **p.to_json()})
             if not args.json:
-                print(f"{path}: {p.node or '-'}: {p.severity} {p.code}: {p.message}")
+                loc = f" (at {p.path})" if p.path else ""
+                print(f"{path}: {p.node or '-'}: {p.severity} {p.code}: {p.message}{loc}")
     if args.json:
         print(json.dumps(listed, indent=2))
     return code

@@ -1,5 +1,9 @@
 """A flow compiled for the interpreter: parsed durations, compiled conditions, port targets.
 
+Built from the nodes' typed configs (``Node.typed``, checked once by their kind):
+each kind that needs more than its ports registers what it puts in its node's
+plan in ``PLANNERS``.
+
 Compiling once per run keeps parsing out of the per-customer loop, and the
 plan also answers what the reader needs to know: which event names the flow
 can look at and how far back before the window it looks.
@@ -7,6 +11,7 @@ can look at and how far back before the window it looks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,8 +90,64 @@ class FlowPlan:
     profile_names: set[str] = field(default_factory=set)
 
 
+@dataclass
+class _Reads:
+    """What the flow's nodes read, gathered while their plans are built."""
+
+    names: set[str]
+    rules: list[Any] = field(default_factory=list)
+
+
+def _plan_delay(plan: NodePlan, c: Any, reads: _Reads) -> None:
+    if c.duration:
+        plan.delay_ms = durations.parse_ms(c.duration)
+    if c.until is not None:
+        plan.has_until = True
+        plan.until_time = c.until.time
+        plan.until_weekdays = tuple(c.until.weekdays) if c.until.weekdays else None
+
+
+def _plan_wait_for(plan: NodePlan, c: Any, reads: _Reads) -> None:
+    plan.wait_event = c.event
+    plan.wait_filter = evaluate.compile_filter(c.where.to_json() if c.where is not None else None)
+    plan.timeout_ms = durations.parse_ms(c.timeout)
+    reads.names.add(c.event)
+
+
+def _plan_split(plan: NodePlan, c: Any, reads: _Reads) -> None:
+    tree = c.condition.to_json()
+    plan.condition = evaluate.compile_condition(tree)
+    reads.rules.append(tree)
+
+
+def _plan_ab_split(plan: NodePlan, c: Any, reads: _Reads) -> None:
+    total, upper = 0.0, []
+    for v in c.variants:
+        total += float(v.percent)
+        upper.append((v.name, total / 100.0))
+    plan.variants = upper
+
+
+def _plan_update_profile(plan: NodePlan, c: Any, reads: _Reads) -> None:
+    plan.set_props = dict(c.set or {})
+    plan.unset_props = tuple(c.unset or ())
+    plan.add_to_list = c.add_to_list or None
+    plan.remove_from_list = c.remove_from_list or None
+
+
+#: Kind name -> what its typed config puts in the node's plan (kinds without an entry need
+#: only the ports, channel and consent every plan has).
+PLANNERS: dict[str, Callable[[NodePlan, Any, _Reads], None]] = {
+    "delay": _plan_delay,
+    "wait_for": _plan_wait_for,
+    "split": _plan_split,
+    "ab_split": _plan_ab_split,
+    "update_profile": _plan_update_profile,
+}
+
+
 def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
-    """The plan for a flow; raises PlanError if the flow has validation errors."""
+    """The plan for a flow, from its typed configs; raises PlanError if the flow has validation errors."""
     errors = [p for p in validate(flow) if p.severity == ERROR]
     if errors:
         first = errors[0]
@@ -96,47 +157,25 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
     s = flow.settings
     trigger = flow.trigger()
     assert trigger is not None  # validate() guarantees exactly one
-    names: set[str] = {trigger.config["event"], s.conversion.event}
+    start = trigger.typed
+    assert start is not None  # and that every config parses
+    reads = _Reads({start.event, s.conversion.event})
+    names = reads.names
     lookback: int | None = 0
     facts: set[str] = set()
     tests: list[dict] = []
-    rules: list[Any] = []
     nodes: dict[str, NodePlan] = {}
     for node in flow.nodes.values():
         spec = KINDS[node.kind]
-        c = node.config
         plan = NodePlan(node.id, node.kind, {p: flow.successor(node.id, p) for p in node.output_ports()},
                         channel=spec.channel, marketing=spec.marketing, key=(index, node.id))
         if spec.marketing and s.consent is not None:
             plan.consent_property = s.consent.for_channel(spec.channel)
-        if node.kind == "delay":
-            if c.get("duration"):
-                plan.delay_ms = durations.parse_ms(c["duration"])
-            until = c.get("until")
-            if until:
-                plan.has_until = True
-                plan.until_time = until.get("time")
-                plan.until_weekdays = tuple(until["weekdays"]) if until.get("weekdays") else None
-        elif node.kind == "wait_for":
-            plan.wait_event = c["event"]
-            plan.wait_filter = evaluate.compile_filter(c.get("where"))
-            plan.timeout_ms = durations.parse_ms(c["timeout"])
-            names.add(c["event"])
-        elif node.kind == "split":
-            plan.condition = evaluate.compile_condition(c["condition"])
-            rules.append(c["condition"])
-        elif node.kind == "ab_split":
-            total, upper = 0.0, []
-            for v in c["variants"]:
-                total += float(v["percent"])
-                upper.append((v["name"], total / 100.0))
-            plan.variants = upper
-        elif node.kind == "update_profile":
-            plan.set_props = dict(c.get("set") or {})
-            plan.unset_props = tuple(c.get("unset") or ())
-            plan.add_to_list = c.get("add_to_list") or None
-            plan.remove_from_list = c.get("remove_from_list") or None
+        planner = PLANNERS.get(node.kind)
+        if planner is not None:
+            planner(plan, node.typed, reads)
         nodes[node.id] = plan
+    rules = reads.rules
     if s.exit_when is not None:
         rules.append(s.exit_when)
     profile_names = {"timezone"} | {n.consent_property for n in nodes.values() if n.consent_property}
@@ -156,11 +195,12 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
     if facts - ORDER_FACTS:
         names.add("*")  # every event counts as activity
     reentry_ms = durations.parse_ms(s.reentry.cooldown) if s.reentry.mode == "cooldown" else 0
+    where = start.where.to_json() if start.where is not None else None
     return FlowPlan(
         flow=flow, index=index, id=flow.id, trigger_id=trigger.id,
-        trigger_event=trigger.config["event"],
-        trigger_filter=evaluate.compile_filter(trigger.config.get("where")),
-        trigger_key=trigger.config.get("key") or None,
+        trigger_event=start.event,
+        trigger_filter=evaluate.compile_filter(where),
+        trigger_key=start.key or None,
         reentry_mode=s.reentry.mode, cooldown_ms=reentry_ms,
         exit_rule=evaluate.compile_condition(s.exit_when) if s.exit_when is not None else None,
         smart_ms=durations.parse_ms(s.smart_sending) if s.smart_sending else None,
@@ -169,7 +209,7 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         conversion_ms=durations.parse_ms(s.conversion.window),
         consent=s.consent, timezone=s.timezone or "UTC",
         nodes=nodes, event_names=names, lookback_ms=lookback, derived_facts=facts,
-        trigger_pushdown=_pushdown(trigger.config.get("where")),
+        trigger_pushdown=_pushdown(where),
         profile_names=profile_names,
     )
 

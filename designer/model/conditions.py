@@ -23,9 +23,14 @@ publishers compile them, so each target reads the same tree.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Annotated, Any, Literal, Union
 
-from designer.model import durations
+from pydantic import AfterValidator, BeforeValidator, Discriminator, Field, Tag, TypeAdapter, ValidationError, WithJsonSchema, \
+    model_validator
+from pydantic_core import PydanticCustomError
+
+from designer.model import bounds, durations
+from designer.model.fieldtypes import FlowModel, JsonValue, Name, problems
 
 #: Comparison operators and whether they take a value.
 OPERATORS: dict[str, bool] = {
@@ -41,66 +46,156 @@ SINCE_WORDS = ("flow_start", "ever")
 DERIVED_FACTS = ("order_count", "total_spent", "days_since_last_order", "first_seen", "last_seen",
                  "days_since_first_seen")
 
+Operator = Literal["=", "!=", "<", "<=", ">", ">=", "contains", "not contains", "in", "not in", "is set",
+                   "is not set"]
+CountOperator = Literal["=", "!=", "<", "<=", ">", ">="]
+
+
+def _since(value: str) -> str:
+    if value not in SINCE_WORDS and not durations.is_valid(value):
+        raise PydanticCustomError("since", "{value}: use 'flow_start', 'ever' or a duration such as 'PT48H'",
+                                  {"value": repr(value)})
+    return value
+
+
+Since = Annotated[str, AfterValidator(_since), WithJsonSchema({"anyOf": [
+    {"enum": list(SINCE_WORDS)},
+    {"type": "string", "pattern": durations.SCHEMA_PATTERN}]})]
+Count = Annotated[dict[CountOperator, Annotated[int, Field(ge=0, le=bounds.INT_MAX)]], Field(min_length=1, max_length=1)]
+
+#: How deep a condition may nest (all / any / not inside each other); the builder offers 3 levels.
+MAX_NESTING = 32
+
+
+def _shallow(tree: Any) -> Any:
+    """Refuse a condition nested deeper than MAX_NESTING before its models recurse into it."""
+    stack, seen = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING:
+            raise PydanticCustomError("nesting", "a condition nested deeper than {n} levels; flatten it",
+                                      {"n": MAX_NESTING})
+        seen += 1
+        if isinstance(node, dict):
+            for key in ("all", "any"):
+                if isinstance(node.get(key), list):
+                    stack.extend((item, depth + 1) for item in node[key])
+            for key in ("not", "where"):
+                if isinstance(node.get(key), dict):
+                    stack.append((node[key], depth + 1))
+    return tree
+
+
+class _Test(FlowModel):
+    op: Operator = "="
+    value: JsonValue = None
+
+    @model_validator(mode="after")
+    def _needs_value(self) -> "_Test":
+        if OPERATORS[self.op] and "value" not in self.model_fields_set:
+            raise PydanticCustomError("value", "operator {op} needs a value", {"op": repr(self.op)})
+        if self.op in ("in", "not in") and not isinstance(self.value, list):
+            raise PydanticCustomError("value", "operator {op} needs a list of values", {"op": repr(self.op)})
+        return self
+
+
+class PropertyTest(_Test):
+    """A test on a profile property (or, inside a filter, on the event's own property)."""
+
+    property: Name
+
+
+class TriggerTest(_Test):
+    """A test on a property of the event that started the journey."""
+
+    trigger: Name
+
+
+class EventTest(FlowModel):
+    """History: did ``event`` happen (``count`` times) since ``since``, where ``where`` holds."""
+
+    event: Name
+    since: Since = "flow_start"
+    where: "Filter | None" = None
+    count: Count = Field(default_factory=lambda: {">=": 1})
+
+
+# The groups of a condition and of a filter have the same shape but hold different trees (a filter's
+# leaves are property tests only), so each tree has its own three group models and schema entries.
+class AllOf(FlowModel):
+    all: "list[Condition]" = Field(min_length=1)
+
+
+class AnyOf(FlowModel):
+    any: "list[Condition]" = Field(min_length=1)
+
+
+class NotOf(FlowModel):
+    not_: "Condition" = Field(alias="not")
+
+
+class FilterAll(FlowModel):
+    all: "list[Filter]" = Field(min_length=1)
+
+
+class FilterAny(FlowModel):
+    any: "list[Filter]" = Field(min_length=1)
+
+
+class FilterNot(FlowModel):
+    not_: "Filter" = Field(alias="not")
+
+
+_GROUP_TAGS = (("all", "all-of"), ("any", "any-of"), ("not", "not-of"))
+_TAG_OF_MODEL = {AllOf: "all-of", AnyOf: "any-of", NotOf: "not-of", FilterAll: "all-of", FilterAny: "any-of",
+                 FilterNot: "not-of", EventTest: "event-test", PropertyTest: "property-test",
+                 TriggerTest: "trigger-test"}
+
+
+def _tagger(leaves: tuple[tuple[str, str], ...]):
+    def tag(value: Any) -> str | None:
+        if isinstance(value, dict):
+            for key, name in _GROUP_TAGS + leaves:
+                if key in value:
+                    return name
+            return None
+        return _TAG_OF_MODEL.get(type(value))
+    return tag
+
+
+Condition = Annotated[Union[
+    Annotated[AllOf, Tag("all-of")], Annotated[AnyOf, Tag("any-of")], Annotated[NotOf, Tag("not-of")],
+    Annotated[EventTest, Tag("event-test")], Annotated[PropertyTest, Tag("property-test")],
+    Annotated[TriggerTest, Tag("trigger-test")],
+], Discriminator(_tagger((("event", "event-test"), ("property", "property-test"), ("trigger", "trigger-test"))),
+                 custom_error_type="condition",
+                 custom_error_message="not a condition: expected an object with one of the keys "
+                                      "all, any, not, property, trigger, event"), BeforeValidator(_shallow)]
+Filter = Annotated[Union[
+    Annotated[FilterAll, Tag("all-of")], Annotated[FilterAny, Tag("any-of")], Annotated[FilterNot, Tag("not-of")],
+    Annotated[PropertyTest, Tag("property-test")],
+], Discriminator(_tagger((("property", "property-test"),)), custom_error_type="filter",
+                 custom_error_message="not a filter: expected an object with one of the keys all, any, not, property"),
+    BeforeValidator(_shallow)]
+
+for _model in (EventTest, AllOf, AnyOf, NotOf, FilterAll, FilterAny, FilterNot):
+    _model.model_rebuild()
+CONDITION = TypeAdapter(Condition)
+FILTER = TypeAdapter(Filter)
+
 
 def check(cond: Any, path: str, *, filter_only: bool = False) -> list[tuple[str, str]]:
     """Every problem in a condition, as (JSON path, message) pairs; empty when it is sound."""
-    problems: list[tuple[str, str]] = []
-    _check(cond, path, filter_only, problems)
-    return problems
+    try:
+        (FILTER if filter_only else CONDITION).validate_python(cond)
+    except ValidationError as exc:
+        return problems(exc, path)
+    return []
 
 
-def _check(cond: Any, path: str, filter_only: bool, out: list[tuple[str, str]]) -> None:
-    if not isinstance(cond, dict):
-        out.append((path, f"expected a condition object, got {type(cond).__name__}"))
-        return
-    if "all" in cond or "any" in cond:
-        key = "all" if "all" in cond else "any"
-        items = cond[key]
-        if not isinstance(items, list) or not items:
-            out.append((f"{path}.{key}", f"'{key}' needs a non-empty list of conditions"))
-            return
-        for i, item in enumerate(items):
-            _check(item, f"{path}.{key}[{i}]", filter_only, out)
-        return
-    if "not" in cond:
-        _check(cond["not"], f"{path}.not", filter_only, out)
-        return
-    if "event" in cond and not filter_only:
-        _check_event(cond, path, out)
-        return
-    if "property" in cond or ("trigger" in cond and not filter_only):
-        key = "property" if "property" in cond else "trigger"
-        if not isinstance(cond[key], str) or not cond[key].strip():
-            out.append((f"{path}.{key}", "needs a property name"))
-        op = cond.get("op", "=")
-        if op not in OPERATORS:
-            out.append((f"{path}.op", f"unknown operator {op!r}; use one of {', '.join(OPERATORS)}"))
-        elif OPERATORS[op] and "value" not in cond:
-            out.append((f"{path}.value", f"operator {op!r} needs a value"))
-        elif op in ("in", "not in") and not isinstance(cond.get("value"), list):
-            out.append((f"{path}.value", f"operator {op!r} needs a list of values"))
-        return
-    allowed = "all, any, not, property" if filter_only else "all, any, not, property, trigger, event"
-    out.append((path, f"not a condition: expected one of the keys {allowed}"))
-
-
-def _check_event(cond: dict, path: str, out: list[tuple[str, str]]) -> None:
-    if not isinstance(cond["event"], str) or not cond["event"].strip():
-        out.append((f"{path}.event", "needs an event name"))
-    since = cond.get("since", "flow_start")
-    if since not in SINCE_WORDS and not durations.is_valid(since):
-        out.append((f"{path}.since", f"{since!r}: use 'flow_start', 'ever' or a duration such as 'PT48H'"))
-    count = cond.get("count", {">=": 1})
-    if not (isinstance(count, dict) and len(count) == 1):
-        out.append((f"{path}.count", "count is one comparison such as {\">=\": 1}"))
-    else:
-        (op, n), = count.items()
-        if op not in COUNT_OPERATORS:
-            out.append((f"{path}.count", f"unknown count operator {op!r}"))
-        elif not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            out.append((f"{path}.count", f"count needs a whole number, got {n!r}"))
-    if "where" in cond and cond["where"] is not None:
-        _check(cond["where"], f"{path}.where", True, out)
+def parse(cond: Any, *, filter_only: bool = False):
+    """The typed condition (raises pydantic's ValidationError when it is not one)."""
+    return (FILTER if filter_only else CONDITION).validate_python(cond)
 
 
 def leaf_tests(cond: Any) -> Iterator[dict]:

@@ -12,10 +12,21 @@ from functools import lru_cache
 
 _PATTERN = re.compile(
     r"^P(?!$)(?:(?P<w>\d+(?:\.\d+)?)W)?(?:(?P<d>\d+(?:\.\d+)?)D)?"
-    r"(?:T(?!$)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$"
+    r"(?:T(?!$)(?:(?P<h>\d+(?:\.\d+)?)H)?(?:(?P<m>\d+(?:\.\d+)?)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?\Z",
+    re.ASCII,
 )
 
 _UNITS = (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+
+#: The longest span a flow may spell: 100 years of days. Longer is a mistake (a typo'd
+#: number of days), and unbounded spans overflow the engine's clock and datetime.
+MAX_SECONDS = 100 * 36525 * 864.0
+#: Digits allowed in one number of a duration, so a 400-digit count never becomes infinity.
+_MAX_DIGITS = 12
+#: The pattern a file's duration text follows (letters in either case, spaces around),
+#: for the flow file's JSON Schema; the 100-year bound is checked in code.
+SCHEMA_PATTERN = (r"^\s*[Pp](?!\s*$)([0-9]+(\.[0-9]+)?[Ww])?([0-9]+(\.[0-9]+)?[Dd])?"
+                  r"([Tt](?!\s*$)([0-9]+(\.[0-9]+)?[Hh])?([0-9]+(\.[0-9]+)?[Mm])?([0-9]+(\.[0-9]+)?[Ss])?)?\s*$")
 
 
 class DurationError(ValueError):
@@ -32,12 +43,19 @@ def parse_seconds(text: object) -> float:
 @lru_cache(maxsize=1024)
 def _parse_text(text: str) -> float:
     # Flows repeat a handful of durations across thousands of nodes; parse each once.
-    match = _PATTERN.match(text.strip().upper())
+    stripped = text.strip()
+    match = _PATTERN.match(stripped.upper()) if stripped.isascii() else None
     if not match:
         if re.match(r"^P.*\d+[YM]", text.upper().split("T")[0]):
             raise DurationError(f"{text!r}: months and years vary in length; use days (e.g. 'P30D')")
         raise DurationError(f"{text!r} is not an ISO 8601 duration such as 'PT1H', 'P2D' or 'P1DT12H'")
-    return sum(float(match.group(k)) * mult for k, mult in _UNITS if match.group(k))
+    if any(len(g) > _MAX_DIGITS for g in match.groups() if g):
+        raise DurationError(f"{text[:40]!r}: a number of more than {_MAX_DIGITS} digits; "
+                            "a delay is at most 100 years")
+    seconds = sum(float(match.group(k)) * mult for k, mult in _UNITS if match.group(k))
+    if seconds > MAX_SECONDS:
+        raise DurationError(f"{text!r} is longer than 100 years; use a shorter span")
+    return seconds
 
 
 def parse(text: object) -> timedelta:

@@ -10,27 +10,86 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from designer.model import kinds
+from designer.model.jsonform import edge_to_json, node_to_json
+from designer.model.kind import NodeConfig, Parsed
 from designer.model.kinds import KINDS
 from designer.model.settings import Settings
 
 
-@dataclass
 class Node:
-    id: str
-    kind: str
-    x: float = 0.0
-    y: float = 0.0
-    config: dict[str, Any] = field(default_factory=dict)
+    """A node: its file form (``config``, the JSON dict saved and snapshotted by undo) and,
+    beside it, the config typed and checked by its kind (``parsed``, ``typed``), parsed once
+    per config and refreshed whenever ``config`` or ``kind`` is assigned.
+
+    Replace ``config`` rather than changing it in place (``Flow.set_config`` does), so the
+    typed config never goes stale.
+    """
+
+    __slots__ = ("id", "kind", "x", "y", "_config", "_parsed", "_parsed_kind")
+
+    def __init__(self, id: str, kind: str, x: float = 0.0, y: float = 0.0,
+                 config: dict[str, Any] | None = None) -> None:
+        self.id = id
+        #: A plain attribute (read everywhere, often); the parse below remembers the kind it was for.
+        self.kind = kind
+        self.x = x
+        self.y = y
+        self._config: dict[str, Any] = {} if config is None else config
+        self._parsed: Parsed | None = None
+        self._parsed_kind: str | None = None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        return self._config
+
+    @config.setter
+    def config(self, value: dict[str, Any]) -> None:
+        self._config, self._parsed = value, None
+
+    @property
+    def parsed(self) -> Parsed:
+        """The config checked by its kind: the typed model, or the problems (paths within config)."""
+        if self._parsed is None or self._parsed_kind != self.kind:
+            self._parsed, self._parsed_kind = kinds.parse(self.kind, self._config), self.kind
+        return self._parsed
+
+    @property
+    def typed(self) -> NodeConfig | None:
+        """The typed config, or None when the config has problems."""
+        return self.parsed.config
+
+    def set_parsed(self, parsed: Parsed) -> None:
+        """Take a parse done elsewhere for this very config (the loader parses nodes in bulk)."""
+        self._parsed, self._parsed_kind = parsed, self.kind
 
     def output_ports(self) -> tuple[str, ...]:
         spec = KINDS.get(self.kind)
-        return spec.output_ports(self.config) if spec else ()
+        return spec.output_ports(self._config) if spec else ()
+
+    def summary(self) -> str:
+        """The card line."""
+        spec = KINDS.get(self.kind)
+        return spec.summary(self._config, self.parsed) if spec else ""
 
     def clone(self, new_id: str | None = None) -> "Node":
-        return Node(new_id or self.id, self.kind, self.x, self.y, copy.deepcopy(self.config))
+        out = Node(new_id or self.id, self.kind, self.x, self.y, copy.deepcopy(self._config))
+        out._parsed, out._parsed_kind = self._parsed, self._parsed_kind  # typed configs are immutable: the copy shares the parse
+        return out
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Node):
+            return NotImplemented
+        return (self.id, self.kind, self.x, self.y, self._config) == (other.id, other.kind, other.x, other.y,
+                                                                       other._config)
+
+    __hash__ = None  # type: ignore[assignment]  (mutable, like the dataclass it replaced)
+
+    def __repr__(self) -> str:
+        return f"Node(id={self.id!r}, kind={self.kind!r}, x={self.x!r}, y={self.y!r}, config={self._config!r})"
 
 
 @dataclass(frozen=True)
@@ -217,8 +276,6 @@ class Flow:
 
     def subgraph_json(self, node_ids: Iterable[str]) -> dict:
         """Nodes and the edges among them, as file JSON, for copy and delete snapshots."""
-        from designer.model.io import edge_to_json, node_to_json
-
         ids = [i for i in self.nodes if i in set(node_ids)]
         keep = set(ids)
         return {

@@ -7,48 +7,54 @@ flow always gives the same bytes, so flows diff cleanly under version control.
 
 from __future__ import annotations
 
+import gc
 import json
-import math
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
+from designer.model import bounds
 from designer.model.errors import FlowFormatError
+from designer.model.fieldtypes import problems
 from designer.model.flow import Edge, Flow, Node
-from designer.model.kinds import KINDS
+from designer.model.flowfile import CURRENT_VERSION, FORMAT, FileShape
+from designer.model.jsonform import _ordered, edge_to_json, node_to_json
+from designer.model.parsing import parse_nodes
 from designer.model.settings import json_type, parse_settings
 
-FORMAT = "trigger-flow"
-CURRENT_VERSION = 1
+__all__ = ["CURRENT_VERSION", "FORMAT", "MIGRATIONS", "atomic_write_text", "dumps", "edge_to_json", "from_json",
+           "load", "loads", "migrate", "node_to_json", "save", "to_json"]
 
 #: version -> function turning a file of that version into one of the next.
 #: Version 1 is the first published format, so nothing needs migrating yet; a
 #: change to the format adds ``MIGRATIONS[1]`` and raises CURRENT_VERSION.
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-_TOP_KEYS = ("format", "version", "id", "name", "description", "settings", "nodes", "edges", "publish")
-_NODE_KEYS = ("id", "kind", "x", "y", "config")
-#: Key order inside configs and settings: the words people read first, then the rest alphabetically.
-_KEY_RANK = {k: i for i, k in enumerate((
-    "mode", "cooldown", "all", "any", "not", "event", "property", "trigger", "op", "value", "since",
-    "where", "count", "key", "duration", "until", "time", "weekdays", "timeout", "condition", "variants",
-    "name", "percent", "template", "subject", "preview_text", "from_email", "from_name", "body", "url",
-    "method", "set", "unset", "add_to_list", "remove_from_list", "start", "end", "window"))}
-
-
 # -- loading ---------------------------------------------------------------
 def loads(text: str, *, file: str | None = None) -> Flow:
     try:
-        data = json.loads(text)
+        data = bounds.loads(text)
     except json.JSONDecodeError as exc:
         raise FlowFormatError(f"not valid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno, file=file) from None
+    except bounds.BoundsError as exc:
+        raise FlowFormatError(exc.message, path=exc.path or None, file=file,
+                              line=_number_line(text, exc) if not exc.path else None) from None
     try:
-        return from_json(data)
+        return from_json(data, checked=True)
     except FlowFormatError as exc:
         exc.file = file
         raise
+
+
+def _number_line(text: str, exc: bounds.BoundsError) -> int | None:
+    """The line of the first NaN, Infinity or over-long number (the JSON parser does not say where)."""
+    match = re.search(r"\bNaN\b|\bInfinity\b|\d{%d,}" % bounds.MAX_NUMBER_DIGITS, text)
+    return text.count("\n", 0, match.start()) + 1 if match else None
 
 
 def load(path: str | os.PathLike) -> Flow:
@@ -85,120 +91,72 @@ def migrate(data: dict) -> dict:
     return data
 
 
-def from_json(data: Any) -> Flow:
+def from_json(data: Any, *, checked: bool = False) -> Flow:
+    """The flow in a file's JSON. ``checked``: the bounds were checked while parsing the text."""
+    # A big flow is tens of thousands of small objects made at once; the cyclic garbage collector
+    # would scan them again and again while they are made (none is garbage), so it waits.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _from_json(data, checked)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _from_json(data: Any, checked: bool) -> Flow:
+    if not checked:
+        try:
+            bounds.check(data)
+        except bounds.BoundsError as exc:
+            raise FlowFormatError(exc.message, path=exc.path) from None
     if not isinstance(data, dict):
         raise FlowFormatError(f"a flow file holds one JSON object, got {json_type(data)}", path="$")
     if data.get("format") != FORMAT:
         raise FlowFormatError(f"not a flow file: 'format' must be {FORMAT!r}, got {data.get('format')!r}",
                               path="format")
     data = migrate(data)
-    for key in data:
-        if key not in _TOP_KEYS:
-            raise FlowFormatError(f"unknown key; expected {', '.join(_TOP_KEYS)}", path=key)
-    flow = Flow(_text(data.get("id"), "id"), _text(data.get("name"), "name"), parse_settings(data.get("settings")))
-    if isinstance(data.get("description"), str):
-        flow.description = data["description"]
-    if isinstance(data.get("publish"), dict):
-        flow.publish = data["publish"]
-    nodes = data.get("nodes")
-    if not isinstance(nodes, list):
-        raise FlowFormatError(f"expected a list of nodes, got {json_type(nodes)}", path="nodes")
+    settings = parse_settings(data.get("settings"))
+    try:
+        shape = FileShape.model_validate(data if "settings" not in data else {**data, "settings": None})
+    except ValidationError as exc:
+        path, message = problems(exc)[0]
+        raise FlowFormatError(message, path=path, node=_node_at(data, path)) from None
+    flow = Flow(shape.id, shape.name, settings)
+    flow.description = shape.description
+    flow.publish = dict(shape.publish)
     by_id: dict[str, Node] = {}
-    for i, raw in enumerate(nodes):
-        node = _node(raw, f"nodes[{i}]")
-        if node.id in by_id:
-            raise FlowFormatError(f"node id {node.id!r} is used twice", path=f"nodes[{i}].id", node=node.id)
-        by_id[node.id] = node
-    edges = data.get("edges", [])
-    if not isinstance(edges, list):
-        raise FlowFormatError(f"expected a list of edges, got {json_type(edges)}", path="edges")
-    flow.load_parts(list(by_id.values()), [_edge(raw, f"edges[{i}]", by_id) for i, raw in enumerate(edges)])
+    for i, raw in enumerate(shape.nodes):
+        node_id = raw["id"]
+        if node_id in by_id:
+            raise FlowFormatError(f"node id {node_id!r} is used twice", path=f"nodes[{i}].id", node=node_id)
+        by_id[node_id] = Node(node_id, raw["kind"], float(raw.get("x", 0.0)), float(raw.get("y", 0.0)),
+                              raw.get("config", {}))
+    parse_nodes(list(by_id.values()))
+    edges = []
+    for e in shape.edges:
+        port = e.get("port")
+        if port is None:
+            source = by_id.get(e["from_"])
+            ports = source.output_ports() if source else ()
+            port = ports[0] if len(ports) == 1 else "next"
+        edges.append(Edge(e["from_"], e["to"], port))
+    flow.load_parts(list(by_id.values()), edges)
     return flow
 
 
-def _text(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise FlowFormatError(f"expected non-empty text, got {json_type(value)}", path=path)
-    return value
-
-
-def _node(raw: Any, path: str) -> Node:
-    if not isinstance(raw, dict):
-        raise FlowFormatError(f"a node is an object, got {json_type(raw)}", path=path)
-    node_id = raw.get("id")
-    if not isinstance(node_id, str) or not node_id:
-        raise FlowFormatError("a node needs a text id", path=f"{path}.id")
-    for key in raw:
-        if key not in _NODE_KEYS:
-            raise FlowFormatError(f"unknown key; a node has {', '.join(_NODE_KEYS)}", path=f"{path}.{key}",
-                                  node=node_id)
-    kind = raw.get("kind")
-    if not isinstance(kind, str):
-        raise FlowFormatError("a node needs a kind", path=f"{path}.kind", node=node_id)
-    coords = []
-    for axis in ("x", "y"):
-        v = raw.get(axis, 0)
-        if not isinstance(v, (int, float)) or isinstance(v, bool) or not math.isfinite(v):
-            raise FlowFormatError(f"{axis} must be a number, got {json_type(v)}", path=f"{path}.{axis}",
-                                  node=node_id)
-        coords.append(float(v))
-    config = raw.get("config", {})
-    if not isinstance(config, dict):
-        raise FlowFormatError(f"config must be an object, got {json_type(config)}", path=f"{path}.config",
-                              node=node_id)
-    return Node(node_id, kind, coords[0], coords[1], config)
-
-
-def _edge(raw: Any, path: str, nodes: dict[str, Node]) -> Edge:
-    if not isinstance(raw, dict):
-        raise FlowFormatError(f"an edge is an object, got {json_type(raw)}", path=path)
-    for key in raw:
-        if key not in ("from", "to", "port"):
-            raise FlowFormatError("unknown key; an edge has from, to and port", path=f"{path}.{key}")
-    ends = []
-    for key in ("from", "to"):
-        v = raw.get(key)
-        if not isinstance(v, str) or not v:
-            raise FlowFormatError(f"an edge needs '{key}', a node id", path=f"{path}.{key}")
-        ends.append(v)
-    port = raw.get("port")
-    if port is None:
-        source = nodes.get(ends[0])
-        ports = source.output_ports() if source else ()
-        port = ports[0] if len(ports) == 1 else "next"
-    elif not isinstance(port, str) or not port:
-        raise FlowFormatError("port must be a port name", path=f"{path}.port", node=ends[0])
-    return Edge(ends[0], ends[1], port)
+def _node_at(data: dict, path: str) -> str | None:
+    """The id of the node a problem path points into, if any."""
+    if not path.startswith("nodes["):
+        return None
+    try:
+        node = data["nodes"][int(path[6:path.index("]")])]
+    except (KeyError, IndexError, ValueError, TypeError):
+        return None
+    return node.get("id") if isinstance(node, dict) and isinstance(node.get("id"), str) else None
 
 
 # -- saving ----------------------------------------------------------------
-def _ordered(value: Any) -> Any:
-    if isinstance(value, dict):
-        keys = sorted(value, key=lambda k: (_KEY_RANK.get(k, len(_KEY_RANK)), k))
-        return {k: _ordered(value[k]) for k in keys}
-    if isinstance(value, list):
-        return [_ordered(v) for v in value]
-    return value
-
-
-def _number(v: float) -> int | float:
-    return int(v) if float(v).is_integer() else round(v, 2)
-
-
-def node_to_json(node: Node) -> dict:
-    return {"id": node.id, "kind": node.kind, "x": _number(node.x), "y": _number(node.y),
-            "config": _ordered(node.config)}
-
-
-def edge_to_json(flow: Flow, edge: Edge) -> dict:
-    out = {"from": edge.source, "to": edge.target}
-    source = flow.nodes.get(edge.source)
-    spec = KINDS.get(source.kind) if source else None
-    if spec is None or spec.dynamic_ports is not None or len(spec.ports) != 1 or edge.port != spec.ports[0]:
-        out["port"] = edge.port
-    return out
-
-
 def to_json(flow: Flow) -> dict:
     out: dict[str, Any] = {"format": FORMAT, "version": CURRENT_VERSION, "id": flow.id, "name": flow.name}
     if flow.description:

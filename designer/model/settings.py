@@ -1,46 +1,66 @@
 """Flow-wide settings: who may enter again, when people leave, how sends are gated.
 
-Parsed strictly from the file, so that the engine and the publishers read
-typed values and a broken setting is reported with its JSON path.
+Typed models (pydantic), parsed once from the file, so that the engine and the
+publishers read typed values, a broken setting is reported with its JSON path,
+and the flow file's JSON Schema describes exactly these fields. The exit rule
+is kept in its file form (a condition tree, checked against the condition
+models), since the engine and the compilers read that tree.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
-from typing import Any
+import zoneinfo
+from functools import lru_cache
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, ValidationError, WithJsonSchema, WrapValidator, model_validator
+from pydantic_core import PydanticCustomError
 
 from designer.model import conditions, durations
 from designer.model.errors import FlowFormatError
+from designer.model.fieldtypes import ClockTime, Duration, FlowModel, Name, problems
 
 REENTRY_MODES = ("always", "never", "cooldown")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
-@dataclass(frozen=True)
-class Reentry:
-    mode: str = "cooldown"
-    cooldown: str | None = "P7D"
+class _Positional(FlowModel):
+    """Settings parts may be built positionally, like the dataclasses they replaced."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(zip(type(self).model_fields, args))
+        super().__init__(**kwargs)
+
+
+class Reentry(_Positional):
+    mode: Literal["always", "never", "cooldown"] = "cooldown"
+    cooldown: Duration | None = "P7D"
+
+    @model_validator(mode="after")
+    def _cooldown(self) -> "Reentry":
+        if self.mode == "cooldown" and self.cooldown is None:
+            raise PydanticCustomError("cooldown", "re-entry 'cooldown' needs a cooldown such as 'P7D'")
+        if self.mode != "cooldown" and self.cooldown is not None:
+            object.__setattr__(self, "cooldown", None)  # only a cooldown mode keeps one
+        return self
 
     def to_json(self) -> dict:
         return {"mode": self.mode, "cooldown": self.cooldown} if self.mode == "cooldown" else {"mode": self.mode}
 
 
-@dataclass(frozen=True)
-class QuietHours:
-    start: str = "21:00"
-    end: str = "08:00"
+class QuietHours(_Positional):
+    start: ClockTime = "21:00"
+    end: ClockTime = "08:00"
 
     def to_json(self) -> dict:
         return {"start": self.start, "end": self.end}
 
 
-@dataclass(frozen=True)
-class Conversion:
-    event: str = "purchase"
-    #: The event property holding the order value; None counts conversions without revenue.
-    value: str | None = "price"
-    window: str = "P5D"
+class Conversion(_Positional):
+    event: Name = "purchase"
+    #: The event property holding the order value; None (or left out of the file) counts
+    #: conversions without revenue.
+    value: Name | None = None
+    window: Duration = "P5D"
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"event": self.event, "window": self.window}
@@ -49,12 +69,11 @@ class Conversion:
         return out
 
 
-@dataclass(frozen=True)
-class Consent:
+class Consent(_Positional):
     """Profile properties that must be true before a marketing send on each channel."""
 
-    property: str = "consent"
-    sms_property: str | None = None
+    property: Name = "consent"
+    sms_property: Name | None = None
 
     def for_channel(self, channel: str) -> str | None:
         if channel == "sms":
@@ -68,16 +87,46 @@ class Consent:
         return out
 
 
-@dataclass(frozen=True)
-class Settings:
-    reentry: Reentry = field(default_factory=Reentry)
-    exit_when: dict | None = None
-    smart_sending: str | None = "PT16H"
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def _timezone(name: str) -> str:
+    if name not in _zones():
+        raise PydanticCustomError("timezone", "{name} is not an IANA timezone name such as 'Europe/Berlin'",
+                                  {"name": repr(name[:60])})
+    return name
+
+
+def _file_form(tree: Any, check: Any) -> Any:
+    """Check the tree as a condition, and keep it as the file wrote it."""
+    check(tree)
+    return tree
+
+
+def _off(value: Any) -> Any:
+    return None if value is False else value
+
+
+Timezone = Annotated[str, AfterValidator(_timezone), WithJsonSchema({"type": "string"})]
+#: The exit rule in its file form, checked as a condition.
+ExitRule = Annotated[conditions.Condition | None, WrapValidator(_file_form)]
+#: Smart sending's window; ``false`` (or null) turns it off.
+SmartSending = Annotated[Duration | None, BeforeValidator(_off),
+                         WithJsonSchema({"anyOf": [{"type": "string", "pattern": durations.SCHEMA_PATTERN},
+                                                   {"const": False}, {"type": "null"}]})]
+
+
+class Settings(_Positional):
+    reentry: Reentry = Reentry()
+    exit_when: ExitRule = None
+    smart_sending: SmartSending = "PT16H"
     quiet_hours: QuietHours | None = None
-    conversion: Conversion = field(default_factory=Conversion)
-    consent: Consent | None = field(default_factory=Consent)
+    conversion: Conversion = Conversion(value="price")
+    consent: Consent | None = Consent()
     #: Timezone for customers whose own is unknown (IANA name).
-    timezone: str = "UTC"
+    timezone: Timezone = "UTC"
 
     def to_json(self) -> dict:
         out: dict[str, Any] = {"reentry": self.reentry.to_json()}
@@ -94,13 +143,8 @@ class Settings:
         return out
 
     def replace(self, **changes: Any) -> "Settings":
-        return replace(self, **changes)
-
-
-def _expect(value: Any, kind: type | tuple, path: str, what: str) -> Any:
-    if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-        raise FlowFormatError(f"expected {what}, got {json_type(value)}", path=path)
-    return value
+        """A copy with some parts changed, checked like the file's settings."""
+        return Settings.model_validate({**dict(self), **changes})
 
 
 def json_type(value: Any) -> str:
@@ -108,86 +152,12 @@ def json_type(value: Any) -> str:
         type(value), "a number" if isinstance(value, (int, float)) else type(value).__name__)
 
 
-def _duration(value: Any, path: str) -> str:
-    try:
-        durations.parse_seconds(value)
-    except durations.DurationError as exc:
-        raise FlowFormatError(str(exc), path=path) from None
-    return value
-
-
-def _clock(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not _CLOCK.match(value):
-        raise FlowFormatError(f"{value!r} is not a time of day like '21:00'", path=path)
-    return value
-
-
-def _known(obj: dict, allowed: set[str], path: str) -> None:
-    for key in obj:
-        if key not in allowed:
-            raise FlowFormatError(f"unknown key {key!r}; expected one of {', '.join(sorted(allowed))}",
-                                  path=f"{path}.{key}")
-
-
 def parse_settings(raw: Any, path: str = "settings") -> Settings:
     """Typed settings from the file's object; missing keys take the defaults."""
     if raw is None:
         return Settings()
-    _expect(raw, dict, path, "an object")
-    _known(raw, {"reentry", "exit_when", "smart_sending", "quiet_hours", "conversion", "consent", "timezone"}, path)
-    s = Settings()
-    changes: dict[str, Any] = {}
-    if "reentry" in raw:
-        r = _expect(raw["reentry"], dict, f"{path}.reentry", "an object")
-        _known(r, {"mode", "cooldown"}, f"{path}.reentry")
-        mode = r.get("mode", "cooldown")
-        if mode not in REENTRY_MODES:
-            raise FlowFormatError(f"unknown re-entry mode {mode!r}; use always, never or cooldown",
-                                  path=f"{path}.reentry.mode")
-        cooldown = r.get("cooldown")
-        if mode == "cooldown":
-            if cooldown is None:
-                raise FlowFormatError("re-entry 'cooldown' needs a cooldown such as 'P7D'", path=f"{path}.reentry")
-            _duration(cooldown, f"{path}.reentry.cooldown")
-        changes["reentry"] = Reentry(mode, cooldown if mode == "cooldown" else None)
-    if "exit_when" in raw and raw["exit_when"] is not None:
-        problems = conditions.check(raw["exit_when"], f"{path}.exit_when")
-        if problems:
-            raise FlowFormatError(problems[0][1], path=problems[0][0])
-        changes["exit_when"] = raw["exit_when"]
-    if "smart_sending" in raw:
-        value = raw["smart_sending"]
-        changes["smart_sending"] = None if value in (None, False) else _duration(value, f"{path}.smart_sending")
-    if "quiet_hours" in raw:
-        q = raw["quiet_hours"]
-        if q is None:
-            changes["quiet_hours"] = None
-        else:
-            _expect(q, dict, f"{path}.quiet_hours", "an object")
-            _known(q, {"start", "end"}, f"{path}.quiet_hours")
-            changes["quiet_hours"] = QuietHours(_clock(q.get("start"), f"{path}.quiet_hours.start"),
-                                                _clock(q.get("end"), f"{path}.quiet_hours.end"))
-    if "conversion" in raw:
-        c = _expect(raw["conversion"], dict, f"{path}.conversion", "an object")
-        _known(c, {"event", "value", "window"}, f"{path}.conversion")
-        event = _expect(c.get("event", "purchase"), str, f"{path}.conversion.event", "an event name")
-        value = c.get("value")
-        if value is not None:
-            _expect(value, str, f"{path}.conversion.value", "a property name")
-        window = _duration(c.get("window", "P5D"), f"{path}.conversion.window")
-        changes["conversion"] = Conversion(event, value, window)
-    if "consent" in raw:
-        c = raw["consent"]
-        if c is None:
-            changes["consent"] = None
-        else:
-            _expect(c, dict, f"{path}.consent", "an object")
-            _known(c, {"property", "sms_property"}, f"{path}.consent")
-            prop = _expect(c.get("property"), str, f"{path}.consent.property", "a profile property name")
-            sms = c.get("sms_property")
-            if sms is not None:
-                _expect(sms, str, f"{path}.consent.sms_property", "a profile property name")
-            changes["consent"] = Consent(prop, sms)
-    if "timezone" in raw:
-        changes["timezone"] = _expect(raw["timezone"], str, f"{path}.timezone", "an IANA timezone name")
-    return replace(s, **changes)
+    try:
+        return Settings.model_validate(raw)
+    except ValidationError as exc:
+        where, message = problems(exc, path)[0]
+        raise FlowFormatError(message, path=where) from None

@@ -9,19 +9,21 @@ so the canvas can badge it, and says how to fix it.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import networkx as nx
 
 from designer.model import conditions, durations
+from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
-from designer.model.kinds import END_PORTS_KEY, KINDS, check_config
+from designer.model.kinds import KINDS
 
 ERROR, WARNING = "error", "warning"
 #: Trigger events that start a shopping flow, which should stop once the customer buys.
 SHOPPING_EVENTS = ("add_to_cart", "view", "checkout_started", "remove_from_cart")
-#: Ports that drop people when left unconnected (an ending branch elsewhere is normal).
-BRANCHING_KINDS = ("split", "wait_for", "ab_split")
+#: Kinds whose ports drop people when left unconnected (an ending branch elsewhere is normal).
+BRANCHING_KINDS = tuple(k.name for k in KINDS.values() if k.branching)
 MIN_FIRST_DELAY_S = 300
 
 
@@ -31,7 +33,8 @@ class Problem:
     code: str
     node: str | None
     message: str
-    #: Where in the node's config (or the flow's settings) the problem sits, if anywhere.
+    #: Where in the file the problem sits, as a JSON path (``nodes[3].config.until.time``,
+    #: ``settings.reentry``), if anywhere.
     path: str | None = None
 
     def to_json(self) -> dict:
@@ -63,14 +66,28 @@ def to_digraph(flow: Flow) -> nx.DiGraph:
 
 def validate(flow: Flow) -> list[Problem]:
     """Every problem in the flow, errors first, each once."""
+    # The graph of a big flow is tens of thousands of small objects made at once, none of them
+    # garbage; the cyclic collector would scan every object of the flow again while they are made.
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        return _validate(flow)
+    finally:
+        if paused:
+            gc.enable()
+
+
+def _validate(flow: Flow) -> list[Problem]:
     problems: list[Problem] = []
     add = problems.append
     graph = to_digraph(flow)
     triggers = [n.id for n in flow.nodes.values() if n.kind == "trigger"]
 
-    for node in flow.nodes.values():
-        for path, message in check_config(node.kind, node.config):
-            add(Problem(ERROR, "bad-config", node.id, message, path))
+    for index, node in enumerate(flow.nodes.values()):
+        for path, message in node.parsed.problems:
+            where = f"nodes[{index}].kind" if path == "kind" and node.kind not in KINDS else \
+                config_path(index, path)
+            add(Problem(ERROR, "bad-config", node.id, message, where))
 
     if not triggers:
         add(Problem(ERROR, "no-trigger", None, "the flow has no trigger; add one to say what starts a journey"))
@@ -99,6 +116,12 @@ def validate(flow: Flow) -> list[Problem]:
     return problems
 
 
+def config_path(index: int, path: str) -> str:
+    """The file's JSON path of ``path`` inside the config of the node at ``index``."""
+    base = f"nodes[{index}].config"
+    return base if not path else base + (path if path.startswith("[") else "." + path)
+
+
 def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == ERROR for p in problems)
 
@@ -107,13 +130,13 @@ def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> N
     """Dangling ends, unknown ports, ports used twice, edges into the trigger; returns nothing."""
     nodes = flow.nodes
     used: dict[tuple[str, str], str] = {}
-    for e in flow.edges:
+    for i, e in enumerate(flow.edges):
         source, target = nodes.get(e.source), nodes.get(e.target)
         if source is None or target is None:
             missing = [end for end in (e.source, e.target) if end not in nodes]
             add(Problem(ERROR, "dangling-edge", e.source if source is not None else None,
                         f"edge {e.source} -> {e.target} points at {', '.join(repr(m) for m in missing)}, "
-                        "which is not a node; delete the edge"))
+                        "which is not a node; delete the edge", f"edges[{i}]"))
             continue
         ports = node_ports[e.source]
         key = (e.source, e.port)
@@ -153,9 +176,11 @@ def _cycle_problems(graph: nx.DiGraph, add) -> None:
 def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
     connected = {(e.source, e.port) for e in flow.edges}
     for node in flow.nodes.values():
-        if node.kind not in BRANCHING_KINDS:
+        spec = KINDS.get(node.kind)
+        if spec is None or not spec.branching:
             continue
-        ends = node.config.get(END_PORTS_KEY) or []
+        typed = node.typed
+        ends = (typed.end_ports if typed is not None else None) or ()
         for port in node_ports[node.id]:
             if (node.id, port) not in connected and port not in ends:
                 add(Problem(ERROR, "open-port", node.id,
@@ -185,13 +210,14 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
     if trigger is None:
         return
     trig = flow.nodes[trigger]
-    if trig.config.get("event") in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
+    event = trig.typed.event if trig.typed is not None else None
+    if event in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
         add(Problem(WARNING, "no-purchase-exit", trigger,
-                    f"a {trig.config.get('event')} flow that never checks for {s.conversion.event!r} keeps "
+                    f"a {event} flow that never checks for {s.conversion.event!r} keeps "
                     f"messaging people who already bought; add an exit condition on {s.conversion.event} "
                     "in the flow settings or a split before the sends"))
     for node_id in _first_delays(flow, graph, trigger):
-        seconds = _delay_seconds(flow.nodes[node_id].config)
+        seconds = _delay_seconds(flow.nodes[node_id].typed)
         if seconds is not None and seconds < MIN_FIRST_DELAY_S:
             add(Problem(WARNING, "short-first-delay", node_id,
                         f"the first wait is {durations.humanize(durations.to_iso(seconds))}, shorter than event "
@@ -237,9 +263,12 @@ def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, add) -> None:
 def _checks_purchase(flow: Flow, event: str) -> bool:
     tests = list(conditions.event_tests(flow.settings.exit_when))
     for node in flow.nodes.values():
-        if node.kind == "split":
-            tests.extend(conditions.event_tests(node.config.get("condition")))
-        elif node.kind == "wait_for" and node.config.get("event") == event:
+        typed = node.typed
+        if typed is None:
+            continue
+        if isinstance(getattr(typed, "condition", None), FlowModel):
+            tests.extend(conditions.event_tests(typed.condition.to_json()))
+        elif node.kind == "wait_for" and typed.event == event:
             return True
     return any(t.get("event") == event for t in tests)
 
@@ -260,10 +289,8 @@ def _first_delays(flow: Flow, graph: nx.DiGraph, trigger: str) -> set[str]:
     return found
 
 
-def _delay_seconds(config: dict) -> float | None:
-    if config.get("until") is not None:
+def _delay_seconds(config) -> float | None:
+    """A first delay's length; None when it waits until a local time (its length varies)."""
+    if config is None or config.until is not None or config.duration is None:
         return None
-    try:
-        return durations.parse_seconds(config.get("duration"))
-    except durations.DurationError:
-        return None
+    return durations.parse_seconds(config.duration)

@@ -86,7 +86,7 @@ def test_edge_into_trigger():
 @pytest.mark.parametrize("kind,config,path", [
     ("delay", {"duration": "1 hour"}, "duration"),
     ("delay", {"until": {"time": "25:00"}}, "until.time"),
-    ("delay", {"until": {"weekdays": ["someday"]}}, "until.weekdays"),
+    ("delay", {"until": {"weekdays": ["someday"]}}, "until.weekdays[0]"),
     ("split", {"condition": {"property": "tier", "op": "~=", "value": 1}}, "condition.op"),
     ("split", {"condition": {"event": "purchase", "since": "yesterday"}}, "condition.since"),
     ("split", {"condition": {"all": []}}, "condition.all"),
@@ -99,7 +99,9 @@ def test_edge_into_trigger():
 def test_config_that_does_not_parse(kind, config, path):
     flow = chain(TRIGGER, (kind, config))
     bad = [p for p in validate(flow) if p.code == "bad-config"]
-    assert bad and bad[0].node == "n2" and bad[0].path == path and bad[0].severity == ERROR
+    # Paths are the file's JSON paths: n2 is nodes[1].
+    want = "nodes[1].kind" if path == "kind" else f"nodes[1].config.{path}"
+    assert bad and bad[0].node == "n2" and bad[0].path == want and bad[0].severity == ERROR
 
 
 def test_open_split_port_is_an_error_unless_marked_as_an_end():
@@ -115,7 +117,7 @@ def test_open_split_port_is_an_error_unless_marked_as_an_end():
 
 def test_end_ports_must_name_real_ports():
     flow = chain(TRIGGER, ("wait_for", {"event": "purchase", "timeout": "P1D", "end_ports": ["maybe"]}))
-    assert any(p.path == "end_ports" for p in validate(flow))
+    assert any(p.path == "nodes[1].config.end_ports" for p in validate(flow))
 
 
 def test_shopping_flow_without_purchase_check_warns():

@@ -148,34 +148,56 @@ def test_changes_from_elsewhere_are_shown(doc, inspector):
 
 def test_delay_until_a_time_and_weekdays(qtbot, doc, inspector):
     inspector.show_node("n2")
-    delay = inspector.form.editors["duration"]
-    qtbot.mouseClick(delay.until_time, Qt.MouseButton.LeftButton)
+    wait, until = inspector.form.editors["duration"], inspector.form.editors["until"]
+    qtbot.mouseClick(until.on, Qt.MouseButton.LeftButton)
+    assert config(doc, "n2") == {"duration": "PT1H", "until": {"time": "09:00"}}
+    qtbot.mouseClick(wait.on, Qt.MouseButton.LeftButton)
     assert config(doc, "n2") == {"until": {"time": "09:00"}}
-    qtbot.mouseClick(delay.days["sat"], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(delay.days["mon"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(until.days["sat"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(until.days["mon"], Qt.MouseButton.LeftButton)
     assert config(doc, "n2") == {"until": {"time": "09:00", "weekdays": ["mon", "sat"]}}
-    qtbot.mouseClick(delay.at, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(until.at, Qt.MouseButton.LeftButton)
     assert config(doc, "n2") == {"until": {"weekdays": ["mon", "sat"]}}
     assert check_config("delay", config(doc, "n2")) == []
-    qtbot.mouseClick(delay.days["sat"], Qt.MouseButton.LeftButton)
-    qtbot.mouseClick(delay.days["mon"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(until.days["sat"], Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(until.days["mon"], Qt.MouseButton.LeftButton)
     # Neither a time nor a day: shown as a problem, the model keeps the last usable delay.
     assert config(doc, "n2") == {"until": {"weekdays": ["mon"]}}
-    assert is_invalid(delay.days_box)
-    assert delay.until_error.isVisibleTo(delay) and "weekdays" in delay.until_error.text()
-    qtbot.mouseClick(delay.for_time, Qt.MouseButton.LeftButton)
+    assert is_invalid(until.days_box)
+    assert until.until_error.isVisibleTo(until) and "weekdays" in until.until_error.text()
+    qtbot.mouseClick(until.on, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(wait.on, Qt.MouseButton.LeftButton)
     assert config(doc, "n2") == {"duration": "PT1H"}
     doc.undo_stack.undo()
-    assert delay.is_until() and delay.days["mon"].isChecked() and not delay.at.isChecked()
+    doc.undo_stack.undo()
+    assert until.on.isChecked() and until.days["mon"].isChecked() and not until.at.isChecked()
 
 
 def test_time_of_day_edit_is_committed(qtbot, doc, inspector):
     inspector.show_node("n2")
-    delay = inspector.form.editors["duration"]
-    qtbot.mouseClick(delay.until_time, Qt.MouseButton.LeftButton)
-    delay.time.setFocus()
-    qtbot.keyClick(delay.time, Qt.Key.Key_Up)  # hours section: 09 -> 10
+    until = inspector.form.editors["until"]
+    qtbot.mouseClick(until.on, Qt.MouseButton.LeftButton)
+    until.time.setFocus()
+    qtbot.keyClick(until.time, Qt.Key.Key_Up)  # hours section: 09 -> 10
     assert config(doc, "n2")["until"]["time"] == "10:00"
+    assert config(doc, "n2")["duration"] == "PT1H"
+
+
+def test_welcome_delay_keeps_its_wait_when_a_weekday_is_clicked(qtbot):
+    """The welcome series' n7 waits 3 days, then until 10:00: its card says both, and a weekday
+    clicked in the inspector keeps the 3 days (it used to save the node without them)."""
+    doc = Document(io.load(EXAMPLE_FLOWS / "welcome_series.json"))
+    widget = Inspector(doc)
+    qtbot.addWidget(widget)
+    widget.show()
+    assert config(doc, "n7") == {"duration": "P3D", "until": {"time": "10:00"}}
+    assert doc.flow.nodes["n7"].summary() == "wait 3 d, then until 10:00"
+    widget.show_node("n7")
+    until = widget.form.editors["until"]
+    assert widget.form.editors["duration"].on.isChecked() and until.on.isChecked()
+    qtbot.mouseClick(until.days["tue"], Qt.MouseButton.LeftButton)
+    assert config(doc, "n7") == {"duration": "P3D", "until": {"time": "10:00", "weekdays": ["tue"]}}
+    assert doc.flow.nodes["n7"].summary() == "wait 3 d, then until 10:00 tue"
 
 
 # -- events ---------------------------------------------------------------------------------

@@ -41,7 +41,8 @@ scalars = st.one_of(
     st.text(st.characters(blacklist_categories=("Cs",)), max_size=12),
     st.sampled_from(["", " a", "50", "1e5", "true", "null", '"q"', "a, b", '"', "x\ny", "nan"]),
     st.integers(-10**12, 10**12),
-    st.floats(allow_nan=False, allow_infinity=False, width=64),
+    # Numbers within the flow file's bound (designer/model/bounds.py: about 9.2e18).
+    st.floats(min_value=-9e18, max_value=9e18, allow_nan=False, allow_infinity=False, width=64),
     st.booleans(),
     st.none(),
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLineEdit, QSizePolicy, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLineEdit, QSizePolicy, QWidget
 
 from designer.model import durations
 from designer.ui.inspector.base import ValueEditor, set_invalid
@@ -83,4 +83,50 @@ class DurationEdit(ValueEditor):
                 self.unit.setCurrentIndex(unit)
             else:
                 self.number.setText("")
+        self.refresh_problem()
+
+
+class OptionalDurationEdit(ValueEditor):
+    """A duration that may be left out: a checkbox ("Wait") and the number and unit.
+
+    Value: the ISO text, or None when unticked (the field is then removed from the config).
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, caption: str = "Wait", default: str = "PT1H") -> None:
+        super().__init__(parent)
+        self.on = QCheckBox(caption)
+        self.duration = DurationEdit(default=default)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        layout.addWidget(self.on)
+        layout.addWidget(self.duration, 1)
+        self.setFocusProxy(self.duration)
+        self.on.toggled.connect(self._toggled)
+        self.duration.edited.connect(self.emit_edit)
+        self._sync()
+
+    def _sync(self) -> None:
+        self.duration.setEnabled(self.on.isChecked())
+
+    def _toggled(self, _on: bool) -> None:
+        self._sync()
+        self.emit_edit(False)
+
+    def problem(self) -> str | None:
+        return self.duration.problem() if self.on.isChecked() else None
+
+    def refresh_problem(self) -> None:
+        self.duration.refresh_problem()
+
+    def value(self) -> str | None:
+        return self.duration.value() if self.on.isChecked() else None
+
+    def set_value(self, value: object) -> None:
+        with self.loading():
+            present = isinstance(value, str)
+            self.on.setChecked(present)
+            if present:
+                self.duration.set_value(value)
+            self._sync()
         self.refresh_problem()

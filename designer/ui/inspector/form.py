@@ -1,6 +1,8 @@
-"""A node's form, built from its kind's typed fields (``KINDS[kind].fields``).
+"""A node's form, built from its kind's typed fields (``KINDS[kind].fields``: the config
+model's fields and their ``Editor`` metadata).
 
-Each field type has one editor (``EDITORS``). The form reads the node's config
+Each editor type has one editor (``EDITORS``), and each editor owns exactly one
+config key, so an edit changes that key and leaves every other one as it was. The form reads the node's config
 into the editors, and turns each edit into one ``Document.set_config`` call:
 keystrokes carry the merge key ``"<node>:<field>"`` so a run of typing in one
 field is one undo step; a choice (combo, button, checkbox) is a step of its own.
@@ -18,8 +20,8 @@ from designer.model.kinds import KINDS, Field
 from designer.model.validate import Problem
 from designer.ui.inspector.base import ValueEditor, label, show_messages
 from designer.ui.inspector.condition_builder import ConditionBuilder
-from designer.ui.inspector.delay_edit import DelayEdit
-from designer.ui.inspector.duration_edit import DurationEdit
+from designer.ui.inspector.delay_edit import UntilEdit
+from designer.ui.inspector.duration_edit import DurationEdit, OptionalDurationEdit
 from designer.ui.inspector.event_combo import EventCombo, EventNames
 from designer.ui.inspector.filter_builder import FilterBuilder
 from designer.ui.inspector.properties_edit import NamesEdit, PropertiesEdit
@@ -35,7 +37,8 @@ EDITORS: dict[str, EditorFactory] = {
     "multiline": lambda f, events: MultilineEdit(),
     "url": lambda f, events: UrlEdit(),
     "duration": lambda f, events: DurationEdit(default=f.default or "PT1H"),
-    "delay": lambda f, events: DelayEdit(),
+    "optional_duration": lambda f, events: OptionalDurationEdit(caption="A set time", default=f.default or "PT1H"),
+    "until": lambda f, events: UntilEdit(),
     "condition": lambda f, events: ConditionBuilder(events),
     "filter": lambda f, events: FilterBuilder(events),
     "variants": lambda f, events: VariantsEdit(),
@@ -50,8 +53,9 @@ def make_editor(field: Field, events: EventNames) -> ValueEditor:
 
 
 def field_of_path(path: str | None) -> str:
-    """The config key a problem path points into: ``variants[1].name`` -> ``variants``."""
-    return re.split(r"[.\[]", path or "", maxsplit=1)[0]
+    """The config key a problem path points into: ``nodes[4].config.variants[1].name`` -> ``variants``."""
+    inside = re.sub(r"^nodes\[\d+\]\.config\.?", "", path or "")
+    return re.split(r"[.\[]", inside, maxsplit=1)[0]
 
 
 class NodeForm(QWidget):
@@ -117,13 +121,10 @@ class NodeForm(QWidget):
         """Validation messages for this node: under their field, or above the form."""
         by_field: dict[str, list[Problem]] = {}
         general: list[Problem] = []
-        delay_keys = {"until"} if self.kind == "delay" else set()
         for problem in problems:
             if problem.node != self.node_id:
                 continue
             key = field_of_path(problem.path)
-            if key in delay_keys:
-                key = "duration"
             (by_field.setdefault(key, []) if key in self.notes else general).append(problem)
         for name, note in self.notes.items():
             show_messages(note, by_field.get(name, []))

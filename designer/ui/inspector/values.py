@@ -14,9 +14,12 @@ import math
 import re
 from typing import Any
 
+from designer.model import bounds
+
 _INT = re.compile(r"^-?\d+$")
 _FLOAT = re.compile(r"^-?\d+(\.\d+)?([eE][+-]?\d+)?$")
 LIST_OPERATORS = ("in", "not in")
+_TOO_BIG = 'a number larger than a flow can hold (about 9.2e18); quote it ("...") to keep it as text'
 
 
 class ValueTextError(ValueError):
@@ -40,11 +43,14 @@ def parse_scalar(text: str) -> Any:
     if s == "null":
         return None
     if _INT.match(s):
+        if len(s.lstrip("-")) > 19 or not bounds.INT_MIN <= int(s) <= bounds.INT_MAX:
+            raise ValueTextError(_TOO_BIG)
         return int(s)
     if _FLOAT.match(s):
-        value = float(s)
-        if math.isfinite(value):
-            return value
+        value = float(s) if len(s) < 400 else math.inf
+        if not math.isfinite(value) or abs(value) > bounds.INT_MAX:
+            raise ValueTextError(_TOO_BIG)
+        return value
     return s
 
 
