@@ -16,6 +16,8 @@ COMMAND_MODULES = (
     "designer.commands.validate",
     "designer.commands.simulate",
     "designer.commands.store",
+    "designer.commands.flowtest",
+    "designer.commands.score",
     "designer.commands.gui",
 )
 

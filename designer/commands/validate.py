@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from designer.model import io
+from designer.model import documents, io, testfile
 from designer.model.errors import FlowFormatError
 from designer.model.validate import has_errors, validate
 
@@ -24,6 +24,17 @@ def run(args: argparse.Namespace) -> int:
     code = 0
     listed: list[dict] = []
     for path in args.flows:
+        fmt = documents.format_of(path)
+        if fmt == documents.TESTS:
+            problems = _test_file_problems(path)
+            code = max(code, 2 if any(p["code"] == "unreadable" for p in problems) else 1 if problems else 0)
+            listed.extend(problems)
+            if not args.json:
+                for p in problems:
+                    print(f"{path}: {p['node'] or '-'}: error {p['code']}: {p['message']}", file=sys.stderr)
+            continue
+        if fmt == documents.PROGRAMME:
+            continue  # read and checked by the commands that take a programme
         try:
             flow = io.load(path)
         except FlowFormatError as exc:
@@ -46,3 +57,26 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(listed, indent=2))
     return code
+
+
+def _test_file_problems(path: str) -> list[dict]:
+    """A test file is checked as far as it can be without running it: it parses, its flow
+    loads, and every node its expectations name exists in that flow."""
+    def problem(code: str, message: str, node: str | None = None, where: str | None = None) -> dict:
+        return {"file": path, "node": node, "severity": "error", "code": code, "message": message, "path": where}
+
+    try:
+        tests = testfile.load(path)
+    except testfile.TestFileError as exc:
+        return [problem("unreadable", exc.message, where=exc.path)]
+    flow_path = testfile.flow_path_for(path, tests)
+    try:
+        flow = io.load(flow_path)
+    except FlowFormatError as exc:
+        return [problem("unreadable", f"its flow {flow_path} cannot be read: {exc.message}")]
+    out = []
+    for i, case in enumerate(tests.cases):
+        for node in sorted({n for x in case.expectations() for n in x.nodes()} - set(flow.nodes)):
+            out.append(problem("unknown_node", f"case {case.name!r} names node {node!r}, which {flow.id} does not have",
+                               node, f"cases[{i}].expect"))
+    return out
