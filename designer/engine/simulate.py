@@ -122,8 +122,6 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     spec = read_spec(plans, window_from, window_to, span)
     digests = [flow_hash(f) for f in flows]
     results = [_empty_result(p, window_from, window_to, d) for p, d in zip(plans, digests)]
-    for plan, r in zip(plans, results):
-        r.warnings.extend(unfinished(plan, window_from, window_to))
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
@@ -218,12 +216,15 @@ def history_span(engine: Engine) -> tuple[int | None, int | None]:
     return first, last
 
 
-def _empty_result(plan: FlowPlan, window_from: int, window_to: int, digest: str) -> SimulationResult:
-    return SimulationResult(
-        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=digest,
+def _empty_result(plan: FlowPlan, window_from: int, window_to: int, digest: str | None = None) -> SimulationResult:
+    """Zero figures for ``plan`` (``digest``: its flow hash when known), with the run's warnings."""
+    result = SimulationResult(
+        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=digest or flow_hash(plan.flow),
         window_from=window_from, window_to=window_to,
         nodes={n.id: NodeFigures(kind=n.kind) for n in plan.flow.nodes.values()},
     )
+    result.warnings.extend(unfinished(plan, window_from, window_to))
+    return result
 
 
 def _cancel_check(cancel: Any) -> Callable[[], bool]:
