@@ -6,6 +6,7 @@ read only trigger events and earlier entries, never what journeys do.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from designer.engine import clock
@@ -34,6 +35,12 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
     cooldown_ms, tracing = plan.cooldown_ms, interp.trace is not None
     entries: list[int] = []
     unread: int | None = None  # the first entry, while its key is not needed
+
+    def refuse(reason: str, t: int, why: str | Callable[[], str]) -> None:
+        """Count a refused trigger event; ``why`` is formatted only when a trace is kept."""
+        refused[reason] = refused.get(reason, 0) + 1
+        if tracing:
+            interp.note(None, t, plan.trigger_id, "not entered", why)
     for index in candidates:
         t = times[index]
         if t < lo or t >= hi:
@@ -46,16 +53,10 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
         # Re-entry first (it needs no properties); when both refuse, the reason given is re-entry.
         if last_entry is not None:
             if never:
-                refused["reentry"] = refused.get("reentry", 0) + 1
-                if tracing:
-                    interp.note(None, t, plan.trigger_id, "not entered",
-                               "re-entry is 'never' and the customer entered before")
+                refuse("reentry", t, "re-entry is 'never' and the customer entered before")
                 continue
             if cooldown and t - last_entry < cooldown_ms:
-                refused["reentry"] = refused.get("reentry", 0) + 1
-                if tracing:
-                    interp.note(None, t, plan.trigger_id, "not entered",
-                               f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
+                refuse("reentry", t, lambda: f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
                 continue
         key = None
         if key_name is not None:
@@ -71,10 +72,7 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
                     unread = None
                 key = entry_key(props if props is not None else history.props(index), key_name)
                 if key is not None and key in keys:
-                    refused["duplicate_key"] = refused.get("duplicate_key", 0) + 1
-                    if tracing:
-                        interp.note(None, t, plan.trigger_id, "not entered",
-                                   f"{key_name} {key!r} already had a journey")
+                    refuse("duplicate_key", t, lambda: f"{key_name} {key!r} already had a journey")
                     continue
         last_entry = t
         if key is not None:
