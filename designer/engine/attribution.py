@@ -51,6 +51,8 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
     send_times = [s[0] for s in sends]
     window_ms = plan.conversion_ms
     converted: set[str] = set()
+    #: journey seq -> its key, for a keyed flow
+    keys = {j.seq: j.key for j in journeys} if key_name is not None and sends else {}
     for ci in conv:
         c = times[ci]
         k = bisect_left(send_times, c) - 1
@@ -58,7 +60,7 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             continue
         if key_name is not None:
             key = entry_key(history.props(ci), key_name)
-            while k >= 0 and c - send_times[k] <= window_ms and (key is None or sends[k][2].key != key):
+            while k >= 0 and c - send_times[k] <= window_ms and (key is None or keys[sends[k][2]] != key):
                 k -= 1
             if k < 0 or c - send_times[k] > window_ms:
                 continue
@@ -74,7 +76,7 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             figures.converting_recipients += 1
         if note is not None:
             note(None, c, node_id, "conversion", f"{orders.event} worth {value:g}, last touch {node_id} at "
-                 f"{clock.iso(t)}" + (f" ({key_name} {sends[k][2].key!r})" if key_name is not None else ""))
+                 f"{clock.iso(t)}" + (f" ({key_name} {keys[sends[k][2]]!r})" if key_name is not None else ""))
     if converted:
         result.converting_recipients += 1
     for j in journeys:

@@ -55,8 +55,9 @@ class Customer:
         self.lists: set[str] | frozenset[str] = NO_CHANGES
         #: channel -> time of the last message (any flow in the run): smart sending.
         self.last_sent: dict[str, int] = {}
-        #: flow index -> [(time, node id, journey)] of marketing messages, for attribution.
-        self.sends: dict[int, list[tuple[int, str, Journey]]] = {}
+        #: flow index -> [(time, node id, journey seq)] of marketing messages, for attribution (the
+        #: journey by number: a reference would make a cycle the collector must free).
+        self.sends: dict[int, list[tuple[int, str, int]]] = {}
         #: Send nodes ((flow index, node id)) and flows (index) that already counted this customer
         #: as a recipient.
         self.received: set = set()

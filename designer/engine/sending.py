@@ -81,9 +81,9 @@ def send(n: Node) -> Step:
             cust.last_sent[channel] = now
             sends = cust.sends.get(flow_index)
             if sends is None:
-                cust.sends[flow_index] = [(now, node_id, j)]
+                cust.sends[flow_index] = [(now, node_id, j.seq)]
             else:
-                sends.append((now, node_id, j))
+                sends.append((now, node_id, j.seq))
             received = cust.received
             if key not in received:
                 received.add(key)
