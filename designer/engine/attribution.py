@@ -51,8 +51,14 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
     send_times = [s[0] for s in sends]
     window_ms = plan.conversion_ms
     converted: set[str] = set()
-    #: journey seq -> its key, for a keyed flow
-    keys = {j.seq: j.key for j in journeys} if key_name is not None and sends else {}
+    by_seq = {j.seq: j for j in journeys} if key_name is not None and sends else {}
+    keys: dict[int, Any] = {}  # journey seq -> its key, read when a conversion needs it
+
+    def key_of(seq: int) -> Any:
+        found = keys.get(seq, keys)
+        if found is keys:
+            found = keys[seq] = by_seq[seq].key
+        return found
     for ci in conv:
         c = times[ci]
         k = bisect_left(send_times, c) - 1
@@ -60,7 +66,7 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             continue
         if key_name is not None:
             key = entry_key(history.props(ci), key_name)
-            while k >= 0 and c - send_times[k] <= window_ms and (key is None or keys[sends[k][2]] != key):
+            while k >= 0 and c - send_times[k] <= window_ms and (key is None or key_of(sends[k][2]) != key):
                 k -= 1
             if k < 0 or c - send_times[k] > window_ms:
                 continue
@@ -76,27 +82,37 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             figures.converting_recipients += 1
         if note is not None:
             note(None, c, node_id, "conversion", f"{orders.event} worth {value:g}, last touch {node_id} at "
-                 f"{clock.iso(t)}" + (f" ({key_name} {keys[sends[k][2]]!r})" if key_name is not None else ""))
+                 f"{clock.iso(t)}" + (f" ({key_name} {key_of(sends[k][2])!r})" if key_name is not None else ""))
     if converted:
         result.converting_recipients += 1
     for j in journeys:
-        t = _first_conversion(j, conv, times, history, key_name)
-        if t is None:
+        k = bisect_left(conv, j.entry_index + 1)
+        if k >= len(conv):
             continue
-        end = j.end if j.end is not None else window_to
-        if (j.first_send is not None and t < j.first_send) or (j.first_send is None and t <= end):
+        first_send = j.first_send
+        if first_send is not None:
+            before = times[conv[k]] < first_send
+        else:
+            before = times[conv[k]] <= (j.end if j.end is not None else window_to)
+        # With a key, the first conversion after entry may be another cart's: look for one of the
+        # journey's own before the limit (only then: keys are read only where the answer hangs on them).
+        if before and key_name is not None:
+            before = _own_conversion_first(j, conv, k, times, history, key_name, window_to)
+        if before:
             result.bought_before_message += 1
 
 
-def _first_conversion(j: Journey, conv: list[int], times: Any, history: Any, key_name: str | None) -> int | None:
-    """The time of the journey's first conversion after its entry (with its key, if keyed)."""
-    k = bisect_left(conv, j.entry_index + 1)
-    if key_name is None:
-        return times[conv[k]] if k < len(conv) else None
+def _own_conversion_first(j: Journey, conv: list[int], k: int, times: Any, history: Any, key_name: str,
+                          window_to: int) -> bool:
+    """Whether a conversion with the journey's key came after its entry and before its first
+    message (or, without one, by the journey's end); ``conv[k]`` is the first after entry."""
     key = j.key
     if key is None:
-        return None
+        return False
     for ci in conv[k:]:
+        t = times[ci]
+        if t >= j.first_send if j.first_send is not None else t > (j.end if j.end is not None else window_to):
+            return False
         if entry_key(history.props(ci), key_name) == key:
-            return times[ci]
-    return None
+            return True
+    return False
