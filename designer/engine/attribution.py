@@ -15,10 +15,12 @@ Rules (the live runtime reports by the same ones):
   property, the same number the ``total_spent`` fact adds.
 * ``converting_recipients``: recipients with at least one conversion credited
   (per send node and per flow); the conversion rate is that over recipients.
-* ``bought_before_message``: journeys whose customer converted (with the
-  journey's key, when the flow has one) after entering and before the
-  journey's first marketing message, or, with no message, before the journey
-  ended: counted in journeys, the unit of ``entered``.
+* ``bought_before_message``: journeys whose customer converted after
+  entering and before the journey's first marketing message, or, with no
+  message, before the journey ended: counted in journeys, the unit of
+  ``entered``. Any conversion counts, whatever its key: the customer bought
+  before the flow said anything (and reading every purchase's key for this
+  would cost the run a parse per purchase).
 """
 
 from __future__ import annotations
@@ -94,25 +96,6 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             before = times[conv[k]] < first_send
         else:
             before = times[conv[k]] <= (j.end if j.end is not None else window_to)
-        # With a key, the first conversion after entry may be another cart's: look for one of the
-        # journey's own before the limit (only then: keys are read only where the answer hangs on them).
-        if before and key_name is not None:
-            before = _own_conversion_first(j, conv, k, times, history, key_name, window_to)
         if before:
             result.bought_before_message += 1
 
-
-def _own_conversion_first(j: Journey, conv: list[int], k: int, times: Any, history: Any, key_name: str,
-                          window_to: int) -> bool:
-    """Whether a conversion with the journey's key came after its entry and before its first
-    message (or, without one, by the journey's end); ``conv[k]`` is the first after entry."""
-    key = j.key
-    if key is None:
-        return False
-    for ci in conv[k:]:
-        t = times[ci]
-        if t >= j.first_send if j.first_send is not None else t > (j.end if j.end is not None else window_to):
-            return False
-        if entry_key(history.props(ci), key_name) == key:
-            return True
-    return False

@@ -6,7 +6,6 @@ read only trigger events and earlier entries, never what journeys do.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from designer.engine import clock
@@ -36,11 +35,8 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
     entries: list[int] = []
     unread: int | None = None  # the first entry, while its key is not needed
 
-    def refuse(reason: str, t: int, why: str | Callable[[], str]) -> None:
-        """Count a refused trigger event; ``why`` is formatted only when a trace is kept."""
-        refused[reason] = refused.get(reason, 0) + 1
-        if tracing:
-            interp.note(None, t, plan.trigger_id, "not entered", why)
+    def refusal(t: int, why: str) -> None:
+        interp.note(None, t, plan.trigger_id, "not entered", why)
     for index in candidates:
         t = times[index]
         if t < lo or t >= hi:
@@ -51,13 +47,12 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
             if not trigger_filter(props):
                 continue
         # Re-entry first (it needs no properties); when both refuse, the reason given is re-entry.
-        if last_entry is not None:
-            if never:
-                refuse("reentry", t, "re-entry is 'never' and the customer entered before")
-                continue
-            if cooldown and t - last_entry < cooldown_ms:
-                refuse("reentry", t, lambda: f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
-                continue
+        if last_entry is not None and (never or (cooldown and t - last_entry < cooldown_ms)):
+            refused["reentry"] = refused.get("reentry", 0) + 1
+            if tracing:
+                refusal(t, "re-entry is 'never' and the customer entered before" if never else
+                        f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
+            continue
         key = None
         if key_name is not None:
             if not entries:
@@ -72,7 +67,9 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
                     unread = None
                 key = entry_key(props if props is not None else history.props(index), key_name)
                 if key is not None and key in keys:
-                    refuse("duplicate_key", t, lambda: f"{key_name} {key!r} already had a journey")
+                    refused["duplicate_key"] = refused.get("duplicate_key", 0) + 1
+                    if tracing:
+                        refusal(t, f"{key_name} {key!r} already had a journey")
                     continue
         last_entry = t
         if key is not None:
