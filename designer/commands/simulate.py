@@ -20,10 +20,12 @@ from designer.store.db import StoreError, open_store
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("simulate", help="backtest a flow (or several, as one programme) over the event store",
                        description="Replay a flow over the stored history and print what it would have done: "
-                       "per node entered, exits by port, skips by reason, in progress at the end; sends, "
-                       "recipients, conversions and revenue. Several flows (or a programme file) are "
-                       "backtested together on the same customers, with the programme's figures. "
-                       "Exit 0 done, 1 a flow has errors, 2 a file or the store could not be read.")
+                       "per node entered, exits by port, skips by reason, in progress at the end; marketing "
+                       "messages per channel (webhook calls apart), recipients, conversions, revenue, "
+                       "conversion rate (converting recipients over recipients), journeys that bought before "
+                       "any message, and warnings (a wait the history is too short for). Several flows (or a "
+                       "programme file) are backtested together on the same customers, with the programme's "
+                       "figures. Exit 0 done, 1 a flow has errors, 2 a file or the store could not be read.")
     p.add_argument("flows", nargs="+", metavar="FLOW", help="flow JSON files; test files beside them are "
                    "passed over, a programme file (flows/programme.json) sets the cap and priority")
     _common(p)
@@ -134,19 +136,19 @@ def run_simulate(args: argparse.Namespace) -> int:
 def format_result(flow: Flow, r: SimulationResult) -> str:
     head = [f"{flow.name} ({flow.id}) from {clock.iso(r.window_from)} to {clock.iso(r.window_to)}"]
     rows = [["node", "kind", "entered", "exited", "ended", "in prog", "left by port", "skipped / held",
-             "msgs", "recip", "conv", "revenue", "step"]]
+             "msgs", "recip", "conv", "conv rcp", "revenue", "step"]]
     for node_id, node in flow.nodes.items():
         f = r.nodes[node_id]
         skips = _ports(f.skipped) if f.skipped else ""
         if f.deferred:
             skips = (skips + " " if skips else "") + " ".join(f"held:{k}={v}" for k, v in sorted(f.deferred.items()))
-        send = [_num(f.messages), _num(f.recipients), _num(f.conversions), _num(round(f.revenue, 2))] \
-            if f.is_send else ["", "", "", ""]
+        send = [_num(f.messages), _num(f.recipients), _num(f.conversions), _num(f.converting_recipients),
+                _num(round(f.revenue, 2))] if f.is_send else ["", "", "", "", ""]
         step = summary(node.kind, node.config)
         rows.append([node_id, node.kind, _num(f.entered), _num(f.exited), _num(f.ended), _num(f.in_progress),
                      _ports(f.exits), skips or "-", *send, step[:40]])
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    right = {2, 3, 4, 5, 8, 9, 10, 11}
+    right = {2, 3, 4, 5, 8, 9, 10, 11, 12}
     lines = []
     for n, row in enumerate(rows):
         cells = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
@@ -155,14 +157,34 @@ def format_result(flow: Flow, r: SimulationResult) -> str:
             lines.append("  ".join("-" * w for w in widths))
     not_entered = f" (not entered: {_ports(r.not_entered)})" if r.not_entered else ""
     totals = [
-        f"journeys entered {_num(r.entered)} by {_num(r.customers_entered)} customers{not_entered}",
-        f"messages {_num(r.sends)} to {_num(r.recipients)} recipients; in progress at the end {_num(r.in_progress)}",
-        f"conversions {_num(r.conversions)}, revenue {_num(round(r.revenue, 2))}; "
-        f"converted before any message {_num(r.bought_before_message)}",
+        f"journeys entered {_num(r.entered)} by {_num(r.customers_entered)} customers{not_entered}; "
+        f"in progress at the end {_num(r.in_progress)}",
+        f"messages {_num(r.sends)}{_channels(r)} to {_num(r.recipients)} recipients" + _webhooks(r),
+        f"conversions {_num(r.conversions)}, revenue {_num(round(r.revenue, 2))}; converting recipients "
+        f"{_num(r.converting_recipients)}, conversion rate {_percent(r.conversion_rate)}",
+        f"bought before any message {_num(r.bought_before_message)} journeys "
+        f"({_percent(r.bought_before_message_share)} of entries)",
         f"read {_num(r.events_read)} events of {_num(r.customers_read)} customers in {r.seconds:.2f} s"
         + (f"; run {r.run_id}" if r.run_id is not None else ""),
     ]
-    return "\n".join(head + [""] + lines + [""] + totals)
+    warnings = [f"warning {w['code']}" + (f" at {w['node']}" if w.get("node") else "") + f": {w['message']}"
+                for w in r.warnings]
+    return "\n".join(head + [""] + lines + [""] + totals + ([""] + warnings if warnings else []))
+
+
+def _percent(share: float | None) -> str:
+    return "-" if share is None else f"{share:.1%}"
+
+
+def _channels(r: SimulationResult) -> str:
+    """The marketing channels of ``messages``, e.g. ' (email 300, sms 69)'."""
+    parts = [f"{channel} {_num(n)}" for channel, n in sorted(r.messages_by_channel.items()) if channel != "webhook"]
+    return f" ({', '.join(parts)})" if parts else ""
+
+
+def _webhooks(r: SimulationResult) -> str:
+    calls = r.messages_by_channel.get("webhook", 0)
+    return f"; webhook calls {_num(calls)} (not messages: no consent, no conversions)" if calls else ""
 
 
 def format_trace(flow: Flow, customer: str, r: SimulationResult) -> str:
@@ -196,7 +218,8 @@ def run_compare(args: argparse.Namespace) -> int:
     return 0
 
 
-TOTALS = ("entered", "sends", "recipients", "conversions", "revenue", "bought_before_message", "in_progress")
+TOTALS = ("entered", "sends", "recipients", "conversions", "converting_recipients", "revenue",
+          "bought_before_message", "in_progress")
 
 
 def difference(a: SimulationResult, b: SimulationResult) -> dict:

@@ -15,10 +15,12 @@ Rules (the live runtime reports by the same ones):
   property, the same number the ``total_spent`` fact adds.
 * ``converting_recipients``: recipients with at least one conversion credited
   (per send node and per flow); the conversion rate is that over recipients.
-* ``bought_before_message``: journeys whose customer converted (with the
-  journey's key, when the flow has one) after entering and before the
-  journey's first marketing message, or, with no message, before the journey
-  ended: counted in journeys, the unit of ``entered``.
+* ``bought_before_message``: journeys whose customer converted after
+  entering and before the journey's first marketing message, or, with no
+  message, before the journey ended: counted in journeys, the unit of
+  ``entered``. Any conversion counts, whatever its key: the customer bought
+  before the flow said anything (and reading every purchase's key for this
+  would cost the run a parse per purchase).
 """
 
 from __future__ import annotations
@@ -51,6 +53,14 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
     send_times = [s[0] for s in sends]
     window_ms = plan.conversion_ms
     converted: set[str] = set()
+    by_seq = {j.seq: j for j in journeys} if key_name is not None and sends else {}
+    keys: dict[int, Any] = {}  # journey seq -> its key, read when a conversion needs it
+
+    def key_of(seq: int) -> Any:
+        found = keys.get(seq, keys)
+        if found is keys:
+            found = keys[seq] = by_seq[seq].key
+        return found
     for ci in conv:
         c = times[ci]
         k = bisect_left(send_times, c) - 1
@@ -58,7 +68,7 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             continue
         if key_name is not None:
             key = entry_key(history.props(ci), key_name)
-            while k >= 0 and c - send_times[k] <= window_ms and (key is None or sends[k][2].key != key):
+            while k >= 0 and c - send_times[k] <= window_ms and (key is None or key_of(sends[k][2]) != key):
                 k -= 1
             if k < 0 or c - send_times[k] > window_ms:
                 continue
@@ -74,28 +84,19 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
             figures.converting_recipients += 1
         if note is not None:
             note(None, c, node_id, "conversion", f"{orders.event} worth {value:g}, last touch {node_id} at "
-                 f"{clock.iso(t)}" + (f" ({key_name} {sends[k][2].key!r})" if key_name is not None else ""),
+                 f"{clock.iso(t)}" + (f" ({key_name} {key_of(sends[k][2])!r})" if key_name is not None else ""),
                  flow=plan.id)
     if converted:
         result.converting_recipients += 1
     for j in journeys:
-        t = _first_conversion(j, conv, times, history, key_name)
-        if t is None:
+        k = bisect_left(conv, j.entry_index + 1)
+        if k >= len(conv):
             continue
-        end = j.end if j.end is not None else window_to
-        if (j.first_send is not None and t < j.first_send) or (j.first_send is None and t <= end):
+        first_send = j.first_send
+        if first_send is not None:
+            before = times[conv[k]] < first_send
+        else:
+            before = times[conv[k]] <= (j.end if j.end is not None else window_to)
+        if before:
             result.bought_before_message += 1
 
-
-def _first_conversion(j: Journey, conv: list[int], times: Any, history: Any, key_name: str | None) -> int | None:
-    """The time of the journey's first conversion after its entry (with its key, if keyed)."""
-    k = bisect_left(conv, j.entry_index + 1)
-    if key_name is None:
-        return times[conv[k]] if k < len(conv) else None
-    key = j.key
-    if key is None:
-        return None
-    for ci in conv[k:]:
-        if entry_key(history.props(ci), key_name) == key:
-            return times[ci]
-    return None

@@ -8,7 +8,7 @@ so daylight-saving changes move the UTC moment, never the local one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -167,13 +167,21 @@ class QuietHours:
     """Quiet hours: from ``start`` (inclusive) to ``end`` (exclusive), minutes after local
     midnight, wrapping past midnight when start is after end (21:00-08:00).
 
-    The one rule for "is this moment quiet, and until when": the send gate
-    asks it for every marketing send, so the test of the local minute is
-    plain arithmetic and the end is computed only for a held send.
+    The one rule for "is this moment quiet, and until when". The send gate
+    asks it for every marketing send, so the answer for each minute of the
+    local day is worked out once (:attr:`minutes`, indexed without a call)
+    and the end is computed only for a held send (:meth:`end_after`).
     """
 
     start: int
     end: int
+    #: Whether each minute of the local day (0..1439) is quiet.
+    minutes: tuple[bool, ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        s, e = self.start, self.end
+        object.__setattr__(self, "minutes", tuple(((m >= s or m < e) if s > e else (s <= m < e))
+                                                  for m in range(1440)))
 
     @classmethod
     def between(cls, start: str, end: str) -> "QuietHours | None":
@@ -186,11 +194,11 @@ class QuietHours:
         quiet; ``local_ms``: ``ms`` in the zone's wall-clock time, when the caller has it."""
         if local_ms is None:
             local_ms = ms + offset_ms(ms, tz)
-        m = (local_ms // 60_000) % 1440
-        s, e = self.start, self.end
-        if not ((m >= s or m < e) if s > e else (s <= m < e)):
-            return None
-        return next_local_time(ms, tz, f"{e // 60:02d}:{e % 60:02d}", None)
+        return self.end_after(ms, tz) if self.minutes[(local_ms // 60_000) % 1440] else None
+
+    def end_after(self, ms: int, tz) -> int:
+        """The first end of quiet hours after ``ms`` (for a moment known to be quiet)."""
+        return next_local_time(ms, tz, f"{self.end // 60:02d}:{self.end % 60:02d}", None)
 
 
 def local_hour(ms: int, tz) -> int:

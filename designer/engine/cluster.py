@@ -47,13 +47,13 @@ def partition_task(url: str, flow_texts: list[str], window_from: int, window_to:
     so the merge adds exactly what a local run adds)."""
     from designer.engine.plan import compile_flow
     from designer.engine.reader import read_spec
-    from designer.engine.simulate import _empty_result, _run_range, with_programme
+    from designer.engine.simulate import _run_range, new_results
     from designer.store.db import open_store
 
     engine = open_store(url)
     try:
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
-        results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
+        results = new_results(plans, window_from, window_to, rules)
         spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
         _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi)

@@ -34,6 +34,9 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
     cooldown_ms, tracing = plan.cooldown_ms, interp.trace is not None
     entries: list[int] = []
     unread: int | None = None  # the first entry, while its key is not needed
+
+    def refusal(t: int, why: str) -> None:
+        interp.note(None, t, plan.trigger_id, "not entered", why, flow=plan.id)
     for index in candidates:
         t = times[index]
         if t < lo or t >= hi:
@@ -44,19 +47,12 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
             if not trigger_filter(props):
                 continue
         # Re-entry first (it needs no properties); when both refuse, the reason given is re-entry.
-        if last_entry is not None:
-            if never:
-                refused["reentry"] = refused.get("reentry", 0) + 1
-                if tracing:
-                    interp.note(None, t, plan.trigger_id, "not entered",
-                               "re-entry is 'never' and the customer entered before", flow=plan.id)
-                continue
-            if cooldown and t - last_entry < cooldown_ms:
-                refused["reentry"] = refused.get("reentry", 0) + 1
-                if tracing:
-                    interp.note(None, t, plan.trigger_id, "not entered",
-                               f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}", flow=plan.id)
-                continue
+        if last_entry is not None and (never or (cooldown and t - last_entry < cooldown_ms)):
+            refused["reentry"] = refused.get("reentry", 0) + 1
+            if tracing:
+                refusal(t, "re-entry is 'never' and the customer entered before" if never else
+                        f"within the re-entry cooldown of the entry at {clock.iso(last_entry)}")
+            continue
         key = None
         if key_name is not None:
             if not entries:
@@ -73,8 +69,7 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
                 if key is not None and key in keys:
                     refused["duplicate_key"] = refused.get("duplicate_key", 0) + 1
                     if tracing:
-                        interp.note(None, t, plan.trigger_id, "not entered",
-                                   f"{key_name} {key!r} already had a journey", flow=plan.id)
+                        refusal(t, f"{key_name} {key!r} already had a journey")
                     continue
         last_entry = t
         if key is not None:

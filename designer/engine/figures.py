@@ -36,6 +36,10 @@ from typing import Any
 SEND_KINDS = ("send_email", "send_sms", "webhook")
 
 
+def _share(x: float | None) -> float | None:
+    return round(x, 6) if x is not None else None
+
+
 def _add(into: dict, other: dict) -> None:
     for k, v in other.items():
         into[k] = into.get(k, 0) + v
@@ -214,6 +218,11 @@ class SimulationResult:
         """Converting recipients over recipients (None without recipients)."""
         return self.converting_recipients / self.recipients if self.recipients else None
 
+    @property
+    def bought_before_message_share(self) -> float | None:
+        """``bought_before_message`` over journeys entered (None without entries)."""
+        return self.bought_before_message / self.entered if self.entered else None
+
     def segment_sizes(self) -> dict[str, list[tuple[str, int]]]:
         """For each list, (day, members at the end of that day), for a line chart."""
         out = {}
@@ -258,7 +267,9 @@ class SimulationResult:
             "recipients": self.recipients,
             "conversions": self.conversions, "revenue": round(self.revenue, 2),
             "converting_recipients": self.converting_recipients,
+            "conversion_rate": _share(self.conversion_rate),
             "bought_before_message": self.bought_before_message,
+            "bought_before_message_share": _share(self.bought_before_message_share),
             "warnings": list(self.warnings),
             "in_progress": self.in_progress, "customers_entered": self.customers_entered,
             "customers_read": self.customers_read, "events_read": self.events_read,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import networkx as nx
 
+from designer.engine.clock import DAY_MS
 from designer.engine.plan import FlowPlan, NodePlan
 from designer.model import durations
 
@@ -31,6 +32,9 @@ def _wait_ms(node: NodePlan, port: str) -> int:
 
 
 def _text(ms: int) -> str:
+    """A span for the message: days to a tenth past a day (a window's odd seconds say nothing)."""
+    if ms >= DAY_MS:
+        return f"{round(ms / DAY_MS, 1):g} days"
     return durations.humanize(durations.to_iso(ms / 1000))
 
 

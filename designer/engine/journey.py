@@ -59,8 +59,9 @@ class Customer:
         self.last_flow: dict[str, int] = {}
         #: (times, flow indexes) of the marketing messages a programme's frequency cap counts.
         self.capped: tuple[list[int], list[int]] = ([], [])
-        #: flow index -> [(time, node id, journey)] of marketing messages, for attribution.
-        self.sends: dict[int, list[tuple[int, str, Journey]]] = {}
+        #: flow index -> [(time, node id, journey seq)] of marketing messages, for attribution (the
+        #: journey by number: a reference would make a cycle the collector must free).
+        self.sends: dict[int, list[tuple[int, str, int]]] = {}
         #: Send nodes ((flow index, node id)) and flows (index) that already counted this customer
         #: as a recipient.
         self.received: set = set()

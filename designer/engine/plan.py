@@ -17,10 +17,11 @@ from typing import Any
 
 from designer.engine import evaluate
 from designer.engine.facts import ORDER_FACTS
+from designer.engine.versions import problems
 from designer.model import conditions, durations
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
-from designer.model.validate import ERROR, validate
+from designer.model.validate import ERROR
 
 
 class PlanError(ValueError):
@@ -148,7 +149,7 @@ PLANNERS: dict[str, Callable[[NodePlan, Any, _Reads], None]] = {
 
 def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
     """The plan for a flow, from its typed configs; raises PlanError if the flow has validation errors."""
-    errors = [p for p in validate(flow) if p.severity == ERROR]
+    errors = [p for p in problems(flow) if p.severity == ERROR]  # once per version of the flow
     if errors:
         first = errors[0]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -287,7 +287,7 @@ def store_activities(engine, order_event: str = "purchase", value_property: str 
     """(customer id as text, Activity) for every customer with events, streamed in customer order,
     and the history's (first, last) event times once the stream is done (see :func:`book_for_store`)."""
     from designer.engine.history import History
-    from designer.engine.interpreter import order_value
+    from designer.engine.facts import order_value
     from designer.engine.reader import ReadSpec, ReadStats, reading, stream
 
     spec = ReadSpec(names=None, time_from=None, time_to=2**62)

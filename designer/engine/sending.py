@@ -35,6 +35,7 @@ def send(n: Node) -> Step:
     smart_ms, consent = plan.smart_ms, node.consent_property
     timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
     quiet = clock.QuietHours(*plan.quiet) if plan.quiet is not None and plan.quiet[0] != plan.quiet[1] else None
+    quiet_minutes = quiet.minutes if quiet is not None else None
     trace, note, finish = interp.trace, interp.note, interp.finish
     tally = interp.tally
     counts, (next_n, after) = tally.counts, n.ports["next"]
@@ -60,12 +61,11 @@ def send(n: Node) -> Step:
         offsets = days_offsets.get((tz, now // DAY_MS))
         local = now + (offsets[0] if offsets is not None and offsets[1] is None else offset_ms(now, tz))
         if marketing:
-            if quiet is not None and not retry:
-                until = quiet.until(now, tz, local)
-                if until is not None:
-                    counts[held] += 1
-                    park(j, until, cust.history.cursor_at(until), released, QUIET_HOURS, until)
-                    return
+            if quiet_minutes is not None and not retry and quiet_minutes[(local // 60_000) % 1440]:
+                until = quiet.end_after(now, tz)  # QuietHours.until, its minute table read inline
+                counts[held] += 1
+                park(j, until, cust.history.cursor_at(until), released, QUIET_HOURS, until)
+                return
             if consent is not None:
                 value = MISSING if consent_is_fact else cust.profile.get(consent, MISSING)
                 if value is MISSING:
@@ -112,9 +112,9 @@ def send(n: Node) -> Step:
             cust.last_flow[channel] = flow_index
             sends = cust.sends.get(flow_index)
             if sends is None:
-                cust.sends[flow_index] = [(now, node_id, j)]
+                cust.sends[flow_index] = [(now, node_id, j.seq)]
             else:
-                sends.append((now, node_id, j))
+                sends.append((now, node_id, j.seq))
             received = cust.received
             if key not in received:
                 received.add(key)

@@ -25,8 +25,6 @@ flows in one pass, so smart sending sees the messages of all of them.
 from __future__ import annotations
 
 import gc
-import hashlib
-import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -49,6 +47,7 @@ from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.programme import ProgrammeFigures
 from designer.engine.segmentation import segment_warnings
+from designer.engine.versions import flow_hash, trust
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
@@ -76,17 +75,6 @@ class SimulationError(Exception):
 
 class SimulationCancelled(Exception):
     """The run was cancelled through its ``cancel`` argument."""
-
-
-def flow_hash(flow: Flow) -> str:
-    """SHA-256 of what decides a simulation: the flow's id, settings, nodes' kinds and
-    configs, and edges. Moving cards on the canvas or renaming the flow keeps the hash."""
-    data = io.to_json(flow)
-    semantic = {
-        "id": data["id"], "settings": data["settings"], "edges": data["edges"],
-        "nodes": [{"id": n["id"], "kind": n["kind"], "config": n["config"]} for n in data["nodes"]],
-    }
-    return hashlib.sha256(json.dumps(semantic, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
 def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
@@ -152,7 +140,8 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     span = (first, last) if first is not None else None
     window_from, window_to = resolve_window(engine, window, span)
     spec = read_spec(plans, window_from, window_to, span)
-    results = new_results(plans, window_from, window_to, rules)
+    digests = [flow_hash(f) for f in flows]
+    results = new_results(plans, window_from, window_to, rules, digests)
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
@@ -270,12 +259,11 @@ def with_programme(results: list[SimulationResult], rules: ProgrammeRules) -> li
     return results
 
 
-def new_results(plans: list[FlowPlan], window_from: int, window_to: int, rules: ProgrammeRules) -> list[SimulationResult]:
-    """A run's empty results, with what the flows cannot show in the window said up front."""
-    results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
-    for plan, r in zip(plans, results):
-        r.warnings.extend(unfinished(plan, window_from, window_to))
-    return results
+def new_results(plans: list[FlowPlan], window_from: int, window_to: int, rules: ProgrammeRules,
+                digests: list[str] | None = None) -> list[SimulationResult]:
+    """A run's empty results (with what the flows cannot show in the window said up front)."""
+    digests = digests or [None] * len(plans)
+    return with_programme([_empty_result(p, window_from, window_to, d) for p, d in zip(plans, digests)], rules)
 
 
 def add_run_warnings(flows: list[Flow], results: list[SimulationResult]) -> None:
@@ -292,12 +280,15 @@ def merge_parts(results: list[SimulationResult], parts: list[SimulationResult]) 
         results[0].programme.merge(parts[0].programme)
 
 
-def _empty_result(plan: FlowPlan, window_from: int, window_to: int) -> SimulationResult:
-    return SimulationResult(
-        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=flow_hash(plan.flow),
+def _empty_result(plan: FlowPlan, window_from: int, window_to: int, digest: str | None = None) -> SimulationResult:
+    """Zero figures for ``plan`` (``digest``: its flow hash when known), with the run's warnings."""
+    result = SimulationResult(
+        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=digest or flow_hash(plan.flow),
         window_from=window_from, window_to=window_to,
         nodes={n.id: NodeFigures(kind=n.kind) for n in plan.flow.nodes.values()},
     )
+    result.warnings.extend(unfinished(plan, window_from, window_to))
+    return result
 
 
 def _cancel_check(cancel: Any) -> Callable[[], bool]:
@@ -456,9 +447,9 @@ def _checkpoint() -> None:
         time.sleep(0.05)
 
 
-def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                      part: int, full_scan: bool, span: tuple[int, int] | None,
-                      rules: ProgrammeRules = None) -> list[SimulationResult]:
+def _partition_worker(url: str, flow_texts: list[str], digests: list[str], window_from: int, window_to: int,
+                      lo: int, hi: int, part: int, full_scan: bool,
+                      span: tuple[int, int] | None, rules: ProgrammeRules = None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
     _checkpoint()
@@ -470,9 +461,11 @@ def _partition_worker(url: str, flow_texts: list[str], window_from: int, window_
         plans = _inherited["plans"]
     else:
         engine = open_store(url)
+        for digest in digests:
+            trust(digest)  # the parent compiled these versions: they have no errors
         plans = [compile_flow(io.loads(t), i) for i, t in enumerate(flow_texts)]
     try:
-        results = with_programme([_empty_result(p, window_from, window_to) for p in plans], rules)
+        results = new_results(plans, window_from, window_to, rules, digests)
         spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
 
@@ -505,6 +498,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
     bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
+    digests = [r.flow_hash for r in results]
     method = _start_method()
     ctx = multiprocessing.get_context(method)
     cancel_event, progress_queue = ctx.Event(), ctx.Queue()
@@ -536,8 +530,8 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
                 pool.submit(int).result()  # helpers start (and fork what they inherit) before we go on
             finally:
                 _inherited.clear()
-            futures = {pool.submit(_partition_worker, url, texts, window_from, window_to, bounds[k], bounds[k + 1], k,
-                                   spec.full_scan, spec.span, rules)
+            futures = {pool.submit(_partition_worker, url, texts, digests, window_from, window_to, bounds[k],
+                                   bounds[k + 1], k, spec.full_scan, spec.span, rules)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
                        customer_hi=bounds[1], tick=tick)

@@ -141,3 +141,38 @@ def test_simulate_on_a_store_imported_from_a_preset_format(tmp_path):
     assert (data["entered"], data["sends"], data["recipients"]) == (3, 2, 2)
     assert data["nodes"]["n2"]["exits"] == {"event": 1, "timeout": 2}
     assert (data["conversions"], data["revenue"]) == (1, 120.5)
+
+
+def test_text_and_json_show_channels_rates_bought_before_and_warnings(tmp_path):
+    # Two customers: a gets email + webhook + SMS and buys after the SMS; b gets the same and never buys.
+    # A 3-day delay after that cannot end in the 1-day window: a warning on it.
+    from .tinystore import PLAIN, TinyStore, at, edge, flow, node
+
+    db = tmp_path / "t.db"
+    s = TinyStore(db)
+    for c in "ab":
+        s.event(c, "add_to_cart", at(0, "09:00"))
+    s.event("a", "purchase", at(0, "12:00"), price=7)
+    s.event("z", "signup", at(1))
+    f = flow([node("n1", "trigger", event="add_to_cart"), node("n2", "send_email", template="t", subject="s"),
+              node("n3", "webhook", url="https://x.example/h"), node("n4", "send_sms", body="b"),
+              node("n5", "delay", duration="P3D"), node("n6", "send_email", template="t", subject="s")],
+             [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4"), edge("n4", "n5"), edge("n5", "n6")],
+             {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P1D"}})
+    path = tmp_path / "f.json"
+    from designer.model import io
+
+    io.save(f, path)
+    s.engine.dispose()
+    text_out = run("simulate", path, "--db", db, "--no-save")
+    assert text_out.returncode == 0, text_out.stderr
+    out = text_out.stdout
+    assert "messages 4 (email 2, sms 2) to 2 recipients; webhook calls 2" in out
+    assert "converting recipients 1, conversion rate 50.0%" in out
+    assert "bought before any message 0 journeys (0.0% of entries)" in out
+    assert "warning unfinished at n5:" in out
+    data = json.loads(run("simulate", path, "--db", db, "--no-save", "--json").stdout.splitlines()[-1])
+    assert data["messages_by_channel"] == {"email": 2, "sms": 2, "webhook": 2}
+    assert (data["sends"], data["recipients"], data["converting_recipients"], data["conversion_rate"]) == (4, 2, 1, 0.5)
+    assert (data["bought_before_message"], data["bought_before_message_share"]) == (0, 0.0)
+    assert [(w["node"], w["code"]) for w in data["warnings"]] == [("n5", "unfinished")]

@@ -33,7 +33,7 @@ def test_a_delay_longer_than_the_window_is_warned_on_its_node():
     r = simulate(waiting_flow(delay="P6D"), five_days().engine, save=False)
     assert (r.sends, r.in_progress) == (0, 1)
     assert [(w["node"], w["code"]) for w in r.warnings] == [("d", "unfinished")]
-    assert "6 d" in r.warnings[0]["message"] and "5 d" in r.warnings[0]["message"]
+    assert "6 days" in r.warnings[0]["message"] and "5 days" in r.warnings[0]["message"]
 
 
 def test_a_timeout_branch_past_the_window_is_warned_on_the_wait():

@@ -121,3 +121,30 @@ def test_no_message_inside_quiet_hours(history):
             if s.what == "sent":
                 local = datetime.fromtimestamp(s.time / 1000, tz)
                 assert 8 <= local.hour < 21, (s, local)
+
+
+def channels_flow():
+    """trigger -> email -> webhook -> delay 1 h -> sms, every gate on: the units of a mixed-channel flow."""
+    return flow(
+        [node("n1", "trigger", event="add_to_cart"), node("n2", "send_email", **EMAIL),
+         node("n3", "webhook", url="https://x.example/h"), node("n4", "delay", duration="PT1H"),
+         node("n5", "send_sms", body="hi")],
+        [edge("n1", "n2"), edge("n2", "n3"), edge("n3", "n4"), edge("n4", "n5")], SETTINGS)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(histories)
+def test_send_cards_agree_with_their_edges_and_webhooks_stay_out_of_messages(history):
+    store, _ = build(history)
+    r = simulate(channels_flow(), store.engine, save=False)
+    for node_id in ("n2", "n3", "n5"):
+        f = r.nodes[node_id]
+        # The card (sent + skipped) and the edge below it (exits by next) count the same journeys.
+        assert f.messages + sum(f.skipped.values()) == f.exits.get("next", 0), (node_id, f.to_json())
+    assert r.messages_by_channel.get("email", 0) == r.nodes["n2"].messages
+    assert r.messages_by_channel.get("sms", 0) == r.nodes["n5"].messages
+    assert r.messages_by_channel.get("webhook", 0) == r.nodes["n3"].messages
+    assert r.sends == r.nodes["n2"].messages + r.nodes["n5"].messages == sum(r.messages_per_hour)
+    assert r.nodes["n3"].skipped == {} and r.nodes["n3"].conversions == 0  # no gate, no credit
+    assert r.converting_recipients <= r.recipients
+    assert r.conversions == r.nodes["n2"].conversions + r.nodes["n5"].conversions

@@ -639,9 +639,9 @@ def test_each_purchase_counts_once_across_the_flows_messages():
     assert (r.converting_recipients, r.conversion_rate) == (1, 0.5)
 
 
-def test_bought_before_any_message_counts_journeys_of_the_same_cart():
-    # Cart A (day 0 09:00) waits 1 h before its email; cart B's purchase at 09:30 is another cart's:
-    # A's journey did not buy before its message. Cart C bought at 09:40 before its 10:00 email: 1.
+def test_bought_before_any_message_counts_journeys_whatever_was_bought():
+    # Cart A (day 0 09:00) waits 1 h before its email; the customer buys cart B at 09:30, before it: 1.
+    # Cart C bought at 09:40 before its 10:00 email: 1. Both are journeys, the unit of entries.
     s = TinyStore()
     s.event("a", "add_to_cart", at(0, "09:00"), cart_id="A")
     s.event("a", "purchase", at(0, "09:30"), cart_id="B", price=5)
@@ -652,7 +652,8 @@ def test_bought_before_any_message_counts_journeys_of_the_same_cart():
               node("n3", "send_email", **EMAIL)], [edge("n1", "n2"), edge("n2", "n3")],
              {**PLAIN, "conversion": {"event": "purchase", "value": "price", "window": "P5D"}})
     r = balanced(run(f, s))
-    assert (r.entered, r.bought_before_message, r.sends) == (2, 1, 2)
+    assert (r.entered, r.bought_before_message, r.sends) == (2, 2, 2)
+    assert r.bought_before_message_share == 1.0
 
 
 def test_webhooks_are_counted_per_channel_not_as_messages():
