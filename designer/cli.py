@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "designer.commands.flowtest",
     "designer.commands.score",
     "designer.commands.gui",
+    "designer.commands.publish",
 )
 
 
