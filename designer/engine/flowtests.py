@@ -197,3 +197,33 @@ def run_case(flow: Flow, case: TestCase, subject: SubjectFunction | None = None)
 
 def run_tests(flow: Flow, tests: TestFile, subject: SubjectFunction | None = None) -> list[CaseResult]:
     return [run_case(flow, case, subject) for case in tests.cases]
+
+
+def _iso(ms: int) -> str:
+    return clock.iso(ms).replace(" ", "T")
+
+
+def case_from_trace(name: str, profile: dict, history: list[tuple[str, int, dict]], trace: list[TraceStep],
+                    window: tuple[int, int]) -> dict:
+    """A test case (file JSON) pinning what a traced customer's backtest did.
+
+    ``profile``: id, email, first_name, timezone, consent, properties;
+    ``history``: the customer's (event, time, properties) up to the window's
+    end. The case expects exactly the messages the trace sent and the path and
+    ending of the first journey, so the flow's next change shows if it changes them.
+    """
+    journeys = journeys_from_trace(trace)
+    expect: dict = {"messages": [{"node": s.node, "at": _iso(s.time)} for s in trace if s.what == "sent"]}
+    if journeys:
+        expect["visits"] = journeys[0].visits
+        if journeys[0].ends_at:
+            expect["ends_at"] = journeys[0].ends_at
+    customer = {k: v for k, v in profile.items() if v not in (None, {}, "")}
+    return {
+        "name": name,
+        "customer": customer,
+        "events": [{"at": _iso(t), "event": e, **({"properties": p} if p else {})} for e, t, p in history],
+        "from": _iso(window[0]),
+        "until": _iso(window[1]),
+        "expect": expect,
+    }

@@ -32,6 +32,8 @@ from designer.ui.backtest.results_dock import ResultsPanel
 from designer.ui.backtest.store_panel import StoreController, StoreInfo, StoreLabel
 from designer.ui.backtest.worker import Workers
 from designer.ui.document import Document, new_flow
+from designer.ui.flowtests.panel import TestsPanel
+from designer.ui.journeys.view import JourneysView
 from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
 from designer.ui.problems import ProblemsPanel
@@ -90,6 +92,14 @@ class MainWindow(QMainWindow):
         self.results_dock = self._dock("Results", "resultsDock", self.results_panel,
                                        Qt.DockWidgetArea.BottomDockWidgetArea)
         self.tabifyDockWidget(self.problems_dock, self.results_dock)
+        self.tests_panel = TestsPanel(self.document, self.scene, self.workers, self)
+        self.tests_dock = self._dock("Tests", "testsDock", self.tests_panel, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.results_dock, self.tests_dock)
+        self.journeys_view = JourneysView(self.document, self.scene, self.workers, lambda: self.store.path, self)
+        self.journeys_dock = self._dock("Journeys", "journeysDock", self.journeys_view,
+                                        Qt.DockWidgetArea.BottomDockWidgetArea)
+        self.tabifyDockWidget(self.tests_dock, self.journeys_dock)
+        self.journeys_view.caseCreated.connect(self._case_from_journey)
         self.problems_dock.raise_()
         self.import_dialog: ImportDialog | None = None
         self.autosaver = Autosaver(self.document, self)
@@ -220,7 +230,8 @@ class MainWindow(QMainWindow):
         view.addSeparator()
         view.addActions([self.act_snap, self.act_minimap])
         view.addSeparator()
-        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.results_dock):
+        for dock in (self.palette_dock, self.inspector_dock, self.problems_dock, self.results_dock,
+                     self.tests_dock, self.journeys_dock):
             view.addAction(dock.toggleViewAction())
         view.addSeparator()
         themes = view.addMenu("&Theme")
@@ -647,6 +658,11 @@ class MainWindow(QMainWindow):
             self.problems_dock.raise_()
 
     # -- view --------------------------------------------------------------------
+    def _case_from_journey(self, case: dict) -> None:
+        self.tests_panel.add_case(case)
+        self.tests_dock.raise_()
+        self._status(f"Added the test case {case['name']!r}: Save Tests keeps it beside the flow")
+
     def _toggle_snap(self) -> None:
         self.scene.snap = self.act_snap.isChecked()
 
