@@ -52,6 +52,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     _metric_map(p)
     p.set_defaults(func=run_publish)
 
+    q = sub.add_parser("pull", help="bring a live Klaviyo flow into a flow file",
+                       description="Translate a flow from the account into a flow file (metric ids to event "
+                       "names, the flow filter to exit condition and consent, layout computed), with the Klaviyo "
+                       "ids in its publish record. What does not translate is reported and kept as a note. "
+                       "--list shows the account's flows.")
+    q.add_argument("target", choices=PUBLISH_TARGETS)
+    q.add_argument("flow_id", nargs="?", metavar="FLOW_ID", help="the Klaviyo flow id")
+    q.add_argument("--list", action="store_true", help="list the account's flows (id, status, name)")
+    q.add_argument("--out", metavar="FILE", help="flow file to write")
+    q.add_argument("--base-url", metavar="URL", help="another API server")
+    q.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-call timeout (30)")
+    _metric_map(q)
+    q.set_defaults(func=run_pull)
+
 
 def _metric_map(p: argparse.ArgumentParser) -> None:
     p.add_argument("--metric-map", metavar="FILE",
@@ -96,31 +110,72 @@ def run_export(args: argparse.Namespace) -> int:
     return 0 if report.ok() else 1
 
 
-def run_publish(args: argparse.Namespace) -> int:
+def make_client(args: argparse.Namespace):
     from designer.publish.keys import MissingKey, get_key
-    from designer.publish.klaviyo.client import DEFAULT_BASE_URL, ApiError, KlaviyoClient, Unreachable
+    from designer.publish.klaviyo.client import DEFAULT_BASE_URL, KlaviyoClient
+
+    try:
+        key = get_key(args.target)
+    except MissingKey as exc:
+        raise CommandError(str(exc), 2) from None
+    return KlaviyoClient(key, base_url=args.base_url or DEFAULT_BASE_URL, timeout=args.timeout)
+
+
+def api_failure(target: str, exc: Exception) -> CommandError:
+    from designer.publish.klaviyo.client import ApiError
+
+    if isinstance(exc, ApiError):
+        return CommandError(f"{target}: {'the key was refused: ' if exc.refuses_key else ''}{exc}",
+                            2 if exc.refuses_key or exc.status >= 500 else 1)
+    return CommandError(f"{target}: {exc}", 2)
+
+
+def run_pull(args: argparse.Namespace) -> int:
+    from designer.publish.klaviyo.client import ApiError, Unreachable
+    from designer.publish.klaviyo.fetch import pull_flow
+
+    if not args.list and not (args.flow_id and args.out):
+        raise CommandError("give FLOW_ID and --out FILE, or --list", 2)
+    names = metric_names(args)
+    client = make_client(args)
+    try:
+        if args.list:
+            for f in client.list_flows():
+                a = f.get("attributes") or {}
+                print(f"{f['id']}\t{a.get('status') or '-'}\t{a.get('name') or ''}")
+            return 0
+        flow, report = pull_flow(client, args.flow_id, names)
+    except (ApiError, Unreachable) as exc:
+        raise api_failure(args.target, exc) from None
+    finally:
+        client.close()
+    io.save(flow, args.out)
+    for line in report.lines():
+        print(line, file=sys.stderr)
+    problems = validate(flow)
+    for p in problems:
+        print(f"{args.out}: {p.node or '-'}: {p.severity} {p.code}: {p.message}", file=sys.stderr)
+    print(f"{args.target}: flow {args.flow_id} written to {args.out} ({len(flow.nodes)} nodes)")
+    return 1 if has_errors(problems) or not report.ok() else 0
+
+
+def run_publish(args: argparse.Namespace) -> int:
+    from designer.publish.klaviyo.client import ApiError, Unreachable
     from designer.publish.klaviyo.publisher import KlaviyoPublisher, PublishRefused
     from designer.publish.ratelimit import DailyLimitReached
 
     flow = load_flow(args.flow)
     refuse_invalid(flow, args.flow)
     names = metric_names(args)
-    try:
-        key = get_key(args.target)
-    except MissingKey as exc:
-        raise CommandError(str(exc), 2) from None
     before = json.dumps(flow.publish, sort_keys=True)
-    client = KlaviyoClient(key, base_url=args.base_url or DEFAULT_BASE_URL, timeout=args.timeout)
+    client = make_client(args)
     try:
         result, report = KlaviyoPublisher(client, names=names).publish(
             flow, flow_path=args.flow, activate=args.activate, allow_gaps=args.allow_gaps, dry_run=args.dry_run)
     except PublishRefused as exc:
         raise CommandError(str(exc), 1) from None
-    except (Unreachable, DailyLimitReached) as exc:
-        raise CommandError(f"{args.target}: {exc}", 2) from None
-    except ApiError as exc:
-        raise CommandError(f"{args.target}: {'the key was refused: ' if exc.refuses_key else ''}{exc}",
-                           2 if exc.refuses_key or exc.status >= 500 else 1) from None
+    except (Unreachable, DailyLimitReached, ApiError) as exc:
+        raise api_failure(args.target, exc) from None
     finally:
         client.close()
     for line in report.lines():

@@ -19,6 +19,18 @@ PAGE = 2
 KEY = "pk_test_9f3b7c2e1a5d4b8f"
 
 
+def real_ids(definition: dict, flow_no: int) -> dict:
+    """The definition as Klaviyo stores it: every temporary id replaced by a real one."""
+    definition = json.loads(json.dumps(definition))
+    ids = {a["temporary_id"]: f"{flow_no}{i:03d}" for i, a in enumerate(definition["actions"], 1)}
+    for a in definition["actions"]:
+        a["id"] = ids[a.pop("temporary_id")]
+        for key, target in (a.get("links") or {}).items():
+            a["links"][key] = ids.get(target) if target else None
+    definition["entry_action_id"] = ids.get(definition["entry_action_id"])
+    return definition
+
+
 class FakeKlaviyo:
     def __init__(self, metrics: list[str], key: str = KEY) -> None:
         self.key = key
@@ -185,7 +197,7 @@ class FakeKlaviyo:
                 with fake.lock:
                     flow = {"type": "flow", "id": f"F{len(fake.flows) + 1}",
                             "attributes": {"name": attrs["name"], "status": "draft",
-                                           "definition": attrs["definition"]}}
+                                           "definition": real_ids(attrs["definition"], len(fake.flows) + 1)}}
                     fake.flows.append(flow)
                 if step == "hang":
                     fake.held.set()
