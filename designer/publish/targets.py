@@ -7,6 +7,8 @@ from pathlib import Path
 
 from designer.model.flow import Flow
 from designer.publish import jsonexport
+from designer.publish.dittofeed import compile_dittofeed
+from designer.publish.hubspot import compile_hubspot
 from designer.publish.klaviyo.compile import compile_flow
 from designer.publish.metrics import MetricNames
 from designer.publish.report import Report
@@ -23,4 +25,12 @@ def _json(flow: Flow, path: Path | None, names: MetricNames) -> tuple[dict, Repo
     return jsonexport.export_json(flow, path)
 
 
-EXPORTERS: dict[str, Exporter] = {"klaviyo": _klaviyo, "json": _json}
+def _hubspot(flow: Flow, path: Path | None, names: MetricNames) -> tuple[dict, Report]:
+    return compile_hubspot(flow, names)
+
+
+def _dittofeed(flow: Flow, path: Path | None, names: MetricNames) -> tuple[dict, Report]:
+    return compile_dittofeed(flow, path)
+
+
+EXPORTERS: dict[str, Exporter] = {"klaviyo": _klaviyo, "hubspot": _hubspot, "dittofeed": _dittofeed, "json": _json}

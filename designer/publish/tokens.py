@@ -55,6 +55,27 @@ def to_klaviyo(text: str) -> Translated:
     return Translated(_TOKEN.sub(one, text), missing)
 
 
+def to_liquid(text: str) -> Translated:
+    """Our tokens in Liquid as Dittofeed reads it: profile traits are ``user.NAME``.
+
+    Event properties are not in a Dittofeed message's context, so they stay
+    untranslated and the caller reports them.
+    """
+    missing: list[str] = []
+
+    def one(match: re.Match) -> str:
+        m = _LOOKUP.match(match.group(1) or "") if match.group(2) is None else None
+        if not m or "." in m.group("name"):
+            missing.append(match.group(0))
+            return match.group(0)
+        ref = f"user.{m.group('name')}"
+        if m.group("default") is not None:
+            ref += f" | default: '{m.group('default')}'"
+        return "{{ " + ref + " }}"
+
+    return Translated(_TOKEN.sub(one, text), missing)
+
+
 _BACK = re.compile(r"\{\{\s*(?P<name>[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?|person\|lookup:'(?P<prop>\w+)')"
                    r"\s*(?:\|default:'(?P<default>[^']*)')?\s*\}\}")
 

@@ -1,16 +1,14 @@
 """Each node kind's Klaviyo actions, registered in one dict keyed by kind.
 
-A mapping turns one node into a :class:`Fragment`: the actions it adds and,
-for each of its output ports, which link of which action leads on. The
-compiler then wires every port to the first action of the node that follows
-it. A node with no actions of its own (the trigger, an exit) stands for what
-follows its ``passthrough`` port, or ends the branch.
+A mapping turns one node into a :class:`~designer.publish.wiring.Fragment`:
+the actions it adds and, for each output port, the setter of the link that
+leads on; :mod:`designer.publish.wiring` then wires them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from designer.model import durations
@@ -21,18 +19,20 @@ from designer.publish.klaviyo import conditions as kc
 from designer.publish.klaviyo.refs import Refs
 from designer.publish.metrics import MetricNames
 from designer.publish.report import Report
+from designer.publish.wiring import Fragment, Setter
 
 DRAFT = "draft"
 WEEKDAY_NAMES = dict(zip(WEEKDAYS, ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")))
 
 
-@dataclass
-class Fragment:
-    actions: list[dict] = field(default_factory=list)
-    #: port -> the (action, link key) pairs that lead out of the node by that port.
-    outs: dict[str, list[tuple[dict, str]]] = field(default_factory=dict)
-    #: For a node without actions: the port whose successor stands in for it (None ends the branch).
-    passthrough: str | None = None
+def to(act: dict, key: str) -> Setter:
+    """The setter of one link: ``next`` is left out when the branch ends, split links stay null."""
+    def set_link(target: str | None) -> None:
+        if key != "next":
+            act["links"][key] = target
+        elif target is not None:
+            act.setdefault("links", {})["next"] = target
+    return set_link
 
 
 @dataclass
@@ -123,7 +123,7 @@ def _delay(ctx: Context, node: Node) -> Fragment:
     if isinstance(duration, dict):  # the inspector's combined form {"duration": ..., "until": ...}
         duration, until = duration.get("duration"), duration.get("until")
     act = action(node, "", "time-delay", delay_data(node, ctx.report, duration, until, "config.duration"))
-    return Fragment([act], {"next": [(act, "next")]})
+    return Fragment([act], {"next": [to(act, "next")]})
 
 
 def _wait_for(ctx: Context, node: Node) -> Fragment:
@@ -139,7 +139,7 @@ def _wait_for(ctx: Context, node: Node) -> Fragment:
     link(wait, check)
     ctx.report.warn(node.id, f"Klaviyo waits the whole {durations.humanize(c['timeout'])} and then checks for "
                     f"{c['event']} since the flow started, rather than moving on the moment it happens")
-    return Fragment([wait, check], {"event": [(check, "next_if_true")], "timeout": [(check, "next_if_false")]})
+    return Fragment([wait, check], {"event": [to(check, "next_if_true")], "timeout": [to(check, "next_if_false")]})
 
 
 # -- splits ----------------------------------------------------------------
@@ -160,14 +160,14 @@ def _split(ctx: Context, node: Node) -> Fragment:
     except kc.Unsupported as exc:
         ctx.report.error(node.id, str(exc), "config.condition")
         act = split_action(node, "", "conditional-split", {"profile_filter": {"condition_groups": []}})
-    return Fragment([act], {"yes": [(act, "next_if_true")], "no": [(act, "next_if_false")]})
+    return Fragment([act], {"yes": [to(act, "next_if_true")], "no": [to(act, "next_if_false")]})
 
 
 def _ab_split(ctx: Context, node: Node) -> Fragment:
     """Variants as a chain of random-sample splits: each takes its share of those still left."""
     variants = node.config["variants"]
     acts: list[dict] = []
-    outs: dict[str, list[tuple[dict, str]]] = {}
+    outs: dict[str, list[Setter]] = {}
     left = 100.0
     for i, v in enumerate(variants[:-1]):
         share = 100.0 * v["percent"] / left if left else 0.0
@@ -180,9 +180,9 @@ def _ab_split(ctx: Context, node: Node) -> Fragment:
         if acts:
             acts[-1]["links"]["next_if_false"] = act["temporary_id"]
         acts.append(act)
-        outs[v["name"]] = [(act, "next_if_true")]
+        outs[v["name"]] = [to(act, "next_if_true")]
         left -= v["percent"]
-    outs[variants[-1]["name"]] = [(acts[-1], "next_if_false")]
+    outs[variants[-1]["name"]] = [to(acts[-1], "next_if_false")]
     ctx.report.warn(node.id, "Klaviyo samples at random each time; a customer who enters again may take "
                     "another variant (the backtest keeps each customer on one)")
     return Fragment(acts, outs)
@@ -208,13 +208,13 @@ def _send_email(ctx: Context, node: Node) -> Fragment:
     if c.get("from_name"):
         message["from_label"] = c["from_name"]
     act = action(node, "", "send-email", {"status": DRAFT, "message": message})
-    return Fragment([act], {"next": [(act, "next")]})
+    return Fragment([act], {"next": [to(act, "next")]})
 
 
 def _send_sms(ctx: Context, node: Node) -> Fragment:
     message = {"body": ctx.text(node, "body", node.config["body"]), "smart_sending_enabled": _smart_sending(ctx)}
     act = action(node, "", "send-sms", {"status": DRAFT, "message": message})
-    return Fragment([act], {"next": [(act, "next")]})
+    return Fragment([act], {"next": [to(act, "next")]})
 
 
 def _webhook(ctx: Context, node: Node) -> Fragment:
@@ -225,7 +225,7 @@ def _webhook(ctx: Context, node: Node) -> Fragment:
     if c.get("body"):
         message["body"] = ctx.text(node, "body", c["body"])
     act = action(node, "", "send-webhook", {"status": DRAFT, "message": message})
-    return Fragment([act], {"next": [(act, "next")]})
+    return Fragment([act], {"next": [to(act, "next")]})
 
 
 def _profile_operation(key: str, value: Any) -> dict | None:
@@ -259,7 +259,7 @@ def _update_profile(ctx: Context, node: Node) -> Fragment:
         link(first, second)
     if not acts:
         return Fragment(passthrough="next")
-    return Fragment(acts, {"next": [(acts[-1], "next")]})
+    return Fragment(acts, {"next": [to(acts[-1], "next")]})
 
 
 def _exit(ctx: Context, node: Node) -> Fragment:

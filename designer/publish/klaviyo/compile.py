@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 from designer.model import durations
 from designer.model.flow import Flow
 from designer.publish.klaviyo import conditions as kc
-from designer.publish.klaviyo.actions import MAPPINGS, Context, Fragment
+from designer.publish.klaviyo.actions import MAPPINGS, Context
 from designer.publish.klaviyo.refs import Refs
 from designer.publish.metrics import MetricNames
 from designer.publish.report import Report
+from designer.publish.wiring import compile_nodes, wire
 
 TARGET = "klaviyo"
 #: Klaviyo's smart-sending window, set per account rather than per flow.
@@ -51,70 +52,15 @@ class Compiled:
     _kinds: dict[str, str] = field(default_factory=dict, repr=False)
 
 
-def journey_order(flow: Flow) -> list[str]:
-    """Nodes depth-first from the trigger, ports in their declared order."""
-    start = flow.trigger()
-    if start is None:
-        return []
-    seen: dict[str, None] = {}
-    stack = [start.id]
-    while stack:
-        nid = stack.pop()
-        if nid in seen or nid not in flow.nodes:
-            continue
-        seen[nid] = None
-        ports = flow.nodes[nid].output_ports()
-        stack.extend(t for t in (flow.successor(nid, p) for p in reversed(ports)) if t)
-    return list(seen)
-
-
 def compile_flow(flow: Flow, refs: Refs | None = None, names: MetricNames | None = None,
                  name: str | None = None) -> Compiled:
     refs = refs if refs is not None else Refs()
     names = names or MetricNames()
     report = Report(TARGET)
     ctx = Context(flow, refs, names, report)
-    order = journey_order(flow)
-    # The trigger first, so splits on trigger properties know its metric.
-    order.sort(key=lambda nid: flow.nodes[nid].kind != "trigger")
-    fragments: dict[str, Fragment] = {}
-    for nid in order:
-        node = flow.nodes[nid]
-        mapping = MAPPINGS.get(node.kind)
-        if mapping is None:
-            report.error(nid, f"the node kind {node.kind!r} has no Klaviyo mapping")
-            fragments[nid] = Fragment(passthrough=None)
-            continue
-        fragments[nid] = mapping(ctx, node)
-
-    entries: dict[str, str | None] = {}
-
-    def entry_of(nid: str | None, path: frozenset = frozenset()) -> str | None:
-        if nid is None or nid not in fragments or nid in path:
-            return None
-        if nid not in entries:
-            frag = fragments[nid]
-            if frag.actions:
-                entries[nid] = frag.actions[0]["temporary_id"]
-            else:
-                nxt = flow.successor(nid, frag.passthrough) if frag.passthrough else None
-                entries[nid] = entry_of(nxt, path | {nid})
-        return entries[nid]
-
-    actions: list[dict] = []
-    action_nodes: list[str] = []
-    for nid in journey_order(flow):
-        frag = fragments[nid]
-        for port, leads in frag.outs.items():
-            target = entry_of(flow.successor(nid, port))
-            for act, key in leads:
-                if key == "next":
-                    if target is not None:
-                        act.setdefault("links", {})["next"] = target
-                else:
-                    act["links"][key] = target
-        actions.extend(frag.actions)
-        action_nodes.extend([nid] * len(frag.actions))
+    fragments = compile_nodes(flow, MAPPINGS, ctx, report)
+    wired = wire(flow, fragments, "temporary_id")
+    actions, action_nodes, entry_of = wired.items, wired.item_nodes, wired.entry_of
 
     trigger = flow.trigger()
     definition: dict = {"triggers": [ctx.trigger] if ctx.trigger else [], "actions": actions,
