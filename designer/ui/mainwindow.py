@@ -37,6 +37,7 @@ from designer.ui.journeys.view import JourneysView
 from designer.ui.inspector import Inspector
 from designer.ui.palette import Palette
 from designer.ui.problems import ProblemsPanel
+from designer.ui.publish.menu import install as install_publish_menu
 from designer.ui.recovery import Autosaver, find_recovery
 from designer.ui.scene import FlowScene
 from designer.ui.view import FlowView
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self._last_clipboard = ""
         self._build_actions()
         self._build_menus()
+        install_publish_menu(self)  # File > Publish…, Import from Klaviyo… (designer/ui/publish)
         self._build_toolbar()
         self._build_status_bar()
         self._connect()
