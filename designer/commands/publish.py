@@ -28,10 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Compile a flow to a target's native body without contacting it "
                        "(placeholder ids stand for metrics, templates and lists). The capability report goes "
                        "to stderr. Exit 0, or 1 when the target cannot express something.")
-    e.add_argument("flow", metavar="FLOW", help="flow JSON file")
-    e.add_argument("--target", required=True, choices=sorted(EXPORTERS))
+    _flow_target(e, "flow JSON file", sorted(EXPORTERS))
     e.add_argument("--out", metavar="FILE", help="write the body here (default: stdout)")
-    _metric_map(e)
     e.set_defaults(func=run_export)
 
     p = sub.add_parser("publish", help="send a flow to an ESP as a draft",
@@ -40,8 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "a changed flow becomes a new draft with a versioned name. The API key comes from the "
                        "environment (KLAVIYO_API_KEY) or the keyring. Exit 0 published or nothing to do, 1 the "
                        "flow has errors or cannot be expressed, 2 the target cannot be reached or refuses the key.")
-    p.add_argument("flow", metavar="FLOW", help="flow JSON file (its publish record is updated)")
-    p.add_argument("--target", required=True, choices=PUBLISH_TARGETS)
+    _flow_target(p, "flow JSON file (its publish record is updated)", PUBLISH_TARGETS)
     p.add_argument("--dry-run", action="store_true", help="look up ids and report, but create nothing")
     p.add_argument("--activate", action="store_true", help="set the flow live after creating it")
     p.add_argument("--allow-gaps", action="store_true",
@@ -49,7 +46,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base-url", metavar="URL", help="another API server (an EU data centre, a test double)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-call timeout (30)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (the last line)")
-    _metric_map(p)
     p.set_defaults(func=run_publish)
 
     q = sub.add_parser("pull", help="bring a live Klaviyo flow into a flow file",
@@ -65,6 +61,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     q.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-call timeout (30)")
     _metric_map(q)
     q.set_defaults(func=run_pull)
+
+
+def _flow_target(p: argparse.ArgumentParser, flow_help: str, targets) -> None:
+    p.add_argument("flow", metavar="FLOW", help=flow_help)
+    p.add_argument("--target", required=True, choices=targets)
+    _metric_map(p)
 
 
 def _metric_map(p: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from designer.model import io
 from designer.ui.document import Document
@@ -14,16 +14,12 @@ from designer.ui.mainwindow import MainWindow
 from tests.publish.fake_klaviyo import KEY, FakeKlaviyo
 from tests.publish.test_klaviyo_compile import ROOT
 from tests.publish.test_klaviyo_publish import ALL_METRICS, _grep_key
+# The editor tests' own isolation (settings, recovery and log folders; no modal left open).
+from tests.ui.conftest import isolated_user_files, no_stray_dialogs  # noqa: F401
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    settings = tmp_path / "settings"
-    settings.mkdir()
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings))
-    monkeypatch.setenv("TRIGGER_FLOW_RECOVERY_DIR", str(tmp_path / "recovery"))
-    monkeypatch.setenv("TRIGGER_FLOW_LOG_DIR", str(tmp_path / "log"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
     monkeypatch.delenv("KLAVIYO_API_KEY", raising=False)

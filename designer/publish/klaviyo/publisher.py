@@ -158,49 +158,50 @@ class KlaviyoPublisher:
                     refs.lists[name] = self._create_named("/api/lists", name, lambda: self.client.create_list(name))
         return templates_made, lists_made
 
-    def _create_named(self, path: str, name: str, create: Callable[[], str]) -> str:
-        """Create a template or list; after an unknown outcome, look for it by name before trying again."""
+    def _create_once(self, what: str, create: Callable[[], str], find: Callable[[], "str | None"], *,
+                     before: Callable[[], None] = lambda: None,
+                     refused: Callable[[ApiError], Exception] | None = None) -> tuple[str, bool]:
+        """Create something that has no idempotency key, never twice.
+
+        A 429 waits as asked and tries again; a timeout, a reset connection or a
+        5xx may have created it, so ``find`` looks for it by name before the next
+        try. Returns the id and whether this call created it.
+        """
         for attempt in range(MAX_CREATE_ATTEMPTS):
+            before()
             try:
-                return create()
+                return create(), True
             except Unreachable:
                 pass
             except ApiError as exc:
                 if exc.status == 429:
-                    self.sleep(exc.retry_after if exc.retry_after is not None else 2 ** attempt)
                     self.own_retries += 1
+                    self.sleep(exc.retry_after if exc.retry_after is not None else 2 ** attempt)
                     continue
                 if exc.status < 500:
-                    raise
+                    raise (refused(exc) if refused else exc) from None
             self.own_retries += 1
-            found = self.client.names_to_ids(path).get(name)
+            found = find()
             if found:
-                return found
-        raise Unreachable(f"could not create {name!r} at {path} after {MAX_CREATE_ATTEMPTS} attempts")
+                return found, False
+        raise Unreachable(f"{what} did not go through after {MAX_CREATE_ATTEMPTS} attempts")
+
+    def _create_named(self, path: str, name: str, create: Callable[[], str]) -> str:
+        return self._create_once(f"creating {name!r} at {path}", create,
+                                 lambda: self.client.names_to_ids(path).get(name))[0]
 
     # -- the flow ----------------------------------------------------------
     def _create(self, compiled: Compiled, name: str) -> tuple[str, bool]:
-        existing = self.client.find_flows(name)
-        if existing:
-            return existing[0]["id"], False
-        for attempt in range(MAX_CREATE_ATTEMPTS):
-            self.limiter.acquire()
-            try:
-                return self.client.create_flow(compiled.body)["id"], True
-            except Unreachable:
-                pass
-            except ApiError as exc:
-                if exc.status == 429:
-                    self.own_retries += 1
-                    self.sleep(exc.retry_after if exc.retry_after is not None else 2 ** attempt)
-                    continue
-                if exc.status < 500:
-                    raise PublishRefused("Klaviyo refused the flow: " + describe_errors(exc, compiled)) from None
-            self.own_retries += 1
+        def find() -> str | None:
             existing = self.client.find_flows(name)
-            if existing:
-                return existing[0]["id"], False
-        raise Unreachable(f"Klaviyo did not take the flow after {MAX_CREATE_ATTEMPTS} attempts")
+            return existing[0]["id"] if existing else None
+
+        found = find()
+        if found:
+            return found, False
+        return self._create_once(
+            "Create Flow", lambda: self.client.create_flow(compiled.body)["id"], find, before=self.limiter.acquire,
+            refused=lambda exc: PublishRefused("Klaviyo refused the flow: " + describe_errors(exc, compiled)))
 
 
 def describe_errors(exc: ApiError, compiled: Compiled) -> str:
