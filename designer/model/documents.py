@@ -38,3 +38,11 @@ def split_by_format(paths: list[str]) -> dict[str, list[str]]:
         fmt = format_of(p)
         out.setdefault(fmt if fmt in (FLOW, TESTS, PROGRAMME) else None, []).append(p)
     return out
+
+
+def flow_files(folder: str | os.PathLike) -> list[Path]:
+    """The flow files in ``folder`` (its test and programme files left out), sorted by name."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return [p for p in sorted(folder.glob("*.json")) if format_of(p) == FLOW]

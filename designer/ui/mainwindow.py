@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QFileDialog, QLabel, Q
                                QProgressBar, QToolButton, QWidget)
 
 from designer import EXAMPLE_FLOWS
-from designer.model import io
+from designer.model import documents, io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
 from designer.model.layout import layout
@@ -55,7 +55,7 @@ Button = QMessageBox.StandardButton
 
 
 def example_files() -> list[Path]:
-    return sorted(EXAMPLE_FLOWS.glob("*.json")) if EXAMPLE_FLOWS.is_dir() else []
+    return documents.flow_files(EXAMPLE_FLOWS)
 
 
 def starting_flow() -> Flow:

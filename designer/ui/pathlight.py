@@ -30,10 +30,13 @@ class PathLight:
         self.links: list[tuple[str, str]] = []
 
     def clear(self) -> None:
-        for item in self._items:
-            if item.scene() is not None:
-                item.scene().removeItem(item)
-        self._items.clear()
+        items, self._items = self._items, []
+        for item in items:
+            try:
+                if item.scene() is self.scene:
+                    self.scene.removeItem(item)  # the scene gives it back: deleted with its wrapper
+            except RuntimeError:
+                pass  # the scene went first and took its items with it
         self.nodes, self.links = [], []
 
     def show(self, visits: list[str], tone: str = "success") -> None:
@@ -48,7 +51,10 @@ class PathLight:
                 continue
             outline = QPainterPath()
             outline.addRoundedRect(QRectF(-4, -4, CARD_WIDTH + 8, CARD_HEIGHT + 8), 11, 11)
-            light = QGraphicsPathItem(outline, item)
+            # Owned by the scene, not the card: a card deleted by a rebuild takes no light with it.
+            light = QGraphicsPathItem(outline)
+            light.setPos(item.pos())
+            self.scene.addItem(light)
             light.setPen(pen)
             light.setBrush(Qt.BrushStyle.NoBrush)
             light.setZValue(LIGHT_Z)

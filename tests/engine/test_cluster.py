@@ -12,7 +12,7 @@ distributed = pytest.importorskip("distributed")
 
 from designer.engine.cluster import ClusterUnavailable, simulate_on_cluster  # noqa: E402
 from designer.engine.simulate import SimulationCancelled, simulate, simulate_together  # noqa: E402
-from designer.model import io  # noqa: E402
+from designer.model import documents, io  # noqa: E402
 from designer.store.db import open_store  # noqa: E402
 from designer.store.sample import generate  # noqa: E402
 
@@ -22,7 +22,7 @@ except pytest.skip.Exception:
     pg = None
 
 ROOT = Path(__file__).resolve().parents[2]
-FLOWS = [io.load(p) for p in sorted((ROOT / "flows").glob("*.json")) if not p.name.endswith(".tests.json")]
+FLOWS = [io.load(p) for p in documents.flow_files(ROOT / "flows")]
 
 
 @pytest.fixture(scope="module")

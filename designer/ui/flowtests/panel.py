@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QCheckBox, QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit,
                                QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget)
 
@@ -97,6 +97,13 @@ class TestsPanel(QWidget):
         document.changed.connect(self._flow_edited)
         document.fileChanged.connect(lambda _p: self.reload())
         self.reload()
+
+    def sizeHint(self) -> QSize:
+        """Small, like the other bottom docks: a dock's hint sets the height of the whole dock area."""
+        return QSize(640, 160)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 90)
 
     # -- file ----------------------------------------------------------------------
     def tests_path(self) -> Path | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
@@ -116,6 +116,14 @@ class JourneysView(QWidget):
         self.matches.itemClicked.connect(lambda item: self.show_customer(item.data(Qt.ItemDataRole.UserRole)))
         self.steps.currentItemChanged.connect(lambda cur, _prev: self._light(cur))
         self.save_button.clicked.connect(self.save_as_test)
+        document.changed.connect(self.light.clear)  # an edited flow is not the one traced
+
+    def sizeHint(self) -> QSize:
+        """Small, like the other bottom docks: a dock's hint sets the height of the whole dock area."""
+        return QSize(640, 160)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(240, 90)
 
     # -- search -----------------------------------------------------------------
     def find(self) -> Task | None:
