@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from designer.model import io
+from designer.model import documents, io
 from designer.model.flow import Edge, Flow, Node
 from designer.model.kinds import KINDS
 from designer.model.settings import Settings
@@ -18,7 +18,7 @@ from designer.publish.metrics import MetricNames
 from tests.publish.schemas import errors
 
 ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = sorted(p for p in (ROOT / "flows").glob("*.json") if not p.name.endswith(".tests.json"))
+EXAMPLES = sorted(p for p in (ROOT / "flows").glob("*.json") if documents.format_of(p) == documents.FLOW)
 SCHEMA = "klaviyo_flow_create_query.json"
 
 
