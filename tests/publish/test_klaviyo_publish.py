@@ -68,7 +68,8 @@ def test_each_example_survives_429_500_and_a_timeout_with_exactly_one_flow(home,
             assert len(fake.flows) == before + 1, path.name
             assert fake.flow_creates() == 3 * (EXAMPLES.index(path) + 1)
             assert result["remote_id"] == fake.flows[-1]["id"]
-            assert result["created"] is False  # the held create did it; the look-up adopted it
+            assert result["created"] is True  # the held create made it; the look-up found it, no second
+            assert "found by name" in out.out
             assert result["retries"] >= 3
             assert fake.held.is_set()
             record = json.loads(flow_file.read_text())["publish"]["klaviyo"]

@@ -95,9 +95,8 @@ class KlaviyoPublisher:
             result = self._result(None, False, name, "dry run: nothing sent")
             result.templates_created, result.lists_created = counts
             return result, report
-        remote_id, created = self._create(compiled, name)
-        result = self._result(remote_id, created, name, "created as a draft" if created
-                              else "found the flow already at Klaviyo (an earlier attempt had created it)")
+        remote_id, created, message = self._create(compiled, name)
+        result = self._result(remote_id, created, name, message)
         result.templates_created, result.lists_created = counts
         new_record = {"remote_id": remote_id, "name": name, "version": version, "published_at": now_iso(),
                       "flow_hash": digest, "live": False,
@@ -165,12 +164,13 @@ class KlaviyoPublisher:
 
         A 429 waits as asked and tries again; a timeout, a reset connection or a
         5xx may have created it, so ``find`` looks for it by name before the next
-        try. Returns the id and whether this call created it.
+        try. Returns the id and whether the answer to a create was lost (the
+        thing was found after an attempt of ours, which therefore made it).
         """
         for attempt in range(MAX_CREATE_ATTEMPTS):
             before()
             try:
-                return create(), True
+                return create(), False
             except Unreachable:
                 pass
             except ApiError as exc:
@@ -183,7 +183,7 @@ class KlaviyoPublisher:
             self.own_retries += 1
             found = find()
             if found:
-                return found, False
+                return found, True
         raise Unreachable(f"{what} did not go through after {MAX_CREATE_ATTEMPTS} attempts")
 
     def _create_named(self, path: str, name: str, create: Callable[[], str]) -> str:
@@ -191,17 +191,20 @@ class KlaviyoPublisher:
                                  lambda: self.client.names_to_ids(path).get(name))[0]
 
     # -- the flow ----------------------------------------------------------
-    def _create(self, compiled: Compiled, name: str) -> tuple[str, bool]:
+    def _create(self, compiled: Compiled, name: str) -> tuple[str, bool, str]:
+        """The flow's id, whether this publish made it, and what happened, in words."""
         def find() -> str | None:
             existing = self.client.find_flows(name)
             return existing[0]["id"] if existing else None
 
         found = find()
         if found:
-            return found, False
-        return self._create_once(
+            return found, False, "found a flow of this name at Klaviyo already (an earlier publish made it)"
+        remote_id, lost = self._create_once(
             "Create Flow", lambda: self.client.create_flow(compiled.body)["id"], find, before=self.limiter.acquire,
             refused=lambda exc: PublishRefused("Klaviyo refused the flow: " + describe_errors(exc, compiled)))
+        return remote_id, True, ("created as a draft (its answer was lost; found by name, not created twice)"
+                                 if lost else "created as a draft")
 
 
 def describe_errors(exc: ApiError, compiled: Compiled) -> str:
