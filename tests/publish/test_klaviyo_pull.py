@@ -123,6 +123,9 @@ def test_untranslatable_actions_are_reported_and_noted_not_dropped():
         ]}}}
     flow, report = translate(resource, Account(metrics={"M1": "Placed Order"}, templates={"T7": "thanks"}))
     assert flow.trigger().config == {"event": "purchase"}
+    assert flow.settings.smart_sending == "PT16H"  # Klaviyo's default: smart sending on
+    resource["attributes"]["definition"]["actions"][1]["data"]["message"]["smart_sending_enabled"] = False
+    assert translate(resource, Account())[0].settings.smart_sending is None
     assert any("send-push-notification" in g.reason for g in report.errors)
     assert "send-push-notification" in flow.description
     email = next(n for n in flow.nodes.values() if n.kind == "send_email")

@@ -44,6 +44,8 @@ class _Pull:
     names: MetricNames
     report: Report
     notes: list[str] = field(default_factory=list)
+    #: Whether any send had Klaviyo's smart sending switched off.
+    smart_sending_off: bool = False
 
     def event_of(self, metric_id: str) -> str:
         name = self.account.metrics.get(metric_id)
@@ -92,6 +94,7 @@ def _trigger_split(p: _Pull, a: dict) -> Translation:
 
 def _email(p: _Pull, a: dict) -> Translation:
     m = (a.get("data") or {}).get("message") or {}
+    p.smart_sending_off |= m.get("smart_sending_enabled") is False
     tid = m.get("template_id")
     config: dict[str, Any] = {"template": p.account.templates.get(tid, tid or ""),
                               "subject": tokens.from_klaviyo(m.get("subject_line") or "")}
@@ -207,6 +210,8 @@ def translate(resource: dict, account: Account, names: MetricNames | None = None
     edges.sort(key=lambda e: (rank[e.source], nodes[rank[e.source]].output_ports().index(e.port)
                               if e.port in nodes[rank[e.source]].output_ports() else 0))
     flow.load_parts(nodes, edges)
+    if p.smart_sending_off:
+        flow.settings = flow.settings.replace(smart_sending=None)
     for nid, (x, y) in layout(flow).items():
         flow.nodes[nid].x, flow.nodes[nid].y = x, y
     if p.notes:
