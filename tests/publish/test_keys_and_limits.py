@@ -14,7 +14,7 @@ from designer.publish import keys
 from designer.publish.ratelimit import DailyLimitReached, RateLimiter, Window
 from tests.publish.fake_klaviyo import KEY, FakeKlaviyo
 from tests.publish.test_klaviyo_compile import ROOT
-from tests.publish.test_klaviyo_publish import ALL_METRICS, _Clock, home  # noqa: F401
+from tests.publish.test_klaviyo_publish import ALL_METRICS, _Clock
 
 
 def test_the_environment_wins(monkeypatch):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -23,18 +22,6 @@ from tests.publish.schemas import errors
 #: Metrics the account has: everything the examples use, plus filler so lists take several pages.
 ALL_METRICS = sorted({m for p in EXAMPLES for m in offline_refs_wanted(io.load(p), MetricNames())["metric"]}
                      | {"Opened Email", "Clicked Email", "Received Email", "Bounced Email", "Fulfilled Order"})
-
-
-@pytest.fixture
-def home(tmp_path, monkeypatch):
-    """A private HOME and data folder, and the key only in the environment."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("KLAVIYO_API_KEY", KEY)
-    return home
 
 
 def _copy(path: Path, folder: Path) -> Path:

@@ -19,7 +19,7 @@ from designer.publish.klaviyo.refs import Refs
 from designer.store.sample import generate
 from tests.publish.fake_klaviyo import FakeKlaviyo
 from tests.publish.test_klaviyo_compile import EXAMPLES
-from tests.publish.test_klaviyo_publish import ALL_METRICS, _Clock, _publisher, home  # noqa: F401
+from tests.publish.test_klaviyo_publish import ALL_METRICS, _Clock, _publisher
 
 
 @pytest.fixture(scope="module")

@@ -79,7 +79,7 @@ class KlaviyoClient:
             resp = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
         except (requests.Timeout, requests.ConnectionError) as exc:
             raise Unreachable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from None
-        except requests.exceptions.RetryError as exc:  # retries used up
+        except requests.exceptions.RetryError:  # retries used up
             raise Unreachable(f"{method} {url.split('?')[0]}: gave up after retries") from None
         self.retries += retries_of(resp)
         if resp.status_code >= 400:
