@@ -32,6 +32,8 @@ class Compiled:
     report: Report
     #: Node id of each action, by its position in ``definition.actions`` (for error pointers).
     action_nodes: list[str] = field(default_factory=list)
+    #: The trigger's node id (errors pointing into ``definition.triggers`` belong to it).
+    trigger_node: str | None = None
 
     @property
     def definition(self) -> dict:
@@ -44,12 +46,7 @@ class Compiled:
             i = parts.index("actions")
             if i + 1 < len(parts) and parts[i + 1].isdigit() and int(parts[i + 1]) < len(self.action_nodes):
                 return self.action_nodes[int(parts[i + 1])]
-        if "triggers" in parts:
-            trigger = next((n for n, k in self._kinds.items() if k == "trigger"), None)
-            return trigger
-        return None
-
-    _kinds: dict[str, str] = field(default_factory=dict, repr=False)
+        return self.trigger_node if "triggers" in parts else None
 
 
 def compile_flow(flow: Flow, refs: Refs | None = None, names: MetricNames | None = None,
@@ -71,9 +68,7 @@ def compile_flow(flow: Flow, refs: Refs | None = None, names: MetricNames | None
         report.error(trigger.id, "nothing follows the trigger: Klaviyo needs at least one action")
     _settings(ctx, definition)
     body = {"data": {"type": "flow", "attributes": {"name": name or flow.name, "definition": definition}}}
-    out = Compiled(body, report, action_nodes)
-    out._kinds = {n.id: n.kind for n in flow.nodes.values()}
-    return out
+    return Compiled(body, report, action_nodes, trigger.id if trigger else None)
 
 
 def reentry_criteria(mode: str, cooldown: str | None) -> dict:
