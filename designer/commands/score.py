@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.engine import clock
 from designer.engine.scores import CLV_DAYS, HORIZON_DAYS, ScoresUnavailable, report_for_store
 from designer.store.db import StoreError, open_store

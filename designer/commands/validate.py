@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
+from designer.commands.errors import CANNOT_RUN, INPUT, OK
 from designer.model import documents, io, testfile
 from designer.model.errors import FlowFormatError
 from designer.model.validate import has_errors, validate
@@ -14,20 +16,21 @@ from designer.model.validate import has_errors, validate
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check flow files for errors and warnings",
                        description="Check flow files. Exit 0: no errors (warnings allowed); "
-                       "1: a flow has errors; 2: a file could not be read or parsed.")
+                       "1: a flow has errors or is not a valid flow file; 2: a file could not be read.")
     p.add_argument("flows", nargs="+", metavar="FLOW", help="flow JSON files")
     p.add_argument("--json", action="store_true", help="print a JSON list of problems")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    code = 0
+    code = OK
     listed: list[dict] = []
     for path in args.flows:
         fmt = documents.format_of(path)
         if fmt == documents.TESTS:
             problems = _test_file_problems(path)
-            code = max(code, 2 if any(p["code"] == "unreadable" for p in problems) else 1 if problems else 0)
+            unreadable = any(p["code"] == "unreadable" for p in problems)
+            code = max(code, CANNOT_RUN if unreadable and not Path(path).is_file() else INPUT if problems else OK)
             listed.extend(problems)
             if not args.json:
                 for p in problems:
@@ -38,7 +41,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             flow = io.load(path)
         except FlowFormatError as exc:
-            code = 2
+            # A file that is not there (or not a file) is the command failing to run;
+            # one whose content is wrong is input with problems, named by line and path.
+            code = max(code, INPUT if Path(path).is_file() else CANNOT_RUN)
             entry = {"file": path, "node": exc.node, "severity": "error", "code": "unreadable",
                      "message": exc.message, "path": exc.path, "line": exc.line}
             listed.append(entry)
@@ -49,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
             continue
         problems = validate(flow)
         if has_errors(problems):
-            code = max(code, 1)
+            code = max(code, INPUT)
         for p in problems:
             listed.append({"file": path, **p.to_json()})
             if not args.json:

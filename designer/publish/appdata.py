@@ -1,12 +1,12 @@
-"""Where publishing keeps its own state: the app's data folder the store uses."""
+"""Where publishing keeps its own state: the application data folder every part shares."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from designer.store.sample import default_store_path
+from designer import identity
 
 
 def data_dir() -> Path:
-    """The per-user data folder (platformdirs), the one that holds the default store."""
-    return default_store_path().parent
+    """The per-user application data folder (:func:`designer.identity.data_dir`)."""
+    return identity.data_dir()

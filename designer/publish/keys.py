@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import os
 
-SERVICE = "trigger-flow-designer"
+from designer import identity
+
+#: The keyring service API keys are filed under (one entry per target).
+SERVICE = f"{identity.APP_NAME} API keys"
 ENV_VARS = {"klaviyo": "KLAVIYO_API_KEY", "hubspot": "HUBSPOT_TOKEN", "dittofeed": "DITTOFEED_ADMIN_KEY"}
 
 

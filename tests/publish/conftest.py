@@ -15,5 +15,6 @@ def home(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("TRIGGER_FLOW_DATA_DIR", str(home / "app-data"))
     monkeypatch.setenv("KLAVIYO_API_KEY", KEY)
     return home

@@ -22,6 +22,7 @@ from tests.ui.conftest import isolated_user_files, no_stray_dialogs  # noqa: F40
 def window(qtbot, tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home" / "data"))
+    monkeypatch.setenv("TRIGGER_FLOW_DATA_DIR", str(tmp_path / "home" / "app-data"))
     monkeypatch.delenv("KLAVIYO_API_KEY", raising=False)
     w = MainWindow(Document())
     qtbot.addWidget(w)
