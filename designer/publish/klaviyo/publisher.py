@@ -130,32 +130,36 @@ class KlaviyoPublisher:
                                  + ": send those events to Klaviyo first, or map the event names "
                                  "to existing metrics (metric-names.json)")
         refs.metrics.update({m: metrics[m] for m in wanted["metric"]})
-        templates_made = lists_made = 0
-        if wanted["template"]:
-            existing = self.client.names_to_ids("/api/templates")
-            for name in sorted(wanted["template"]):
-                if name in existing:
-                    refs.templates[name] = existing[name]
-                    continue
-                html, _ = template_html(name, _subject_of(flow, name), flow_path)
-                translated = tokens.to_klaviyo(html)
-                for token in translated.untranslated:
-                    report.warn(_node_of_template(flow, name), f"template {name!r}: the token {token} has no "
-                                "Klaviyo equivalent and is sent as written")
-                templates_made += 1
-                if not dry_run:
-                    refs.templates[name] = self._create_named("/api/templates", name,
-                                                              lambda: self.client.create_template(name, translated.text))
-        if wanted["list"]:
-            existing = self.client.names_to_ids("/api/lists")
-            for name in sorted(wanted["list"]):
-                if name in existing:
-                    refs.lists[name] = existing[name]
-                    continue
-                lists_made += 1
-                if not dry_run:
-                    refs.lists[name] = self._create_named("/api/lists", name, lambda: self.client.create_list(name))
+
+        def template_maker(name: str) -> Callable[[], str]:
+            html, _ = template_html(name, _subject_of(flow, name), flow_path)
+            translated = tokens.to_klaviyo(html)
+            for token in translated.untranslated:
+                report.warn(_node_of_template(flow, name), f"template {name!r}: the token {token} has no "
+                            "Klaviyo equivalent and is sent as written")
+            return lambda: self.client.create_template(name, translated.text)
+
+        templates_made = self._ensure("/api/templates", wanted["template"], refs.templates, template_maker, dry_run)
+        lists_made = self._ensure("/api/lists", wanted["list"], refs.lists,
+                                  lambda name: lambda: self.client.create_list(name), dry_run)
         return templates_made, lists_made
+
+    def _ensure(self, path: str, names: set[str], ids: dict[str, str],
+                maker: Callable[[str], Callable[[], str]], dry_run: bool) -> int:
+        """Ids for ``names`` from the account's list at ``path``, creating the missing ones; how many were missing."""
+        if not names:
+            return 0
+        existing = self.client.names_to_ids(path)
+        missing = 0
+        for name in sorted(names):
+            if name in existing:
+                ids[name] = existing[name]
+                continue
+            missing += 1
+            create = maker(name)
+            if not dry_run:
+                ids[name] = self._create_named(path, name, create)
+        return missing
 
     def _create_once(self, what: str, create: Callable[[], str], find: Callable[[], "str | None"], *,
                      before: Callable[[], None] = lambda: None,
