@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.model import io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
