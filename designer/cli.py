@@ -31,6 +31,7 @@ COMMAND_MODULES = (
     "designer.commands.score",
     "designer.commands.audit",
     "designer.commands.gui",
+    "designer.commands.publish",
 )
 
 #: Failures a command may let through that are not bugs: (module, class, exit code, what).

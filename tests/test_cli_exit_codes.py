@@ -75,9 +75,9 @@ def test_unknown_command_names_it_and_lists_commands_without_starting_the_editor
     # No display and no offscreen platform: were the editor started, this would fail differently.
     env = env_for(tmp_path, DISPLAY=":97")
     env.pop("QT_QPA_PLATFORM")
-    proc = run(tmp_path, "export", str(EXAMPLE), env=env)
+    proc = run(tmp_path, "frobnicate", str(EXAMPLE), env=env)
     assert proc.returncode == 2
-    assert "unknown command 'export'" in proc.stderr
+    assert "unknown command 'frobnicate'" in proc.stderr
     assert "validate" in proc.stderr and "simulate" in proc.stderr and "screenshot" in proc.stderr
     assert "editor" not in proc.stderr
 

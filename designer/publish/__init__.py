@@ -1,1 +1,3 @@
-"""Compilers from a flow to a target's native format, and the clients that send them."""
+"""Publishing: compilers from a flow to each target's native body, the capability
+check that lists what a target cannot express, and the HTTP clients that send
+the bodies (the only HTTP in the program lives here)."""

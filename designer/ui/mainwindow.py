@@ -33,6 +33,7 @@ from designer.ui.inspector import Inspector
 from designer.ui.journeys.view import JourneysView
 from designer.ui.palette import Palette
 from designer.ui.problems import ProblemsPanel
+from designer.ui.publish.menu import install as install_publish_menu
 from designer.ui.recovery import Autosaver
 from designer.ui.scene import FlowScene
 from designer.ui.view import FlowView
@@ -92,6 +93,7 @@ class MainWindow(WindowActions, WindowFiles, WindowStatus, QMainWindow):
         self._last_clipboard = ""
         self._build_actions()
         self._build_menus()
+        install_publish_menu(self)  # File > Publish…, Import from Klaviyo… (designer/ui/publish)
         self._build_toolbar()
         self._build_status_bar()
         self._connect()

@@ -1,0 +1,1 @@
+"""Klaviyo: the Create Flow compiler, the client, the publisher and the translator back."""

@@ -1,0 +1,1 @@
+"""The editor's publishing: the Publish dialog and File > Import from Klaviyo."""
