@@ -15,6 +15,7 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "designer.commands.validate",
     "designer.commands.simulate",
+    "designer.commands.render",
     "designer.commands.store",
     "designer.commands.gui",
 )
