@@ -23,7 +23,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError
+from jinja2 import StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
 from jinja2.exceptions import SecurityError, TemplateError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
@@ -83,6 +83,8 @@ class RecordingUndefined(StrictUndefined):
         return str(name) if name is not None else "?"
 
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any):
+        if self._undefined_exception is SecurityError:
+            raise SecurityError(self._undefined_hint)  # the sandbox refused it: say so, not "missing"
         raise UndefinedError(f"'{self._dotted()}' is not in this message's context")
 
     __str__ = __iter__ = __len__ = __eq__ = __ne__ = __bool__ = __hash__ = _fail_with_undefined_error  # type: ignore
@@ -96,6 +98,8 @@ class HighlightUndefined(RecordingUndefined):
     __slots__ = ()
 
     def _shown(self) -> str:
+        if self._undefined_exception is SecurityError:
+            self._fail_with_undefined_error()
         name = self._dotted()
         env_missing = _PREVIEW_MISSING.get()
         if env_missing is not None and name not in env_missing:
@@ -162,10 +166,18 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
             yield i
 
     def getattr(self, obj: Any, attribute: str) -> Any:
-        """``cart.items`` is the cart's items, not ``dict.items``: keys of a dict come before its methods."""
+        """``cart.items`` is the cart's items, not ``dict.items``: keys of a dict come before its methods.
+        Anything starting with ``_`` that is not a key fails at once (the road to Python's internals)."""
         if isinstance(obj, dict) and attribute in obj:
             return obj[attribute]
+        if isinstance(attribute, str) and attribute.startswith("_"):
+            raise SecurityError(f"access to attribute '{attribute}' of '{type(obj).__name__}' object is unsafe.")
         return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if isinstance(argument, str) and argument.startswith("_") and not (isinstance(obj, dict) and argument in obj):
+            raise SecurityError(f"access to attribute '{argument}' of '{type(obj).__name__}' object is unsafe.")
+        return super().getitem(obj, argument)
 
     def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 - jinja's signature
         __self.budget.check()
@@ -184,6 +196,9 @@ def problem_from(exc: BaseException, template: str | None) -> TemplateProblem:
         text = str(exc)
         name = text.split("'")[1] if text.count("'") >= 2 else None
         return TemplateProblem("undefined", text, template, line, name)
+    if isinstance(exc, TemplateNotFound):
+        return TemplateProblem("missing-template", f"no template part '{exc.name}' in the template folders",
+                               template, line)
     if isinstance(exc, SecurityError):
         return TemplateProblem("unsafe", f"not allowed in a template: {exc}", template, line)
     if isinstance(exc, TemplateError):
