@@ -148,7 +148,8 @@ class MessageEnvironment(ImmutableSandboxedEnvironment):
     def __init__(self, *, html: bool, loader=None, preview: bool = False) -> None:
         super().__init__(autoescape=html, undefined=HighlightUndefined if preview else RecordingUndefined,
                          loader=loader,
-                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+                         trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+                         auto_reload=False)  # templates change only through the library, which clears the cache
         self.budget = _Budget()
         self.filters.update(filters.FILTERS)
         self.globals["range"] = self._range
