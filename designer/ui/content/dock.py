@@ -2,10 +2,33 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+import shiboken6
+from PySide6.QtCore import QObject, Qt
 
 from designer.content.message import CHANNELS
 from designer.ui.content.panel import ContentPanel
+
+
+class _Follower(QObject):
+    """Shows the scene's selected send in the panel (a QObject slot: disconnected when the window goes)."""
+
+    def __init__(self, window, panel: ContentPanel, dock) -> None:
+        super().__init__(panel)
+        self.window, self.panel, self.dock = window, panel, dock
+
+    def selection_changed(self) -> None:
+        scene = self.window.scene
+        if not (shiboken6.isValid(scene) and shiboken6.isValid(self.panel)):
+            return  # the window is closing
+        node_id = scene.single_selected_node()
+        self.panel.show_node(node_id)
+        node = self.window.document.flow.nodes.get(node_id) if node_id else None
+        if node is not None and node.kind in CHANNELS:
+            self.dock.raise_()
+
+    def store_changed(self, _info) -> None:
+        if shiboken6.isValid(self.panel):
+            self.panel.set_store(self.window.store.path)
 
 
 def install(window) -> ContentPanel:
@@ -14,17 +37,9 @@ def install(window) -> ContentPanel:
     window.tabifyDockWidget(window.inspector_dock, dock)
     window.inspector_dock.raise_()
     window.content_dock = dock
-
-    def selection_changed() -> None:
-        node_id = window.scene.single_selected_node()
-        node_id = getattr(node_id, "id", node_id)
-        panel.show_node(node_id)
-        node = window.document.flow.nodes.get(node_id) if node_id else None
-        if node is not None and node.kind in CHANNELS:
-            dock.raise_()
-
-    window.scene.selectionChanged.connect(selection_changed)
-    window.store.changed.connect(lambda _info: panel.set_store(window.store.path))
+    follower = _Follower(window, panel, dock)
+    window.scene.selectionChanged.connect(follower.selection_changed)
+    window.store.changed.connect(follower.store_changed)
     if window.store.path:
         panel.set_store(window.store.path)
     return panel
