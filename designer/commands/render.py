@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.commands.simulate import _load_flow, _open
 from designer.content.context import build_context
 from designer.content.message import Renderer, is_send, preview_problems, to_eml

@@ -11,6 +11,7 @@ from designer.content.sms import segments
 from designer.content.templates import TemplateLibrary
 from designer.content.vocabulary import Vocabulary, read_vocabulary
 from designer.model import io
+from designer.model.documents import flow_files
 from designer.model.flow import Edge, Flow, Node
 from designer.store.db import open_store
 
@@ -43,7 +44,7 @@ def test_a_good_email_is_quiet(tmp_path):
     assert codes(*email(tmp_path)) == []
 
 
-@pytest.mark.parametrize("path", sorted(FLOWS.glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", flow_files(FLOWS), ids=lambda p: p.stem)
 def test_the_shipped_flows_are_quiet_on_the_sample_shop(path, shop):
     flow = io.load(path)
     store = open_store(shop)

@@ -12,10 +12,11 @@ from designer.content.message import CHANNELS, Renderer
 from designer.content.moment import moment_at, read_customer
 from designer.content.templates import SHIPPED, TemplateLibrary, parse_header
 from designer.model import io
+from designer.model.documents import flow_files
 from designer.store.db import open_store
 from sqlalchemy import text
 
-FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.json"))
+FLOWS = flow_files(Path(__file__).resolve().parents[2] / "flows")
 SENDS = [(path, node.id) for path in FLOWS for node in io.load(path).nodes.values() if node.kind in CHANNELS]
 DAY = 86_400_000
 

@@ -38,7 +38,8 @@ class PageReader:
     def shows(self, text: str) -> bool:
         if text in self.html:
             return True
-        if not self.pending:
+        self.polls = getattr(self, "polls", 0) + 1
+        if not self.pending or self.polls % 50 == 0:  # a read the engine dropped is asked for again
             self.pending = True
             self.view.page().toHtml(self._got)
         return False
