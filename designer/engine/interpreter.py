@@ -652,7 +652,23 @@ class Interpreter:
                 return
             send(j, True)
 
+        if node.content_problem is not None:
+            return self._template_error(node, fig, next_port)
         return send
+
+    def _template_error(self, node: NodePlan, fig: NodeFigures, next_port: Port) -> Callable[[Journey], None]:
+        """A send whose message cannot be made: each arrival is skipped as ``template_error`` and moves on."""
+        tally, problem, node_id = self._tally, node.content_problem, node.id
+        counts, (next_n, after), failed = tally.counts, next_port, tally.slot((fig.skipped, "template_error"))
+
+        def skip(j: Journey, retry: bool = False) -> None:
+            counts[failed] += 1
+            if self.trace is not None:
+                self._note(j, j.now, node_id, "skipped", f"template error: {problem}")
+            counts[next_n] += 1
+            after(j)
+
+        return skip
 
     def flush(self) -> None:
         """Move figures kept in working form (counter slots, day numbers) into the results;

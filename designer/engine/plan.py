@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.engine import evaluate
+from designer.engine import evaluate, send_checks
 from designer.model import conditions, durations
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
@@ -36,6 +36,8 @@ class NodePlan:
     key: tuple[int, str] = (0, "")
     #: The profile property that must be true before this send (None: no consent rule).
     consent_property: str | None = None
+    #: Why this send's message cannot be made (a registered content check said so), or None.
+    content_problem: str | None = None
     # delay
     delay_ms: int = 0
     until_time: str | None = None
@@ -112,6 +114,8 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
                         channel=spec.channel, marketing=spec.marketing, key=(index, node.id))
         if spec.marketing and s.consent is not None:
             plan.consent_property = s.consent.for_channel(spec.channel)
+        if spec.channel is not None:
+            plan.content_problem = send_checks.send_problem(flow, node)
         if node.kind == "delay":
             if c.get("duration"):
                 plan.delay_ms = durations.parse_ms(c["duration"])

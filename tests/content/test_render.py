@@ -128,3 +128,14 @@ def test_dynamic_blocks(tmp_path):
     m = moment(facts={"order_count": 0, "total_spent": 0.0, "days_since_last_order": None,
                       "days_since_first_seen": 1.0})
     assert render_email(lib, "b", m).html == "new Old Lamp"
+
+
+def test_card_summary_is_the_subject_rendered_for_a_typical_customer():
+    from designer.content.typical import rendered_summary
+
+    config = {"template": "cart_reminder", "subject": "{{ first_name | default('Hi') }}, you left something behind"}
+    assert rendered_summary("send_email", config) == "Alex, you left something behind"
+    # A subject that does not render shows the template's title, never raw jinja.
+    assert rendered_summary("send_email", {"template": "cart_reminder", "subject": "{{ nickname }}"}) == "Cart reminder"
+    assert rendered_summary("send_sms", {"body": "Hi {{ first_name }}"}) == "Hi Alex"
+    assert rendered_summary("delay", {"duration": "PT1H"}) is None

@@ -1,0 +1,36 @@
+"""The content check a backtest asks about each send (registered with :mod:`designer.engine.send_checks`).
+
+A send whose template is missing, does not parse, or fails for a typical
+customer (a name no message has) would deliver nothing: the backtest counts
+its arrivals under ``template_error`` with the problem, instead of as messages.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from designer.content.message import CHANNELS, Renderer
+from designer.content.templates import TemplateLibrary
+from designer.content.typical import typical_context
+from designer.engine import send_checks
+from designer.model.flow import Flow, Node
+
+#: Where each flow's own templates are (flow id -> flow file), set by whoever opened the flow.
+FLOW_FILES: dict[str, str] = {}
+
+
+def check_send(flow: Flow, node: Node) -> str | None:
+    if node.kind not in CHANNELS:
+        return None
+    path = FLOW_FILES.get(flow.id)
+    lib = TemplateLibrary.for_flow(path if path and Path(path).exists() else None)
+    msg = Renderer(lib).render(node.kind, node.id, node.config, typical_context(flow, node.id))
+    return str(msg.problems[0]) if msg.problems else None
+
+
+def checking(flows: dict[str, Flow]):
+    """A ``with`` block in which backtests count template errors; ``flows``: flow file -> flow, so each
+    flow's own ``templates/`` folder is found."""
+    for path, flow in flows.items():
+        FLOW_FILES[flow.id] = str(path)
+    return send_checks.registered(check_send)
