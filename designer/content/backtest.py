@@ -1,8 +1,11 @@
 """The content check a backtest asks about each send (registered with :mod:`designer.engine.send_checks`).
 
-A send whose template is missing, does not parse, or fails for a typical
-customer (a name no message has) would deliver nothing: the backtest counts
-its arrivals under ``template_error`` with the problem, instead of as messages.
+A send whose template does not parse or fails for a typical customer (a name
+no message has, a sandbox violation, a part it includes that is missing)
+would deliver nothing: the backtest counts its arrivals under
+``template_error`` with the problem, instead of as messages. A template name
+with no file yet is not counted (drafts name templates before they exist;
+``validate`` warns about it), so a draft's figures stay those of its flow.
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ def check_send(flow: Flow, node: Node) -> str | None:
         return None
     path = FLOW_FILES.get(flow.id)
     lib = TemplateLibrary.for_flow(path if path and Path(path).exists() else None)
+    name = node.config.get("template")
+    if node.kind == "send_email" and (not name or not lib.exists(str(name))):
+        return None
     msg = Renderer(lib).render(node.kind, node.id, node.config, typical_context(flow, node.id))
     return str(msg.problems[0]) if msg.problems else None
 

@@ -14,12 +14,10 @@ FLOW = Path(__file__).resolve().parents[2] / "flows" / "abandoned_cart.json"
 
 
 def test_simulate_json_counts_template_errors_per_node(shop, tmp_path, capsys):
-    data = json.loads(FLOW.read_text(encoding="utf-8"))
-    for node in data["nodes"]:
-        if node["id"] == "n11":
-            node["config"]["template"] = "no_such_template"
     broken = tmp_path / "cart.json"
-    broken.write_text(json.dumps(data), encoding="utf-8")
+    broken.write_text(FLOW.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "templates").mkdir()  # the flow's own cart_reminder_2 uses a name no message has
+    (tmp_path / "templates" / "cart_reminder_2.html").write_text("<p>{{ coupon_code }}</p>", encoding="utf-8")
 
     assert main(["simulate", str(FLOW), "--db", str(shop), "--json", "--no-save"]) == 0
     good = json.loads(capsys.readouterr().out.splitlines()[-1])
@@ -35,6 +33,18 @@ def test_simulate_json_counts_template_errors_per_node(shop, tmp_path, capsys):
         v for k, v in bad["nodes"]["n11"]["skipped"].items() if k != "template_error")
     assert bad["nodes"]["n5"]["messages"] == good["nodes"]["n5"]["messages"]
     assert send_checks._checks == []  # the command's check ends with its run
+
+
+def test_a_template_that_does_not_exist_yet_is_not_a_template_error(shop, tmp_path, capsys):
+    data = json.loads(FLOW.read_text(encoding="utf-8"))
+    for node in data["nodes"]:
+        if node["id"] == "n11":
+            node["config"]["template"] = "not_written_yet"
+    draft = tmp_path / "draft.json"
+    draft.write_text(json.dumps(data), encoding="utf-8")
+    assert main(["simulate", str(draft), "--db", str(shop), "--json", "--no-save"]) == 0
+    figures = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert figures["nodes"]["n11"]["messages"] > 0 and "template_error" not in figures["nodes"]["n11"]["skipped"]
 
 
 def test_the_engine_alone_knows_nothing_of_templates(shop, tmp_path):
