@@ -9,8 +9,8 @@ template renders fully without a store.
 from __future__ import annotations
 
 from designer.content.context import Moment, build_context
-from designer.content.message import Renderer
-from designer.content.templates import TemplateLibrary
+from designer.content.sandbox import RenderError, render_bounded
+from designer.content.templates import TemplateLibrary, TemplateLoadError, parse_header
 
 DAY_MS = 86_400_000
 #: 2025-05-01T12:00:00Z
@@ -50,19 +50,44 @@ def typical_context(flow=None, node_id: str = "") -> dict:
 def rendered_summary(kind: str, config: dict, library: TemplateLibrary | None = None, flow=None,
                      node_id: str = "") -> str | None:
     """A send's card line rendered for a typical customer: the email's subject (or the template's
-    title when the subject does not render), the SMS text; ``None`` for other kinds."""
+    title when the subject does not render), the SMS text; ``None`` for other kinds.
+    Only the subject renders (not the body), so cards stay cheap."""
     if kind not in ("send_email", "send_sms"):
         return None
     lib = library or TemplateLibrary.for_flow(None, preview=True)
-    msg = Renderer(lib).render(kind, node_id, config, typical_context(flow, node_id))
-    if kind == "send_email":
-        if msg.subject and not msg.missing and not any("subject" in (p.template or "") for p in msg.problems):
-            return msg.subject
-        name = config.get("template")
-        if name and lib.exists(str(name)):
-            try:
-                return lib.email(str(name)).title
-            except Exception:  # a broken template still has a name to show
-                return str(name)
-        return str(config.get("subject") or name or "")
-    return msg.text if not msg.problems else str(config.get("body") or "")
+    ctx = typical_context(flow, node_id)
+    name = str(config.get("template") or "")
+    raw = lib.raw_source(name + ".html")[0] if name else None
+    defaults = parse_header(raw) if raw else {}
+    source = str(config.get("subject") or defaults.get("subject", "")) if kind == "send_email" \
+        else str(config.get("body") or "")
+    missing: list[str] = []
+    try:
+        shown = render_bounded(lib.text_env, lib.string(source, html=False, label="summary"), ctx,
+                               missing=missing).strip()
+    except (RenderError, TemplateLoadError):
+        shown = ""
+    if shown and not missing:
+        return shown
+    if raw is not None:
+        return defaults.get("title") or name.replace("_", " ").capitalize()
+    return source or name
+
+
+_SHIPPED: TemplateLibrary | None = None
+_CARDS: dict[tuple[str, str], str | None] = {}
+
+
+def card_summary(kind: str, config: dict) -> str | None:
+    """:func:`rendered_summary` with the shipped library, remembered per config (cards repaint often)."""
+    global _SHIPPED
+    import json
+
+    key = (kind, json.dumps(config, sort_keys=True, default=str))
+    if key not in _CARDS:
+        if _SHIPPED is None:
+            _SHIPPED = TemplateLibrary.for_flow(None, preview=True)
+        if len(_CARDS) > 4096:
+            _CARDS.clear()
+        _CARDS[key] = rendered_summary(kind, config, _SHIPPED)
+    return _CARDS[key]

@@ -35,7 +35,7 @@ def _wait_preview(panel, app, limit_s: float = 20.0) -> None:
 
     from PySide6.QtCore import QEventLoop
 
-    if panel.node_id is None:
+    if panel.node_id is None or panel.preview is None:
         return
     loaded: list[bool] = []
     panel.preview.loadFinished.connect(lambda ok: loaded.append(ok))
@@ -123,6 +123,7 @@ def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int
             raise OSError(f"cannot write {target}")
         window.autosaver.discard()
         window.document.undo_stack.setClean()
+        window.content_panel.release()  # the web page goes before the application does
         window.close()
         window.deleteLater()
         QApplication.processEvents()

@@ -14,8 +14,8 @@ import random
 
 from PySide6.QtCore import QThreadPool, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
-                               QPushButton, QSplitter, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 from PySide6.QtCore import Qt
 
 from designer.content.message import CHANNELS
@@ -111,21 +111,53 @@ class ContentPanel(QWidget):
         ev.addWidget(self.body_label)
         ev.addWidget(self.body, 1)
 
-        _allow_web_engine_as_root()
-        from PySide6.QtWebEngineWidgets import QWebEngineView  # loaded with the panel only
-
-        self.preview = QWebEngineView()
-        self.preview.setObjectName("contentPreview")
-        self.preview.setMinimumHeight(240)
+        self.preview = None  # the web view starts with the first send shown (Chromium is heavy)
+        self._preview_box = QVBoxLayout()
+        self._preview_holder = QWidget()
+        self._preview_holder.setLayout(self._preview_box)
+        self._preview_box.setContentsMargins(0, 0, 0, 0)
+        self._note = QLabel("Select a send (email, SMS or webhook) to preview its message.")
+        self._note.setWordWrap(True)
+        self._preview_box.addWidget(self._note)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(editor)
-        split.addWidget(self.preview)
+        split.addWidget(self._preview_holder)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 3)
-        layout = QVBoxLayout(self)
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
         layout.addWidget(self.title)
         layout.addLayout(who)
         layout.addWidget(split, 1)
+        inner.setMinimumHeight(420)
+        # In a scroll area, so a small window is never pushed taller by the panel's fields.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+
+    def _ensure_preview(self):
+        if self.preview is None:
+            _allow_web_engine_as_root()
+            from PySide6.QtWebEngineWidgets import QWebEngineView  # loaded with the first preview only
+
+            self.preview = QWebEngineView(self._preview_holder)
+            self.preview.setObjectName("contentPreview")
+            self._note.hide()
+            self._preview_box.addWidget(self.preview)
+        return self.preview
+
+    def release(self) -> None:
+        """Delete the web view now: its page must go before the web engine's profile does (at exit)."""
+        if self.preview is not None:
+            import shiboken6
+
+            view, self.preview = self.preview, None
+            if shiboken6.isValid(view):
+                shiboken6.delete(view)
 
     # -- what is shown ----------------------------------------------------------
     def show_node(self, node_id: str | None) -> None:
@@ -138,8 +170,10 @@ class ContentPanel(QWidget):
         if not editing:
             self.title.setText("Select a send to see its message")
             self._load_fields(None)
-            self.preview.setHtml(note_page("Select a send (email, SMS or webhook) to preview its message."))
+            if self.preview is not None:
+                self.preview.setHtml(note_page("Select a send (email, SMS or webhook) to preview its message."))
             return
+        self._ensure_preview()
         self.title.setText(f"{node.id}: {node.kind.replace('_', ' ')}")
         self._load_fields(node)
         self._refresh_names()
@@ -306,7 +340,7 @@ class ContentPanel(QWidget):
             return  # an older render finished after a newer one was asked for
         self._shown_generation = result.generation
         self.last_result = result
-        self.preview.setHtml(result.page)
+        self._ensure_preview().setHtml(result.page)
         self.previewShown.emit(result.page)
 
     def is_idle(self) -> bool:

@@ -55,6 +55,14 @@ class _Signals(QObject):
     done = Signal(object)
 
 
+def _send(signals: _Signals, value) -> None:
+    """Report to the panel, unless it went away meanwhile (the window closed while this ran)."""
+    try:
+        signals.done.emit(value)
+    except RuntimeError:
+        pass
+
+
 class PreviewJob(QRunnable):
     _customers: dict[tuple[str, str], Customer] = {}
 
@@ -81,10 +89,10 @@ class PreviewJob(QRunnable):
                 shown = customer.external_id
             lib = TemplateLibrary.for_flow(r.flow_path, r.overrides, preview=True)
             msg = Renderer(lib).render(node.kind, node.id, node.config, ctx)
-            self.signals.done.emit(PreviewResult(r.generation, page_for(msg, r.width), shown, msg))
+            _send(self.signals, PreviewResult(r.generation, page_for(msg, r.width), shown, msg))
         except Exception as exc:  # shown in the preview; a broken draft must not take the panel down
-            self.signals.done.emit(PreviewResult(r.generation, note_page(f"Cannot preview: {exc}"), None,
-                                                 error=str(exc)))
+            _send(self.signals, PreviewResult(r.generation, note_page(f"Cannot preview: {exc}"), None,
+                                              error=str(exc)))
 
     @classmethod
     def _customer(cls, store: str, external_id: str) -> Customer | None:
@@ -137,6 +145,6 @@ class StoreJob(QRunnable):
                                                           .order_by(customers.c.id).limit(PICKER_LIMIT))]
             finally:
                 engine.dispose()
-            self.signals.done.emit(StoreFacts(vocab, ids))
+            _send(self.signals, StoreFacts(vocab, ids))
         except Exception as exc:  # a store that cannot be read: the panel falls back to the typical customer
-            self.signals.done.emit(exc)
+            _send(self.signals, exc)
