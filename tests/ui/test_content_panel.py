@@ -45,13 +45,20 @@ class PageReader:
         return False
 
 
+def flow_copy(tmp_path, name: str) -> str:
+    """The example flow alone in a folder (no test file beside it, whose runs would outlive the window)."""
+    target = tmp_path / name
+    target.write_text((FLOWS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    return str(target)
+
+
 def first_name_of(db, external_id: str) -> str:
     with sqlite3.connect(db) as conn:
         return conn.execute("SELECT first_name FROM customers WHERE external_id = ?", (external_id,)).fetchone()[0]
 
 
-def test_typing_a_subject_shows_in_the_preview_and_undo_restores_it(qtbot, shop):
-    window = make_window(qtbot, path=str(FLOWS / "abandoned_cart.json"))
+def test_typing_a_subject_shows_in_the_preview_and_undo_restores_it(qtbot, shop, tmp_path):
+    window = make_window(qtbot, path=flow_copy(tmp_path, "abandoned_cart.json"))
     panel = window.content_panel
     window.open_store_path(str(shop))
     qtbot.waitUntil(lambda: panel.store_facts is not None, timeout=30_000)
@@ -77,8 +84,8 @@ def test_typing_a_subject_shows_in_the_preview_and_undo_restores_it(qtbot, shop)
     qtbot.waitUntil(lambda: reader.shows(f"{name}, you left something behind"), timeout=30_000)
 
 
-def test_a_missing_name_is_highlighted_in_the_preview(qtbot, shop):
-    window = make_window(qtbot, path=str(FLOWS / "abandoned_cart.json"))
+def test_a_missing_name_is_highlighted_in_the_preview(qtbot, shop, tmp_path):
+    window = make_window(qtbot, path=flow_copy(tmp_path, "abandoned_cart.json"))
     panel = window.content_panel
     window.open_store_path(str(shop))
     qtbot.waitUntil(lambda: panel.store_facts is not None, timeout=30_000)
@@ -91,8 +98,9 @@ def test_a_missing_name_is_highlighted_in_the_preview(qtbot, shop):
     assert "'nickname' is not in this message's context" in reader.html
 
 
-def test_an_sms_shows_as_a_phone_with_its_segments(qtbot, shop):
-    window = make_window(qtbot, io.load(FLOWS / "winback.json"), path=str(FLOWS / "winback.json"))
+def test_an_sms_shows_as_a_phone_with_its_segments(qtbot, shop, tmp_path):
+    path = flow_copy(tmp_path, "winback.json")
+    window = make_window(qtbot, io.load(path), path=path)
     panel = window.content_panel
     window.go_to_node("n7")
     assert panel.node_id == "n7" and not panel.subject.isVisible()
