@@ -26,6 +26,7 @@ __all__ = ["CANNOT_RUN", "COMMAND_MODULES", "INPUT", "INTERNAL", "OK", "CommandE
 COMMAND_MODULES = (
     "designer.commands.validate",
     "designer.commands.simulate",
+    "designer.commands.render",
     "designer.commands.store",
     "designer.commands.flowtest",
     "designer.commands.score",

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from designer.commands.errors import CommandError
+from designer.content.backtest import checking
 from designer.engine import clock
 from designer.engine.figures import SimulationResult
 from designer.engine.simulate import SimulationError, simulate
@@ -117,7 +118,8 @@ def run_simulate(args: argparse.Namespace) -> int:
     flow = flows[0]
     engine = _open(args.db)
     try:
-        result = _run(flow, engine, args, trace=args.trace)
+        with checking({args.flow: flow}):  # sends whose template cannot render count as template_error
+            result = _run(flow, engine, args, trace=args.trace)
     finally:
         engine.dispose()
     if args.trace is not None:
@@ -207,8 +209,10 @@ def run_compare(args: argparse.Namespace) -> int:
     flow_a, flow_b = _load_flow(args.flow_a), _load_flow(args.flow_b)
     engine = _open(args.db)
     try:
-        a = _run(flow_a, engine, args)
-        b = _run(flow_b, engine, args)
+        with checking({args.flow_a: flow_a}):
+            a = _run(flow_a, engine, args)
+        with checking({args.flow_b: flow_b}):
+            b = _run(flow_b, engine, args)
     finally:
         engine.dispose()
     if args.json:

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 from designer.commands.errors import CANNOT_RUN, INPUT, OK
+from designer.content.lint import content_problems
+from designer.content.templates import TemplateLibrary
+from designer.content.vocabulary import read_vocabulary
 from designer.model import documents, io, testfile
 from designer.model.errors import FlowFormatError
 from designer.model.validate import has_errors, validate
@@ -19,12 +22,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "1: a flow has errors or is not a valid flow file; 2: a file could not be read.")
     p.add_argument("flows", nargs="+", metavar="FLOW", help="flow JSON files")
     p.add_argument("--json", action="store_true", help="print a JSON list of problems")
+    p.add_argument("--db", metavar="STORE", help="also flag message tokens no customer in this store has")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     code = OK
     listed: list[dict] = []
+    vocabulary = None
+    if args.db:
+        from designer.commands.simulate import _open
+
+        store = _open(args.db)
+        try:
+            vocabulary = read_vocabulary(store)
+        finally:
+            store.dispose()
     for path in args.flows:
         fmt = documents.format_of(path)
         if fmt == documents.TESTS:
@@ -52,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
                 loc = f" at {exc.path}" if exc.path else ""
                 print(f"{where}: {exc.node or '-'}: error unreadable: {exc.message}{loc}", file=sys.stderr)
             continue
-        problems = validate(flow)
+        problems = validate(flow) + content_problems(flow, TemplateLibrary.for_flow(path), vocabulary)
         if has_errors(problems):
             code = max(code, INPUT)
         for p in problems:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from designer.engine import evaluate
+from designer.engine import evaluate, send_checks
 from designer.engine.facts import ORDER_FACTS
 from designer.engine.versions import problems
 from designer.model import conditions, durations
@@ -39,6 +39,8 @@ class NodePlan:
     key: tuple[int, str] = (0, "")
     #: The profile property that must be true before this send (None: no consent rule).
     consent_property: str | None = None
+    #: Why this send's message cannot be made (a registered content check said so), or None.
+    content_problem: str | None = None
     # delay
     delay_ms: int = 0
     until_time: str | None = None
@@ -172,6 +174,8 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
                         channel=spec.channel, marketing=spec.marketing, key=(index, node.id))
         if spec.marketing and s.consent is not None:
             plan.consent_property = s.consent.for_channel(spec.channel)
+        if spec.channel is not None:
+            plan.content_problem = send_checks.send_problem(flow, node)
         planner = PLANNERS.get(node.kind)
         if planner is not None:
             planner(plan, node.typed, reads)

@@ -28,6 +28,8 @@ from designer.engine.journey import QUIET_HOURS, Journey, Node, Step
 
 def send(n: Node) -> Step:
     """The step of a send node."""
+    if n.node.content_problem is not None:
+        return _template_error(n)
     interp, plan, node, fig, park = n.interp, n.plan, n.node, n.fig, n.park
     result = interp.results[plan.index]
     per_day = interp.per_day[plan.index]
@@ -147,3 +149,20 @@ def send(n: Node) -> Step:
         step(j, True)
 
     return step
+
+
+def _template_error(n: Node) -> Step:
+    """A send whose message cannot be made: each arrival is skipped as ``template_error`` and goes on."""
+    interp, node, fig = n.interp, n.node, n.fig
+    tally, problem, node_id, note = interp.tally, node.content_problem, node.id, interp.note
+    counts, (next_n, after), failed = tally.counts, n.ports["next"], tally.slot((fig.skipped, "template_error"))
+    trace = interp.trace
+
+    def skip(j: Journey, retry: bool = False) -> None:
+        counts[failed] += 1
+        if trace is not None:
+            note(j, j.now, node_id, "skipped", f"template error: {problem}")
+        counts[next_n] += 1
+        after(j)
+
+    return skip

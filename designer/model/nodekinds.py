@@ -157,6 +157,8 @@ class SendEmailConfig(NodeConfig):
     preview_text: Annotated[str | None, Editor("text", "Preview text")] = None
     from_email: Annotated[str | None, Editor("text", "From address")] = None
     from_name: Annotated[str | None, Editor("text", "From name")] = None
+    #: The Klaviyo template a published or pulled flow's email uses, so a republish reuses it.
+    klaviyo_template_id: Annotated[str | None, Editor("text", "Klaviyo template id")] = None
 
 
 SEND_EMAIL = Kind("send_email", "Send email", "Sends an email from a template", "#00b894", SendEmailConfig,

@@ -18,9 +18,14 @@ fixed :data:`DEFAULT_END`, so output does not depend on the day it runs):
 * Sessions, at a customer-specific rate (heavy-tailed engagement, about two
   per customer per month on average), at plausible local hours (lunch and
   evening peaks in the customer's zone): ``view`` ``{product_id, category,
-  price}`` of 1-15 products a minute or so apart; ``add_to_cart`` ``{cart_id,
-  product_id, category, price}`` for ~11% of views; now and then
-  ``remove_from_cart`` ``{cart_id, product_id, price}``.
+  price, product_name, url, image_url}`` of 1-15 products a minute or so apart;
+  ``add_to_cart`` ``{cart_id, product_id, category, price, quantity,
+  product_name, url, image_url}`` for ~11% of views; now and then
+  ``remove_from_cart`` ``{cart_id, product_id, price, quantity, product_name}``.
+  The product's name, page and picture are what shop integrations send with
+  these events (so message templates can show the product); they follow from
+  the product id alone and draw nothing from the random source, so a seed
+  gives the same times, ids and prices as it always did.
 * A cart left at the end of a session goes to ``checkout_started``
   ``{cart_id, price, items}`` half the time, and 70% of those to
   ``purchase`` ``{order_id, cart_id, price, items}`` minutes later, so most
@@ -110,6 +115,20 @@ HOUR_WEIGHTS = (1, 0.5, 0.3, 0.2, 0.2, 0.3, 0.8, 1.5, 2.5, 3, 3.2, 3.5, 4.5, 4.5
 CATEGORIES = ("shoes", "outerwear", "knitwear", "accessories", "home", "beauty", "electronics", "toys", "books")
 SIGNUP_SOURCES = ("web", "popup", "checkout", "app")
 PRODUCTS = 400
+#: Words the catalogue's product names are made of (per category, and a style word).
+PRODUCT_WORDS = {
+    "shoes": ("Runner", "Loafer", "Trail Boot", "Sneaker", "Sandal"),
+    "outerwear": ("Parka", "Rain Jacket", "Wool Coat", "Puffer Vest", "Trench"),
+    "knitwear": ("Merino Sweater", "Cardigan", "Cable Knit", "Roll Neck", "Knit Beanie"),
+    "accessories": ("Leather Belt", "Tote Bag", "Scarf", "Wallet", "Sunglasses"),
+    "home": ("Linen Throw", "Ceramic Mug", "Table Lamp", "Cushion", "Candle"),
+    "beauty": ("Face Serum", "Hand Cream", "Lip Balm", "Body Oil", "Clay Mask"),
+    "electronics": ("Earbuds", "Speaker", "Power Bank", "Smart Watch", "Headphones"),
+    "toys": ("Building Set", "Plush Bear", "Puzzle", "Wooden Train", "Kite"),
+    "books": ("Cookbook", "Novel", "Travel Guide", "Notebook", "Poetry Collection"),
+}
+PRODUCT_STYLES = ("Classic", "Everyday", "Nordic", "Urban", "Coastal", "Heritage", "Studio", "Alpine")
+SHOP_URL = "https://shop.example"
 
 
 @dataclass(frozen=True)
@@ -148,6 +167,18 @@ class _Shop:
         self.zone_cum = list(accumulate(w for _, _, w in ZONES))
         self.hour_cum = list(accumulate(HOUR_WEIGHTS))
         self._midnights: dict[tuple[str | None, int], int] = {}
+        self._details: dict[int, dict] = {}
+
+    def details(self, pid: int, category: str) -> dict:
+        """The name, page and picture shop integrations send with a product's events (from its id alone)."""
+        cached = self._details.get(pid)
+        if cached is None:
+            words = PRODUCT_WORDS.get(category, ("Item",))
+            name = f"{PRODUCT_STYLES[pid % len(PRODUCT_STYLES)]} {words[(pid // len(PRODUCT_STYLES)) % len(words)]}"
+            slug = name.lower().replace(" ", "-")
+            cached = self._details[pid] = {"product_name": name, "url": f"{SHOP_URL}/products/{slug}-{pid}",
+                                           "image_url": f"{SHOP_URL}/images/products/{pid}.jpg"}
+        return cached
 
     def product(self) -> tuple[int, str, float]:
         r = self.rng.random() * self.product_cum[-1]
@@ -221,7 +252,8 @@ def _session(shop: _Shop, c: _Customer, t: int, out: list, carts: dict, seed_pro
     added = False
     for v in range(views):
         pid, category, price = seed_product if (v == 0 and seed_product) else shop.product()
-        out.append((t, "view", {"product_id": pid, "category": category, "price": price}))
+        info = shop.details(pid, category)
+        out.append((t, "view", {"product_id": pid, "category": category, "price": price, **info}))
         if rng.random() < 0.11:
             t += 10_000 + int(rng.expovariate(1 / 40_000))
             if cart is None or t - cart["opened"] > 7 * DAY_MS:
@@ -229,11 +261,13 @@ def _session(shop: _Shop, c: _Customer, t: int, out: list, carts: dict, seed_pro
                 carts["open"] = cart
             cart["items"].append(price)
             added = True
-            out.append((t, "add_to_cart", {"cart_id": cart["id"], "product_id": pid, "category": category, "price": price}))
+            out.append((t, "add_to_cart", {"cart_id": cart["id"], "product_id": pid, "category": category,
+                                           "price": price, "quantity": 1, **info}))
             if len(cart["items"]) > 1 and rng.random() < 0.08:
                 t += 15_000 + int(rng.expovariate(1 / 60_000))
                 removed = cart["items"].pop(0)
-                out.append((t, "remove_from_cart", {"cart_id": cart["id"], "product_id": pid, "price": removed}))
+                out.append((t, "remove_from_cart", {"cart_id": cart["id"], "product_id": pid, "price": removed,
+                                                    "quantity": 1, "product_name": info["product_name"]}))
         t += 5_000 + int(rng.expovariate(1 / 55_000))
     if not added or not cart["items"]:
         return  # checkouts follow a cart filled in this visit

@@ -15,6 +15,7 @@ from PySide6.QtGui import (QBrush, QColor, QFont, QFontMetricsF, QPainter, QPain
 from PySide6.QtWidgets import QApplication, QGraphicsItem, QStyleOptionGraphicsItem, QWidget
 
 from designer.model.flow import Edge, Node
+from designer.content.typical import card_summary
 from designer.model.kinds import KINDS, summary
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from designer.model.validate import ERROR
@@ -118,7 +119,8 @@ class NodeItem(QGraphicsItem):
             self.prepareGeometryChange()
             self.ports = node.output_ports()
             self._shape = None
-        text = summary(node.kind, node.config) if spec else ""
+        # A send shows its message rendered for a typical customer, never raw jinja.
+        text = (card_summary(node.kind, node.config) or summary(node.kind, node.config)) if spec else ""
         self.summary = " ".join(text.split())
         self.setToolTip(f"{self.node_id}: {self.title}\n{text}" if text else f"{self.node_id}: {self.title}")
         self.update()

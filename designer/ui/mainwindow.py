@@ -22,6 +22,7 @@ from designer.model.validate import ERROR
 from designer.ui import credentials, prefs, theme
 from designer.ui.backtest import numbers
 from designer.ui.backtest.controller import BacktestController
+from designer.ui.content import dock as content_dock
 from designer.ui.backtest.import_dialog import STORE_FILTER, ImportDialog
 from designer.ui.backtest.overlay import ResultsOverlay
 from designer.ui.backtest.results_dock import ResultsPanel
@@ -87,6 +88,8 @@ class MainWindow(WindowActions, WindowFiles, WindowStatus, QMainWindow):
         self.tabifyDockWidget(self.tests_dock, self.journeys_dock)
         self.journeys_view.caseCreated.connect(self._case_from_journey)
         self.problems_dock.raise_()
+        # The Content panel (designer/ui/content): the selected send's message, previewed.
+        self.content_panel = content_dock.install(self)
         self.import_dialog: ImportDialog | None = None
         self.autosaver = Autosaver(self.document, self)
         self._paste_count = 0

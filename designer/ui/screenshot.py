@@ -29,6 +29,25 @@ def _wait(task, app) -> None:
     app.processEvents()
 
 
+def _wait_preview(panel, app, limit_s: float = 20.0) -> None:
+    """Let the Content panel finish its preview (rendered in the pool, then laid out by the web view)."""
+    import time
+
+    from PySide6.QtCore import QEventLoop
+
+    if panel.node_id is None or panel.preview is None:
+        return
+    loaded: list[bool] = []
+    panel.preview.loadFinished.connect(lambda ok: loaded.append(ok))
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline and not (panel.is_idle() and loaded and panel.store_facts is not None
+                                               or panel.is_idle() and loaded and not panel.store_path):
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+    end = time.monotonic() + 0.5  # the page paints after it loads
+    while time.monotonic() < end:
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
+
+
 def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int, int] = (1400, 860),
            theme_name: str = "light", select: str | None = None, db: str | None = None,
            backtest: bool = False) -> Path:
@@ -93,6 +112,7 @@ def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int
             raise
         if select:
             window.go_to_node(select)
+            _wait_preview(window.content_panel, app)
         window.view.show_flow()  # as the editor opens it: legible, from the trigger
         QApplication.processEvents()
         picture = window.grab()
@@ -103,6 +123,7 @@ def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int
             raise OSError(f"cannot write {target}")
         window.autosaver.discard()
         window.document.undo_stack.setClean()
+        window.content_panel.release()  # the web page goes before the application does
         window.close()
         window.deleteLater()
         QApplication.processEvents()

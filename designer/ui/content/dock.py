@@ -1,0 +1,59 @@
+"""Docking the Content panel in the main window: tabbed with the inspector, raised for a selected send."""
+
+from __future__ import annotations
+
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+
+from designer.content.message import CHANNELS
+from designer.ui.content.panel import ContentPanel
+
+
+class _Follower(QObject):
+    # (also an event filter on the window: the panel's web view goes when the window closes)
+    """Shows the scene's selected send in the panel (a QObject slot: disconnected when the window goes)."""
+
+    def __init__(self, window, panel: ContentPanel, dock) -> None:
+        super().__init__(panel)
+        self.window, self.panel, self.dock = window, panel, dock
+
+    def selection_changed(self) -> None:
+        scene = self.window.scene
+        if not (shiboken6.isValid(scene) and shiboken6.isValid(self.panel)):
+            return  # the window is closing
+        node_id = scene.single_selected_node()
+        self.panel.show_node(node_id)
+        node = self.window.document.flow.nodes.get(node_id) if node_id else None
+        if node is not None and node.kind in CHANNELS:
+            self.dock.raise_()
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Close and shiboken6.isValid(self.panel):
+            QTimer.singleShot(0, self._release_if_closed)
+        return False
+
+    def _release_if_closed(self) -> None:
+        if shiboken6.isValid(self.window) and not self.window.isVisible() and shiboken6.isValid(self.panel):
+            self.panel.release()
+
+    def store_changed(self, _info) -> None:
+        if shiboken6.isValid(self.panel):
+            self.panel.set_store(self.window.store.path)
+
+
+def install(window) -> ContentPanel:
+    panel = ContentPanel(window.document, window)
+    dock = window._dock("Content", "contentDock", panel, Qt.DockWidgetArea.RightDockWidgetArea)
+    window.tabifyDockWidget(window.inspector_dock, dock)
+    window.inspector_dock.raise_()
+    window.content_dock = dock
+    follower = _Follower(window, panel, dock)
+    window.scene.selectionChanged.connect(follower.selection_changed)
+    window.store.changed.connect(follower.store_changed)
+    window.installEventFilter(follower)
+    app = QCoreApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(panel.release)
+    if window.store.path:
+        panel.set_store(window.store.path)
+    return panel
