@@ -27,6 +27,7 @@ from designer.store.importer import (
     rollback_import,
 )
 from designer.store.mapping import PRESETS, MappingError, load_mapping, preset
+from designer.store.text import terminal_text
 from designer.store.timeparse import TimeError, format_ms, zone
 
 
@@ -49,6 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         '(may extend a preset: {"preset": "rees46", ...})',
     )
     p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for times written without one (default UTC)")
+    _currency(p, "the currency of the file's prices, recorded as the store's (ISO 4217, e.g. EUR)")
     _privacy(p)
     p.add_argument("--force", action="store_true", help="read the file even if it was imported already")
     p.add_argument("--rollback", action="store_true", help="remove what the last import of FILE stored, instead of importing")
@@ -88,6 +90,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.set_defaults(func=run_sample)
 
+    t = sub.add_parser(
+        "store-settings",
+        help="show or change the store's settings (its currency)",
+        description="Without options, print the store's settings; with --currency, record the currency its "
+        "prices are in (ISO 4217, e.g. EUR). Revenue is shown in this currency.",
+    )
+    _db(t)
+    _currency(t, "the currency of the store's prices (ISO 4217, e.g. EUR)")
+    t.add_argument("--json", action="store_true", help="print the settings as JSON")
+    t.set_defaults(func=run_store_settings)
+
     f = sub.add_parser(
         "forget",
         help="erase one customer's profile and events (right to erasure)",
@@ -103,6 +116,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, metavar="DB", help="event store: a SQLite file (created if new) or a database URL")
+
+
+def _currency(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("--currency", metavar="CODE", help=text)
+
+
+def _checked_currency(code: str | None) -> str | None:
+    from designer.store.settings import check_currency
+
+    if code is None:
+        return None
+    try:
+        return check_currency(code)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
 
 
 def _privacy(p: argparse.ArgumentParser) -> None:
@@ -192,6 +220,7 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     if args.batch < 1:
         raise CommandError("--batch must be at least 1", 2)
+    currency = _checked_currency(args.currency)
     options = ImportOptions(
         mapping=mapping,
         tz=args.tz,
@@ -207,6 +236,10 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     finally:
         bar.close()
+    if currency is not None:
+        from designer.store.settings import set_store_currency
+
+        set_store_currency(args.db, currency)
     _print_summary(summary, args.json)
     return 0
 
@@ -272,17 +305,18 @@ def run_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats.to_json()))
         return 0
-    print(f"store      {stats.store} (schema {stats.schema_version})")
+    print(f"store      {terminal_text(stats.store)} (schema {stats.schema_version})")
+    print(f"currency   {stats.currency}")
     print(f"customers  {stats.customers:,}")
     print(f"events     {stats.events:,}  from {format_ms(stats.first_event)} to {format_ms(stats.last_event)}")
     for name, count in stats.events_by_name.items():
-        print(f"  {name:<20} {count:>12,}")
+        print(f"  {terminal_text(name):<20} {count:>12,}")
     if stats.imports:
         print("imports")
         for i in stats.imports:
             print(
                 f"  #{i['id']:<4} {i['kind']:<9} {i['status']:<12} read {i['read']:,} loaded {i['loaded']:,} "
-                f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {i['file']}"
+                f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {terminal_text(i['file'])}"
             )
     print(f"runs       {stats.runs:,}")
     if stats.erasures:
@@ -331,4 +365,21 @@ def run_forget(args: argparse.Namespace) -> int:
           "that an erasure happened")
     if args.json:
         print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time}))
+    return 0
+
+
+def run_store_settings(args: argparse.Namespace) -> int:
+    from designer.store.settings import set_store_currency, store_currency
+
+    engine = _open_existing(args.db)
+    currency = _checked_currency(args.currency)
+    try:
+        if currency is not None:
+            set_store_currency(engine, currency)
+        current = store_currency(engine)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+    print(f"currency   {current}")
+    if args.json:
+        print(json.dumps({"currency": current}))
     return 0

@@ -13,4 +13,6 @@ What other layers use (import from the modules, which stay light):
   ``sample.ensure_default_store()`` (the editor's first-start store).
 * ``facts.customer_facts(events, as_of)`` (pure) and ``facts.customer_facts_sql``.
 * ``privacy.forget(store, external_id)``; ``stats.store_stats(store)``.
+* ``settings.store_currency(store) -> str`` (ISO 4217, ``USD`` unless set)
+  and ``settings.set_store_currency``.
 """

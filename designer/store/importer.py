@@ -43,6 +43,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 from sqlalchemy import Engine, and_, delete, exists, select
 
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
@@ -148,15 +149,14 @@ def _now_ms() -> int:
 
 
 def _pid_alive(pid: int | None, host: str | None) -> bool:
+    """Whether the process that recorded an import is still running on this machine.
+
+    ``psutil.pid_exists`` asks the OS the same question on Windows, macOS and
+    Linux; ``os.kill(pid, 0)`` would *terminate* the process on Windows.
+    """
     if not pid or host != socket.gethostname() or pid == os.getpid():
         return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    return psutil.pid_exists(pid)
 
 
 def _prior(conn, sha: str, fingerprint: str, kind: str):
