@@ -186,7 +186,15 @@ class TerminalProgress:
 
 
 def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") -> None:
-    if summary.status == "already imported":
+    if summary.status == "already imported" and summary.earlier_options is not None:
+        opts = summary.earlier_options
+        print(
+            f"{summary.file}: the same content was imported on {format_ms(summary.earlier_started)} "
+            f"(import {summary.import_id}) with other options: tz {opts.get('tz', 'UTC')}, pseudonymised "
+            f"{', '.join(opts.get('pseudonymise') or []) or 'nothing'}, dropped {', '.join(opts.get('drop') or []) or 'nothing'}; "
+            "nothing added. To import it with these options, roll the first back (--rollback) and import again"
+        )
+    elif summary.status == "already imported":
         print(f"{summary.file}: already imported (import {summary.import_id}); nothing added")
     else:
         resumed = f", resumed after {summary.resumed_at:,} records" if summary.resumed_at else ""

@@ -132,16 +132,22 @@ class ImportSummary:
     seconds: float = 0.0
     resumed_at: int = 0  # records skipped because an earlier run had stored them
     customers_created: int = 0
+    # When the same bytes were imported before with other options: when (epoch ms) and which options.
+    earlier_started: int | None = None
+    earlier_options: dict | None = None
 
     def counts_json(self) -> dict:
         """The machine-readable summary the CLI prints with ``--json``."""
-        return {
+        out = {
             "read": self.read,
             "loaded": self.loaded,
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects[:REJECTS_KEPT]],
         }
+        if self.earlier_options is not None:
+            out["earlier"] = {"import_id": self.import_id, "started": self.earlier_started, "options": self.earlier_options}
+        return out
 
 
 def _now_ms() -> int:
@@ -169,6 +175,29 @@ def _prior(conn, sha: str, fingerprint: str, kind: str):
         .mappings()
         .all()
     )
+
+
+def _same_bytes_other_options(conn, sha: str, fingerprint: str, kind: str):
+    """A finished import of the same file bytes made with other options, if any (newest first)."""
+    return (
+        conn.execute(
+            select(imports)
+            .where(imports.c.sha256 == sha, imports.c.kind == kind, imports.c.status == "done",
+                   imports.c.mapping_hash != fingerprint)
+            .order_by(imports.c.id.desc())
+        )
+        .mappings()
+        .first()
+    )
+
+
+def options_of(row) -> dict:
+    """The options an import row was made with (tz, pseudonymised and dropped columns, mapping)."""
+    try:
+        recorded = json.loads(row["mapping"] or "{}")
+    except ValueError:
+        return {}
+    return {k: recorded[k] for k in ("tz", "pseudonymise", "drop", "mapping") if k in recorded}
 
 
 def _summary_from_row(row, status: str, path: str) -> ImportSummary:
@@ -215,7 +244,18 @@ def import_events(
     with engine.connect() as conn:
         salt = store_salt(conn)
         prior = _prior(conn, sha, fingerprint, "events")
+        other = _same_bytes_other_options(conn, sha, fingerprint, "events")
     done = next((r for r in prior if r["status"] == "done"), None)
+    if done is None and other is not None and not options.force:
+        # Other options (a pseudonymised column, another zone) would store every event again under
+        # other ids or times: the same content is imported once unless the first is rolled back.
+        summary = _summary_from_row(other, "already imported", str(path))
+        summary.duplicates = other["rows_loaded"] + other["rows_duplicate"]
+        summary.loaded = 0
+        summary.earlier_started = other["started"]
+        summary.earlier_options = options_of(other)
+        summary.seconds = time.perf_counter() - began
+        return summary
     if done is not None and not options.force:
         summary = _summary_from_row(done, "already imported", str(path))
         # Nothing new: every record counts again as rejected or duplicate.

@@ -120,3 +120,28 @@ def test_liveness_of_an_import_owner_is_asked_of_the_os():
         child.stdin.close()
         child.wait()
     assert not _pid_alive(child.pid, socket.gethostname())  # reaped: gone
+
+
+def test_the_same_content_with_other_options_is_not_stored_twice(capsys, db, tmp_path):
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,event,timestamp,price,email\nu1,purchase,2024-05-01 10:00:00,12.5,u1@example.com\n")
+    assert run(capsys, "import", str(log), "--db", str(db))[0] == 0
+    copy = tmp_path / "copy.csv"
+    copy.write_bytes(log.read_bytes())  # same bytes under another name
+    code, out, _ = run(capsys, "import", str(copy), "--db", str(db), "--pseudonymise", "email", "--tz",
+                       "Europe/Paris", "--json")
+    assert code == 0
+    assert "the same content was imported on 20" in out and "--rollback" in out
+    report = json.loads(out.splitlines()[-1])
+    assert report["loaded"] == 0 and report["earlier"]["options"]["tz"] == "UTC"
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    con.close()
+    # Told to replace the first: roll it back, then the new options apply.
+    assert run(capsys, "import", str(log), "--db", str(db), "--rollback")[0] == 0
+    code, out, _ = run(capsys, "import", str(copy), "--db", str(db), "--pseudonymise", "email", "--json")
+    assert code == 0 and json.loads(out.splitlines()[-1])["loaded"] == 1
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
+    assert "u1@example.com" not in con.execute("SELECT properties FROM events").fetchone()[0]
+    con.close()
