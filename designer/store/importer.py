@@ -46,6 +46,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy import Engine, and_, delete, exists, select
 
+from designer.store.checkpoints import CheckpointHold
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.db import StoreError, open_store, store_salt
 from designer.store.mapping import PRESETS, Mapping, MappingError
@@ -339,6 +340,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 bulk = start_bulk_load(conn, import_id)
     status = "interrupted"
     rejects = summary.rejects
+    hold = CheckpointHold.from_env()
     try:
         with engine.connect() as conn:
             _tune_for_import(conn)
@@ -367,6 +369,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                             values.update(status="done", finished=_now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
                     summary.customers_created = writer.customers_created
+                    hold.reached(summary.read)
                     if progress is not None:
                         progress(
                             Progress(
