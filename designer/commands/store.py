@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 from designer.cli import CommandError
+from designer.store.bookkeeping import pid_alive
 from designer.store.db import StoreError, open_store
 from designer.store.importer import (
     ImportFailed,
     ImportOptions,
     ImportSummary,
     Progress,
-    _pid_alive,
     import_events,
     imports_of_file,
     rollback_import,
@@ -339,7 +339,7 @@ def _pid_alive_row(item: dict, engine) -> bool:
 
     with engine.connect() as conn:
         row = conn.execute(select(imports.c.pid, imports.c.host).where(imports.c.id == item["id"])).one()
-    return _pid_alive(row.pid, row.host)
+    return pid_alive(row.pid, row.host)
 
 
 def run_sample(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from designer.cli import main
-from designer.store.importer import _pid_alive
+from designer.store.bookkeeping import pid_alive
 from designer.store.settings import store_currency
 from designer.store.text import terminal_text
 
@@ -114,12 +114,12 @@ def test_liveness_of_an_import_owner_is_asked_of_the_os():
 
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
-        assert _pid_alive(child.pid, socket.gethostname())
-        assert not _pid_alive(child.pid, "another-host")
+        assert pid_alive(child.pid, socket.gethostname())
+        assert not pid_alive(child.pid, "another-host")
     finally:
         child.stdin.close()
         child.wait()
-    assert not _pid_alive(child.pid, socket.gethostname())  # reaped: gone
+    assert not pid_alive(child.pid, socket.gethostname())  # reaped: gone
 
 
 def test_the_same_content_with_other_options_is_not_stored_twice(capsys, db, tmp_path):
@@ -145,3 +145,16 @@ def test_the_same_content_with_other_options_is_not_stored_twice(capsys, db, tmp
     assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
     assert "u1@example.com" not in con.execute("SELECT properties FROM events").fetchone()[0]
     con.close()
+
+
+def test_profiles_does_not_import_the_event_importer():
+    """profiles and importer used to import each other (profiles took five private helpers)."""
+    import ast
+    from pathlib import Path
+
+    import designer.store.profiles as profiles
+
+    tree = ast.parse(Path(profiles.__file__).read_text())
+    imported_modules = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    imported_modules |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert "designer.store.importer" not in imported_modules
