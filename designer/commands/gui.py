@@ -7,7 +7,7 @@ import argparse
 import re
 from pathlib import Path
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.model.errors import FlowFormatError
 
 

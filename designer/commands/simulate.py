@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.engine import clock
 from designer.engine.figures import SimulationResult
 from designer.engine.simulate import SimulationError, simulate

@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from designer.cli import CommandError
+from designer.commands.errors import CommandError
 from designer.store.bookkeeping import pid_alive
 from designer.store.db import StoreError, open_store
 from designer.store.importer import (

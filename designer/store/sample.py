@@ -77,7 +77,6 @@ MINUTE_MS = 60_000
 DEFAULT_CUSTOMERS = 500
 DEFAULT_DAYS = 60
 DEFAULT_SEED = 7
-APP_NAME = "trigger-flow-designer"
 
 FIRST_NAMES = (
     "Emma", "Liam", "Olivia", "Noah", "Ava", "Lucas", "Mia", "Mateo", "Sofia", "Leon",
@@ -390,10 +389,10 @@ def generate(
 
 
 def default_store_path() -> Path:
-    """Where the editor keeps its store unless the user picks another."""
-    import platformdirs
+    """Where the editor keeps its store unless the user picks another (the app data folder)."""
+    from designer import identity
 
-    return platformdirs.user_data_path(APP_NAME, appauthor=False) / "sample-store.db"
+    return identity.data_dir() / "sample-store.db"
 
 
 def ensure_default_store(path: str | os.PathLike | None = None) -> Path:

@@ -10,11 +10,10 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
-import platformdirs
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from designer import __version__
-from designer.ui import prefs, theme
+from designer import __version__, identity
+from designer.ui import display, prefs, theme
 
 log = logging.getLogger("designer")
 
@@ -23,8 +22,7 @@ _windows: list = []
 
 
 def log_file() -> Path:
-    folder = Path(os.environ.get("TRIGGER_FLOW_LOG_DIR")
-                  or platformdirs.user_log_dir("TriggerFlowDesigner", "TriggerFlowDesigner"))
+    folder = Path(os.environ.get("TRIGGER_FLOW_LOG_DIR") or identity.log_dir())
     return folder / "designer.log"
 
 
@@ -43,12 +41,14 @@ def setup_logging() -> Path | None:
 
 
 def application(argv: list[str] | None = None) -> QApplication:
-    """The one QApplication, created with the program's names if none exists yet."""
+    """The one QApplication, created with the program's names if none exists yet
+    (the names place QSettings and Qt's standard paths beside the app's other files)."""
     app = QApplication.instance()
     if app is None:
         app = QApplication([sys.argv[0] if sys.argv else "designer", *(argv or [])])
-    app.setOrganizationName(prefs.ORGANIZATION)
-    app.setApplicationName(prefs.APPLICATION)
+    app.setOrganizationName(identity.ORGANIZATION)
+    app.setApplicationName(identity.APP_NAME)
+    app.setApplicationDisplayName(identity.DISPLAY_NAME)
     app.setApplicationVersion(__version__)
     return app
 
@@ -113,7 +113,11 @@ def open_window(paths: list[str]):
 
 
 def run(argv: list[str]) -> int:
-    """Start the editor with the given flow files (none: an example flow) and run until closed."""
+    """Start the editor with the given flow files (none: an example flow) and run until closed.
+
+    Raises display.DisplayUnavailable, before Qt is started, where no window can open."""
+    if QApplication.instance() is None:
+        display.check_display()
     setup_logging()
     app = application()
     paths = [a for a in argv if not a.startswith("-")]

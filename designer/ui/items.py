@@ -55,6 +55,18 @@ def kind_pixmap(kind: str, size: int, ratio: float) -> QPixmap:
     return pix
 
 
+#: The small text on cards and edges (node id, port names, figures) next to the body text.
+SMALL_TEXT_RATIO = 0.88
+
+
+def small_font(font: QFont) -> QFont:
+    """The cards' and edges' small text, derived from the body font: the smallest text on
+    the canvas, so the one that decides whether a zoom level is readable."""
+    small = QFont(font)
+    small.setPointSizeF(max(6.0, font.pointSizeF() * SMALL_TEXT_RATIO))
+    return small
+
+
 def clear_caches() -> None:
     """Forget pre-rendered icons (after a theme change)."""
     _icon_pixmaps.clear()
@@ -228,8 +240,7 @@ class NodeItem(QGraphicsItem):
         font = QFont(painter.font())
         title_font = QFont(font)
         title_font.setBold(True)
-        small = QFont(font)
-        small.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
+        small = small_font(font)
         text = pal.color(QPalette.ColorRole.Text)
         muted = theme.color("muted")
         painter.setFont(small)
@@ -357,8 +368,7 @@ class EdgeItem(QGraphicsItem):
         self.flow_label, self.flow_share, self.flow_stale = label, share, stale
         self.setToolTip(self._tooltip + (f"\n{tooltip}" if tooltip else ""))
         text = self.shown_label()
-        font = QFont(QApplication.font())
-        font.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
+        font = small_font(QApplication.font())
         margin = max(30.0, QFontMetricsF(font).horizontalAdvance(text) / 2 + 10) if text else 30.0
         if margin != self._margin:
             self._margin = margin
@@ -419,8 +429,7 @@ class EdgeItem(QGraphicsItem):
         if label:
             if self._label_at is None:
                 self._label_at = self._path.pointAtPercent(0.5)
-            font = QFont(painter.font())
-            font.setPointSizeF(max(6.0, font.pointSizeF() * 0.88))
+            font = small_font(painter.font())
             metrics = QFontMetricsF(font)
             w = metrics.horizontalAdvance(label) + 12
             h = metrics.height() + 2

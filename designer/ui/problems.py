@@ -17,6 +17,13 @@ from designer.ui.document import Document
 NODE_ROLE = Qt.ItemDataRole.UserRole
 
 
+def count_text(problems: list[Problem]) -> str:
+    """"2 errors, 1 warning" (the dock's summary and the status bar say it the same way)."""
+    errors = sum(p.severity == ERROR for p in problems)
+    warnings = len(problems) - errors
+    return f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+
+
 def severity_icon(severity: str) -> QIcon:
     """A filled dot in the theme's error or warning colour."""
     pix = QPixmap(12, 12)
@@ -73,13 +80,10 @@ class ProblemsPanel(QWidget):
             row.setData(0, NODE_ROLE, p.node)
             rows.append(row)
         self.tree.addTopLevelItems(rows)
-        errors = sum(p.severity == ERROR for p in problems)
-        warnings = len(problems) - errors
         if not problems:
             self.summary.setText("No problems: the flow is ready to backtest and publish.")
         else:
-            self.summary.setText(f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
-                                 " — click one to go to its node.")
+            self.summary.setText(f"{count_text(problems)} — click one to go to its node.")
 
     def rows(self) -> list[tuple[str, str | None, str]]:
         """(severity, node, message) of each row, for tests and tooltips."""

@@ -1,10 +1,15 @@
 """Autosave to a recovery file, and finding such files again after a crash.
 
 While a flow has unsaved changes it is written every minute, and a few
-seconds after editing pauses, to a file in the user data folder (overridable
+seconds after editing pauses, to a file in the app data folder (overridable
 with TRIGGER_FLOW_RECOVERY_DIR). A normal save or close deletes the file; so a
 recovery file that is still there on the next start means the program did not
 end cleanly, and its content is offered back.
+
+A window holds a ``QLockFile`` beside its recovery file while it works on it, so
+another window (or a second editor) leaves that file alone. Qt's lock records
+the holder's pid, host and program name and tells a dead holder from a live one
+on every platform (``os.kill(pid, 0)`` is a termination request on Windows).
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QLockFile, QObject, QTimer
 
+from designer import identity
 from designer.model import io
 from designer.model.flow import Flow
 from designer.ui.document import Document
@@ -34,7 +39,7 @@ def recovery_dir() -> Path:
     override = os.environ.get(ENV_DIR)
     if override:
         return Path(override)
-    return Path(platformdirs.user_data_dir("TriggerFlowDesigner", "TriggerFlowDesigner")) / "recovery"
+    return identity.data_dir() / "recovery"
 
 
 @dataclass(frozen=True)
@@ -62,18 +67,19 @@ def _key(source: str) -> str:
     return hashlib.sha1(os.path.abspath(source).encode("utf-8")).hexdigest()[:16]
 
 
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, owned by someone else
-    return True
+def _lock_for(file: Path) -> QLockFile:
+    lock = QLockFile(str(file) + ".lock")
+    lock.setStaleLockTime(0)  # a live holder is never stale, however long it has worked
+    return lock
+
+
+def _in_use(file: Path) -> bool:
+    """Whether a running window holds this recovery file (a dead holder's lock is cleared)."""
+    lock = _lock_for(file)
+    if not lock.tryLock(0):
+        return lock.error() == QLockFile.LockError.LockFailedError
+    lock.unlock()
+    return False
 
 
 def _read(file: Path) -> Recovery | None:
@@ -83,7 +89,7 @@ def _read(file: Path) -> Recovery | None:
         return None
     if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("flow"), dict):
         return None
-    if _alive(data.get("pid")):
+    if _in_use(file):
         return None  # another open window is still working on it
     name = data["flow"].get("name") if isinstance(data["flow"].get("name"), str) else file.stem
     source = data.get("source") if isinstance(data.get("source"), str) else None
@@ -118,6 +124,7 @@ class Autosaver(QObject):
         self.document = document
         self.session = uuid.uuid4().hex[:12]
         self._written: Path | None = None
+        self._lock: QLockFile | None = None
         self._dirty = False
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
@@ -156,15 +163,30 @@ class Autosaver(QObject):
         target = self.path()
         if self._written is not None and self._written != target:
             self.discard()
-        data = {"format": FORMAT, "source": self.document.path, "saved_at": time.time(), "pid": os.getpid(),
+        data = {"format": FORMAT, "source": self.document.path, "saved_at": time.time(),
                 "flow": io.to_json(self.document.flow)}
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
+            self._hold(target)
             io.atomic_write_text(target, json.dumps(data, indent=1, ensure_ascii=False))
         except OSError:
             return None  # autosave is best effort; the user's own saves report errors
         self._written = target
         return target
+
+    def _hold(self, target: Path) -> None:
+        """Lock the recovery file this window writes, so no other window offers it back."""
+        if self._lock is not None and self._lock.fileName() == str(target) + ".lock":
+            return
+        self._release()
+        lock = _lock_for(target)
+        if lock.tryLock(0):
+            self._lock = lock
+
+    def _release(self) -> None:
+        if self._lock is not None:
+            self._lock.unlock()
+            self._lock = None
 
     def discard(self) -> None:
         """Remove this window's recovery file (after a save, or a normal close)."""
@@ -174,3 +196,4 @@ class Autosaver(QObject):
             except OSError:
                 pass
             self._written = None
+        self._release()

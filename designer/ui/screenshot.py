@@ -32,7 +32,8 @@ def _wait(task, app) -> None:
 def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int, int] = (1400, 860),
            theme_name: str = "light", select: str | None = None, db: str | None = None,
            backtest: bool = False) -> Path:
-    """Open the flow (or the starting example) in a main window of ``size``, fit it,
+    """Open the flow (or the starting example) in a main window of ``size``, shown as the
+    editor opens it (legible, from the trigger),
     and save a picture of the whole window. With ``db`` the window uses that event store;
     with ``backtest`` too, it backtests the flow first, so the picture shows the figures
     on the canvas and the Results dock. Raises FlowFormatError for a broken flow and
@@ -92,7 +93,7 @@ def render(out: str | os.PathLike, flow_path: str | None = None, size: tuple[int
             raise
         if select:
             window.go_to_node(select)
-        window.view.fit()
+        window.view.show_flow()  # as the editor opens it: legible, from the trigger
         QApplication.processEvents()
         picture = window.grab()
         target = Path(out)

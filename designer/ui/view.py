@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGraphicsView, QWidget
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from designer.ui import theme
 from designer.ui.gestures import DropGesture, PanGesture
-from designer.ui.items import kind_color
+from designer.ui.items import kind_color, small_font
 from designer.ui.quickadd import QuickAdd
 from designer.ui.scene import FlowScene
 
@@ -21,10 +21,9 @@ class FlowView(QGraphicsView):
     MIN_ZOOM, MAX_ZOOM = 0.02, 3.0
     #: Fit never enlarges a small flow beyond this.
     FIT_MAX_ZOOM = 1.0
-    #: Below this zoom card text is unreadable, so an opened flow that would need it
-    #: is shown from its start at START_ZOOM instead.
-    READABLE_ZOOM = 0.3
-    START_ZOOM = 0.8
+    #: The smallest text on a card (id, port names, figures) must reach this many pixels on
+    #: screen when a flow is opened; a flow that would need less is shown from its start.
+    LEGIBLE_TEXT_PX = 9.0
 
     def __init__(self, scene: FlowScene, parent: QWidget | None = None) -> None:
         super().__init__(scene, parent)
@@ -94,24 +93,36 @@ class FlowView(QGraphicsView):
         self.zoomChanged.emit(self.zoom())
         self.update_minimap()
 
+    def legible_zoom(self) -> float:
+        """The least zoom at which the cards' smallest text is LEGIBLE_TEXT_PX tall on screen."""
+        return min(self.FIT_MAX_ZOOM, self.LEGIBLE_TEXT_PX / self.small_text_px())
+
+    def small_text_px(self) -> float:
+        """Pixel size of the cards' smallest text at 100 % on this view's screen."""
+        points = small_font(self.flow_scene.font()).pointSizeF()
+        return points * self.viewport().logicalDpiY() / 72.0
+
     def show_flow(self) -> None:
-        """The view a freshly opened flow gets: all of it when that stays readable, else
-        its start (the trigger near the top) at a readable zoom; the minimap shows the rest."""
+        """The view a freshly opened flow gets: all of it when its text stays legible there,
+        else the legible zoom with its start (the trigger) at the top, centred on the flow
+        when its width fits, on the trigger when not; the minimap shows the rest."""
         rect = self.flow_scene.flow_bounds_from_model()
         if rect.isNull():
             return
         vp = self.viewport().rect()
-        whole = min(vp.width() / (rect.width() + 80), vp.height() / (rect.height() + 80))
-        if whole >= self.READABLE_ZOOM:
+        whole = min(vp.width() / (rect.width() + 100), vp.height() / (rect.height() + 100))
+        legible = self.legible_zoom()
+        if whole >= legible:
             self.fit()
             return
-        self.set_zoom(self.START_ZOOM)
-        trigger = self.flow_scene.document.flow.trigger()
-        node = trigger or next(iter(self.flow_scene.document.flow.nodes.values()))
-        top = self.mapToScene(vp.topLeft())
-        bottom = self.mapToScene(vp.bottomLeft())
-        half_height = (bottom.y() - top.y()) / 2
-        self.centerOn(QPointF(node.x + CARD_WIDTH / 2, node.y - 40 + half_height))
+        self.set_zoom(legible)
+        flow = self.flow_scene.document.flow
+        node = flow.trigger() or min(flow.nodes.values(), key=lambda n: (n.y, n.x))
+        width_fits = (rect.width() + 100) * self.zoom() <= vp.width()
+        x = rect.center().x() if width_fits else node.x + CARD_WIDTH / 2
+        half_height = vp.height() / self.zoom() / 2
+        self.centerOn(QPointF(x, min(rect.top(), node.y) - 40 + half_height))
+        self.zoomChanged.emit(self.zoom())
         self.update_minimap()
 
     def update_minimap(self) -> None:

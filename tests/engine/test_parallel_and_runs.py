@@ -8,7 +8,7 @@ import pytest
 
 from designer.engine import simulate as sim
 from designer.engine.runs import list_runs, load_run
-from designer.model import io
+from designer.model import documents, io
 from designer.store.db import open_store
 from designer.store.sample import generate
 
@@ -70,7 +70,7 @@ def test_every_example_flow_gives_non_trivial_numbers(tmp_path):
     # 150 days, so the 90-day win-back delay ends inside the history.
     db = tmp_path / "long.db"
     generate(db, customers=800, days=150, seed=5)
-    for path in sorted(FLOWS.glob("*.json")):
+    for path in documents.flow_files(FLOWS):
         r = sim.simulate(io.load(path), db, save=False)
         splits = [f for f in r.nodes.values() if f.kind in ("split", "ab_split", "wait_for")]
         assert r.entered > 0 and r.sends > 0 and r.conversions > 0, path.name

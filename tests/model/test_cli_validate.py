@@ -52,18 +52,18 @@ def test_each_broken_flow_exits_1_naming_the_node(tmp_path, name, change, expect
     assert any(line.startswith(f"{path}: {node}: {what}:") for line in proc.stdout.splitlines()), proc.stdout
 
 
-def test_truncated_file_exits_2_with_line(tmp_path):
+def test_truncated_file_is_input_with_problems_exit_1_with_line(tmp_path):
     text = (EXAMPLE_FLOWS / "abandoned_cart.json").read_text()
     path = write(tmp_path, text[:900])
     proc = run(path)
-    assert proc.returncode == 2
+    assert proc.returncode == 1
     assert f"{path}:" in proc.stderr and "not valid JSON" in proc.stderr
 
 
 def test_structural_error_names_json_path(tmp_path):
     path = write(tmp_path, mutate(lambda d: d["nodes"][3].__setitem__("config", [])))
     proc = run(path)
-    assert proc.returncode == 2 and "nodes[3].config" in proc.stderr and "n4" in proc.stderr
+    assert proc.returncode == 1 and "nodes[3].config" in proc.stderr and "n4" in proc.stderr
 
 
 def test_json_output_lists_problems_and_worst_exit_code_wins(tmp_path):

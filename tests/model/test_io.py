@@ -6,11 +6,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from designer import EXAMPLE_FLOWS
-from designer.model import io
+from designer.model import documents, io
 from designer.model.errors import FlowFormatError
 from designer.model.validate import validate
 
-EXAMPLES = sorted(EXAMPLE_FLOWS.glob("*.json"))
+EXAMPLES = documents.flow_files(EXAMPLE_FLOWS)
 REQUIRED = {"abandoned_cart", "browse_abandonment", "welcome_series", "winback", "post_purchase"}
 
 

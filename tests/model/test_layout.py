@@ -5,11 +5,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from designer.model import io
+from designer.model import documents, io
 from designer.model.flow import Edge, Flow, Node
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH, layout
 
-FLOWS = sorted((Path(__file__).resolve().parents[2] / "flows").glob("*.json"))
+FLOWS = documents.flow_files(Path(__file__).resolve().parents[2] / "flows")
 
 
 def _overlaps(pos: dict[str, tuple[float, float]]) -> list[tuple[str, str]]:

@@ -142,10 +142,12 @@ def test_default_store_is_made_once_in_the_given_place(tmp_path, monkeypatch):
     assert content_digest(target) == digest  # not regenerated
 
 
-def test_default_store_path_uses_the_user_data_dir(monkeypatch, tmp_path):
+def test_default_store_path_uses_the_app_data_folder(monkeypatch, tmp_path):
     import platformdirs
 
+    from designer import identity
     from designer.store import sample
 
-    monkeypatch.setattr(platformdirs, "user_data_path", lambda app, appauthor=False: tmp_path / app)
-    assert sample.default_store_path() == tmp_path / "trigger-flow-designer" / "sample-store.db"
+    monkeypatch.delenv(identity.DATA_DIR_ENV, raising=False)
+    monkeypatch.setattr(platformdirs, "user_data_path", lambda app, author=None: tmp_path / str(author) / app)
+    assert sample.default_store_path() == tmp_path / "TriggerFlowDesigner" / "TriggerFlowDesigner" / "sample-store.db"

@@ -143,3 +143,38 @@ def test_autosave_timer_fires_every_interval(qtbot, tmp_path):
     assert "untitled-" in saver.path().name
     doc.undo_stack.undo()  # back to the clean state: nothing left to recover
     assert not saver.path().exists()
+
+
+# An editor that keeps its recovery file (and its lock) and waits; closing its stdin
+# makes it die without cleaning up, as a crash would.
+HOLDING_EDITOR = textwrap.dedent("""
+    import os, sys
+    sys.path.insert(0, {root!r})
+    from PySide6.QtWidgets import QApplication
+    app = QApplication([])
+    from designer.ui.document import Document
+    from designer.ui.mainwindow import MainWindow
+    window = MainWindow(Document())
+    window.document.set_name("Still being edited")
+    window.document.add_node("exit", 300, 300)
+    window.autosaver.save_now()
+    print("saved", flush=True)
+    sys.stdin.read()
+    os._exit(3)
+""")
+
+
+def test_a_recovery_file_held_by_a_running_editor_is_left_alone_until_it_dies(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "other-settings"))
+    holder = subprocess.Popen([sys.executable, "-c", HOLDING_EDITOR.format(root=str(ROOT))], env=env,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "saved"  # the holder is at its checkpoint
+        files = list(recovery_dir().glob("untitled-*.json"))
+        assert len(files) == 1 and Path(str(files[0]) + ".lock").is_file()
+        assert find_recovery(None) == []  # a live editor owns it
+    finally:
+        holder.stdin.close()
+        assert holder.wait(timeout=120) == 3
+    (found,) = find_recovery(None)  # its owner died: the stale lock no longer protects it
+    assert found.name == "Still being edited"

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QByteArray, QMimeData, QPoint, QPointF, Qt
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QWheelEvent
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFontInfo, QWheelEvent
 from PySide6.QtWidgets import QApplication
 
 from designer.model.layout import CARD_HEIGHT, CARD_WIDTH
 from designer.ui.gestures import KIND_MIME
-from editor_driver import close_window, drag, make_window
+from designer.ui.items import small_font
+from editor_driver import FLOWS, close_window, drag, make_window
 
 
 @pytest.fixture
@@ -84,6 +85,42 @@ def test_fit_shows_every_card(window):
         card = item.sceneBoundingRect()
         assert visible.contains(card), item.node_id
     assert view.zoom() <= view.FIT_MAX_ZOOM
+
+
+def on_screen_text_px(view) -> float:
+    """The cards' smallest text as Qt lays it out (QFontInfo), times the view's scale."""
+    font = small_font(view.flow_scene.font())
+    return QFontInfo(font).pixelSize() * view.zoom()
+
+
+def test_an_opened_flow_is_legible_and_its_trigger_is_in_view(window):
+    window.resize(1400, 860)  # the editor's own first size
+    QApplication.processEvents()
+    assert window.open_path(str(FLOWS / "abandoned_cart.json"), ask_to_save=False)
+    view = window.view
+    assert view.zoom() >= view.legible_zoom() - 1e-9
+    assert on_screen_text_px(view) >= 8.9
+    assert window.zoom_label.text() == f"{view.zoom() * 100:.0f} %"
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    trigger = window.scene.nodes[window.document.flow.trigger().id].sceneBoundingRect()
+    assert visible.contains(trigger)
+    assert trigger.top() - visible.top() < visible.height() / 4  # the flow starts at the top
+    assert window.view.minimap.isVisible()  # the rest is one glance away
+
+
+def test_a_flow_that_fits_legibly_is_shown_whole(window):
+    window.resize(1400, 860)
+    QApplication.processEvents()
+    assert window.open_path(str(FLOWS / "abandoned_cart.json"), ask_to_save=False)
+    small = window.document.flow
+    for node_id in [n for n in small.nodes if n not in ("n1", "n2", "n3", "n4")]:
+        window.document.remove_nodes([node_id])
+    window.view.show_flow()
+    view = window.view
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    for item in window.scene.nodes.values():
+        assert visible.contains(item.sceneBoundingRect()), item.node_id
+    assert view.legible_zoom() <= view.zoom() <= view.FIT_MAX_ZOOM
 
 
 def palette_mime(window, kind: str) -> QMimeData:

@@ -1,0 +1,1 @@
+"""The Tests panel: flow unit tests in the editor."""

@@ -1,0 +1,1 @@
+"""The Journeys view: one customer through the flow."""
