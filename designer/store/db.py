@@ -74,7 +74,6 @@ def _create_engine(url: str) -> Engine:
 
 #: The pip package of a driver module, where the two names differ (for the message when it is missing).
 DRIVER_PACKAGES = {
-    "psycopg": "psycopg[binary]",
     "psycopg2": "psycopg2-binary",
     "MySQLdb": "mysqlclient",
 }
@@ -94,7 +93,7 @@ def _server_engine(url: str, parsed) -> Engine:
         module = exc.name or "its driver"
         package = DRIVER_PACKAGES.get(module, module)
         raise StoreError(
-            f"{shown}: the database driver {module!r} is not installed; install it with: pip install '{package}'"
+            f"{shown}: the database driver {module!r} is not installed; install it with: pip install {package}"
         ) from None
     except ArgumentError as exc:
         raise StoreError(f"{shown}: {exc}") from None
