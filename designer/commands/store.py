@@ -15,18 +15,19 @@ import time
 from pathlib import Path
 
 from designer.commands.errors import CommandError
+from designer.store.bookkeeping import pid_alive
 from designer.store.db import StoreError, open_store
 from designer.store.importer import (
     ImportFailed,
     ImportOptions,
     ImportSummary,
     Progress,
-    _pid_alive,
     import_events,
     imports_of_file,
     rollback_import,
 )
 from designer.store.mapping import PRESETS, MappingError, load_mapping, preset
+from designer.store.text import terminal_text
 from designer.store.timeparse import TimeError, format_ms, zone
 
 
@@ -49,8 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         '(may extend a preset: {"preset": "rees46", ...})',
     )
     p.add_argument("--tz", default="UTC", metavar="ZONE", help="IANA zone for times written without one (default UTC)")
-    p.add_argument("--currency", metavar="CODE", help="the currency the file's amounts are in (ISO code such as "
-                   "EUR): becomes the store's currency")
+    _currency(p, "the currency of the file's prices, recorded as the store's (ISO 4217, e.g. EUR)")
     _privacy(p)
     p.add_argument("--force", action="store_true", help="read the file even if it was imported already")
     p.add_argument("--rollback", action="store_true", help="remove what the last import of FILE stored, instead of importing")
@@ -91,6 +91,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.set_defaults(func=run_sample)
 
+    t = sub.add_parser(
+        "store-settings",
+        help="show or change the store's settings (its currency)",
+        description="Without options, print the store's settings; with --currency, record the currency its "
+        "prices are in (ISO 4217, e.g. EUR). Revenue is shown in this currency.",
+    )
+    _db(t)
+    _currency(t, "the currency of the store's prices (ISO 4217, e.g. EUR)")
+    t.add_argument("--json", action="store_true", help="print the settings as JSON")
+    t.set_defaults(func=run_store_settings)
+
     f = sub.add_parser(
         "forget",
         help="erase one customer's profile and events (right to erasure)",
@@ -106,6 +117,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, metavar="DB", help="event store: a SQLite file (created if new) or a database URL")
+
+
+def _currency(p: argparse.ArgumentParser, text: str) -> None:
+    p.add_argument("--currency", metavar="CODE", help=text)
+
+
+def _checked_currency(code: str | None) -> str | None:
+    from designer.store.settings import check_currency
+
+    if code is None:
+        return None
+    try:
+        return check_currency(code)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
 
 
 def _privacy(p: argparse.ArgumentParser) -> None:
@@ -161,7 +187,15 @@ class TerminalProgress:
 
 
 def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") -> None:
-    if summary.status == "already imported":
+    if summary.status == "already imported" and summary.earlier_options is not None:
+        opts = summary.earlier_options
+        print(
+            f"{summary.file}: the same content was imported on {format_ms(summary.earlier_started)} "
+            f"(import {summary.import_id}) with other options: tz {opts.get('tz', 'UTC')}, pseudonymised "
+            f"{', '.join(opts.get('pseudonymise') or []) or 'nothing'}, dropped {', '.join(opts.get('drop') or []) or 'nothing'}; "
+            "nothing added. To import it with these options, roll the first back (--rollback) and import again"
+        )
+    elif summary.status == "already imported":
         print(f"{summary.file}: already imported (import {summary.import_id}); nothing added")
     else:
         resumed = f", resumed after {summary.resumed_at:,} records" if summary.resumed_at else ""
@@ -195,8 +229,7 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     if args.batch < 1:
         raise CommandError("--batch must be at least 1", 2)
-    if args.currency:
-        _check_currency(args.currency)
+    currency = _checked_currency(args.currency)
     options = ImportOptions(
         mapping=mapping,
         tz=args.tz,
@@ -212,8 +245,10 @@ def run_import(args: argparse.Namespace) -> int:
         raise CommandError(str(exc), 2) from None
     finally:
         bar.close()
-    if args.currency:
-        _set_currency(args.db, args.currency)  # once the store exists and holds the file's amounts
+    if currency is not None:
+        from designer.store.settings import set_store_currency
+
+        set_store_currency(args.db, currency)
     _print_summary(summary, args.json)
     return 0
 
@@ -268,54 +303,29 @@ def _open_existing(db: str):
         raise CommandError(str(exc), 2) from None
 
 
-def _check_currency(code: str) -> None:
-    from designer.store.currency import CurrencyError, checked
-
-    try:
-        checked(code)
-    except CurrencyError as exc:
-        raise CommandError(f"--currency: {exc}", 2) from None
-
-
-def _set_currency(db: str, code: str) -> None:
-    from designer.store.currency import set_store_currency
-
-    try:
-        engine = open_store(db)
-    except StoreError as exc:
-        raise CommandError(str(exc), 2) from None
-    try:
-        set_store_currency(engine, code)
-    finally:
-        engine.dispose()
-
-
 def run_stats(args: argparse.Namespace) -> int:
     from designer.store.stats import store_stats
 
-    from designer.store.currency import store_currency
-
     engine = _open_existing(args.db)
     stats = store_stats(engine)
-    currency = store_currency(engine)
     for item in stats.imports:
         if item["status"] == "running" and not _pid_alive_row(item, engine):
             item["status"] = "interrupted"
     if args.json:
-        print(json.dumps({**stats.to_json(), "currency": currency}))
+        print(json.dumps(stats.to_json()))
         return 0
-    print(f"store      {stats.store} (schema {stats.schema_version})")
-    print(f"currency   {currency}")
+    print(f"store      {terminal_text(stats.store)} (schema {stats.schema_version})")
+    print(f"currency   {stats.currency}")
     print(f"customers  {stats.customers:,}")
     print(f"events     {stats.events:,}  from {format_ms(stats.first_event)} to {format_ms(stats.last_event)}")
     for name, count in stats.events_by_name.items():
-        print(f"  {name:<20} {count:>12,}")
+        print(f"  {terminal_text(name):<20} {count:>12,}")
     if stats.imports:
         print("imports")
         for i in stats.imports:
             print(
                 f"  #{i['id']:<4} {i['kind']:<9} {i['status']:<12} read {i['read']:,} loaded {i['loaded']:,} "
-                f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {i['file']}"
+                f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {terminal_text(i['file'])}"
             )
     print(f"runs       {stats.runs:,}")
     if stats.erasures:
@@ -330,7 +340,7 @@ def _pid_alive_row(item: dict, engine) -> bool:
 
     with engine.connect() as conn:
         row = conn.execute(select(imports.c.pid, imports.c.host).where(imports.c.id == item["id"])).one()
-    return _pid_alive(row.pid, row.host)
+    return pid_alive(row.pid, row.host)
 
 
 def run_sample(args: argparse.Namespace) -> int:
@@ -338,12 +348,14 @@ def run_sample(args: argparse.Namespace) -> int:
 
     if args.customers < 1 or args.days < 1:
         raise CommandError("--customers and --days must be at least 1", 2)
-    _check_currency(args.currency)
+    currency = _checked_currency(args.currency)
     try:
         summary = generate(args.db, args.customers, args.days, args.seed)
     except StoreError as exc:
         raise CommandError(str(exc), 2) from None
-    _set_currency(args.db, args.currency)
+    from designer.store.settings import set_store_currency
+
+    set_store_currency(args.db, currency)
     print(
         f"{args.db}: {summary.customers:,} customers, {summary.events:,} events from {format_ms(summary.start)} "
         f"to {format_ms(summary.end)} in {summary.seconds:.1f} s"
@@ -366,4 +378,21 @@ def run_forget(args: argparse.Namespace) -> int:
           "that an erasure happened")
     if args.json:
         print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time}))
+    return 0
+
+
+def run_store_settings(args: argparse.Namespace) -> int:
+    from designer.store.settings import set_store_currency, store_currency
+
+    engine = _open_existing(args.db)
+    currency = _checked_currency(args.currency)
+    try:
+        if currency is not None:
+            set_store_currency(engine, currency)
+        current = store_currency(engine)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+    print(f"currency   {current}")
+    if args.json:
+        print(json.dumps({"currency": current}))
     return 0

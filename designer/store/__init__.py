@@ -12,4 +12,6 @@ What other layers use (import from the modules, which stay light):
 * ``sample.generate(store, customers, days, seed)`` and
   ``sample.ensure_default_store()`` (the editor's first-start store).
 * ``privacy.forget(store, external_id)``; ``stats.store_stats(store)``.
+* ``settings.store_currency(store) -> str`` (ISO 4217, ``USD`` unless set)
+  and ``settings.set_store_currency``.
 """

@@ -40,7 +40,8 @@ def json_value(cell: str) -> str:
     if cell.isascii() and cell.isdigit():
         if len(cell) > 1 and cell[0] == "0":
             return encode_basestring(cell)
-        if len(cell) <= 15 or int(cell) <= MAX_EXACT_INT:
+        # Over 16 digits is past 2**53 (and int() of 4,300+ digits raises): exact text.
+        if len(cell) <= 15 or (len(cell) <= 16 and int(cell) <= MAX_EXACT_INT):
             return cell
         return encode_basestring(cell)
     first = cell[0]
@@ -49,7 +50,7 @@ def json_value(cell: str) -> str:
             # Measurements, not ids: a float is fine, unless it overflows.
             return cell if abs(float(cell)) != _INF else encode_basestring(cell)
         digits = cell[1:]  # a negative integer: same exactness rule
-        if (len(digits) > 1 and digits[0] == "0") or int(digits) > MAX_EXACT_INT:
+        if (len(digits) > 1 and digits[0] == "0") or len(digits) > 16 or int(digits) > MAX_EXACT_INT:
             return encode_basestring(cell)
         return cell
     return encode_basestring(cell)

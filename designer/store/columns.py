@@ -236,8 +236,8 @@ class TimeColumn:
     def _epoch(self, cells: Sequence[str]) -> list[int] | None:
         """All cells plain epoch seconds or milliseconds (digits only), or None."""
         joined = "".join(cells)
-        if not (joined.isascii() and joined.isdigit()) or "" in cells:
-            return None
+        if not (joined.isascii() and joined.isdigit()) or "" in cells or max(map(len, cells)) > 20:
+            return None  # over 20 digits is no time: the cell-by-cell parser rejects it by line
         numbers = list(map(int, cells))
         low, high = min(numbers), max(numbers)
         unit = self.parser.unit

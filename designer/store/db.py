@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError, DatabaseError
+from sqlalchemy.exc import ArgumentError, DatabaseError, NoSuchModuleError, OperationalError
 from sqlalchemy.pool import StaticPool
 
 from designer.store import migrations
@@ -58,7 +58,7 @@ def _create_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise StoreError(f"not a database URL or path: {url!r}") from exc
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url)
+        return _server_engine(url, parsed)
     database = parsed.database or ""
     if database in ("", ":memory:") or database.startswith("file::memory:"):
         # One shared connection, or every connection would see its own empty store.
@@ -70,6 +70,33 @@ def _create_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 15, "check_same_thread": False})
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+#: The pip package of a driver module, where the two names differ (for the message when it is missing).
+DRIVER_PACKAGES = {
+    "psycopg2": "psycopg2-binary",
+    "MySQLdb": "mysqlclient",
+}
+
+
+def _server_engine(url: str, parsed) -> Engine:
+    """An engine for a database server URL, or a StoreError naming what is wrong with it."""
+    shown = parsed.render_as_string(hide_password=True)
+    try:
+        return create_engine(url)
+    except NoSuchModuleError:
+        raise StoreError(
+            f"{shown}: unsupported database kind {parsed.drivername!r}; use a SQLite file path "
+            f"or a URL such as postgresql://user@host/db"
+        ) from None
+    except ModuleNotFoundError as exc:
+        module = exc.name or "its driver"
+        package = DRIVER_PACKAGES.get(module, module)
+        raise StoreError(
+            f"{shown}: the database driver {module!r} is not installed; install it with: pip install {package}"
+        ) from None
+    except ArgumentError as exc:
+        raise StoreError(f"{shown}: {exc}") from None
 
 
 def _initialise(engine: Engine) -> None:

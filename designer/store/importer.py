@@ -40,30 +40,40 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, and_, delete, exists, select
 
+from designer.store.bookkeeping import (
+    REJECTS_KEPT,
+    ImportFailed,
+    ImportSummary,
+    Progress,
+    Reject,
+    mark,
+    now_ms,
+    options_of,
+    pid_alive,
+    prior_imports,
+    same_bytes_other_options,
+    summary_from_row,
+)
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
+from designer.store.checkpoints import CheckpointHold
 from designer.store.db import StoreError, open_store, store_salt
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
+from designer.store.profiles import undo_profile_changes
 from designer.store.schema import customers, events, imports
 from designer.store.parquet import is_parquet
 from designer.store.sources import EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
 from designer.store.writer import StoreWriter
 
-#: Rejects kept in the summary and in the ``imports`` row (the count is always exact).
-REJECTS_KEPT = 100
 #: Files from this size on are parsed in a child process beside the writer
 #: (below it, starting the process costs more than it saves).
 PARALLEL_MIN_BYTES = 8 << 20
-
-
-class ImportFailed(Exception):
-    """The import could not run (file, mapping, store); nothing was marked done."""
 
 
 @dataclass(frozen=True)
@@ -88,102 +98,6 @@ class ImportOptions:
             "drop": sorted(d.lower() for d in self.drop),
         }
         return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
-
-
-@dataclass(frozen=True)
-class Reject:
-    line: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class Progress:
-    """Where an import is; passed to the progress callback after each batch."""
-
-    bytes_done: int
-    bytes_total: int
-    read: int
-    loaded: int
-    rejected: int
-    duplicates: int
-    seconds: float
-    phase: str = "reading"  # then "indexing" while a bulk load builds its indexes
-
-    @property
-    def fraction(self) -> float:
-        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 1.0
-
-    @property
-    def rows_per_s(self) -> float:
-        return self.read / self.seconds if self.seconds > 0 else 0.0
-
-
-@dataclass
-class ImportSummary:
-    import_id: int | None
-    file: str
-    sha256: str
-    status: str  # "done", "interrupted", "already imported"
-    read: int = 0
-    loaded: int = 0
-    rejected: int = 0
-    duplicates: int = 0
-    rejects: list[Reject] = field(default_factory=list)
-    seconds: float = 0.0
-    resumed_at: int = 0  # records skipped because an earlier run had stored them
-    customers_created: int = 0
-
-    def counts_json(self) -> dict:
-        """The machine-readable summary the CLI prints with ``--json``."""
-        return {
-            "read": self.read,
-            "loaded": self.loaded,
-            "rejected": self.rejected,
-            "duplicates": self.duplicates,
-            "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects[:REJECTS_KEPT]],
-        }
-
-
-def _now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def _pid_alive(pid: int | None, host: str | None) -> bool:
-    if not pid or host != socket.gethostname() or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def _prior(conn, sha: str, fingerprint: str, kind: str):
-    return (
-        conn.execute(
-            select(imports)
-            .where(imports.c.sha256 == sha, imports.c.mapping_hash == fingerprint, imports.c.kind == kind)
-            .order_by(imports.c.id.desc())
-        )
-        .mappings()
-        .all()
-    )
-
-
-def _summary_from_row(row, status: str, path: str) -> ImportSummary:
-    return ImportSummary(
-        import_id=row["id"],
-        file=path,
-        sha256=row["sha256"],
-        status=status,
-        read=row["rows_read"],
-        loaded=row["rows_loaded"],
-        rejected=row["rows_rejected"],
-        duplicates=row["rows_duplicate"],
-        rejects=[Reject(r["line"], r["reason"]) for r in json.loads(row["rejects"] or "[]")],
-    )
 
 
 def import_events(
@@ -215,17 +129,28 @@ def import_events(
     fingerprint = options.fingerprint()
     with engine.connect() as conn:
         salt = store_salt(conn)
-        prior = _prior(conn, sha, fingerprint, "events")
+        prior = prior_imports(conn, sha, fingerprint, "events")
+        other = same_bytes_other_options(conn, sha, fingerprint, "events")
     done = next((r for r in prior if r["status"] == "done"), None)
+    if done is None and other is not None and not options.force:
+        # Other options (a pseudonymised column, another zone) would store every event again under
+        # other ids or times: the same content is imported once unless the first is rolled back.
+        summary = summary_from_row(other, "already imported", str(path))
+        summary.duplicates = other["rows_loaded"] + other["rows_duplicate"]
+        summary.loaded = 0
+        summary.earlier_started = other["started"]
+        summary.earlier_options = options_of(other)
+        summary.seconds = time.perf_counter() - began
+        return summary
     if done is not None and not options.force:
-        summary = _summary_from_row(done, "already imported", str(path))
+        summary = summary_from_row(done, "already imported", str(path))
         # Nothing new: every record counts again as rejected or duplicate.
         summary.duplicates = done["rows_loaded"] + done["rows_duplicate"]
         summary.loaded = 0
         summary.seconds = time.perf_counter() - began
         return summary
     unfinished = next((r for r in prior if r["status"] in ("running", "interrupted")), None)
-    if unfinished is not None and _pid_alive(unfinished["pid"], unfinished["host"]):
+    if unfinished is not None and pid_alive(unfinished["pid"], unfinished["host"]):
         raise ImportFailed(f"this file is being imported by process {unfinished['pid']}; wait for it or stop it")
     with engine.connect() as conn:
         pending = pending_rebuild(conn) if conn.dialect.name == "sqlite" else None
@@ -263,7 +188,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
         sort_keys=True,
     )
     if unfinished is not None:
-        summary = _summary_from_row(unfinished, "running", str(path))
+        summary = summary_from_row(unfinished, "running", str(path))
         import_id = summary.import_id
         with engine.begin() as conn:
             conn.execute(
@@ -282,7 +207,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                     size=size,
                     mapping=mapping_json,
                     mapping_hash=fingerprint,
-                    started=_now_ms(),
+                    started=now_ms(),
                     status="running",
                     pid=os.getpid(),
                     host=socket.gethostname(),
@@ -300,6 +225,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 bulk = start_bulk_load(conn, import_id)
     status = "interrupted"
     rejects = summary.rejects
+    hold = CheckpointHold.from_env()
     try:
         with engine.connect() as conn:
             _tune_for_import(conn)
@@ -325,9 +251,10 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                             rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
                             values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
                         if batch.done and not bulk:
-                            values.update(status="done", finished=_now_ms(), pid=None)
+                            values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
                     summary.customers_created = writer.customers_created
+                    hold.reached(summary.read)
                     if progress is not None:
                         progress(
                             Progress(
@@ -350,13 +277,13 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
             finally:
                 _untune(conn)
     except SourceError as exc:
-        _mark(engine, import_id, "interrupted")
+        mark(engine, import_id, "interrupted")
         raise ImportFailed(f"{exc} (the import can be resumed or rolled back)") from exc
     except BaseException:
-        _mark(engine, import_id, "interrupted")
+        mark(engine, import_id, "interrupted")
         raise
     if status != "done":
-        _mark(engine, import_id, "interrupted")
+        mark(engine, import_id, "interrupted")
     summary.status = status
     summary.seconds = time.perf_counter() - began
     return summary
@@ -375,7 +302,7 @@ def _finish_bulk(conn, import_id: int, summary: ImportSummary, progress, size: i
             imports.update()
             .where(imports.c.id == import_id)
             .values(rows_loaded=summary.loaded, rows_duplicate=summary.duplicates, status="done",
-                    finished=_now_ms(), pid=None)
+                    finished=now_ms(), pid=None)
         )
 
 
@@ -403,19 +330,6 @@ def _untune(conn) -> None:
         conn.commit()
 
 
-def _mark(engine: Engine, import_id: int, status: str) -> None:
-    """Best effort: record that an import stopped (a crash leaves it 'running' instead)."""
-    try:
-        with engine.begin() as conn:
-            conn.execute(
-                imports.update()
-                .where(imports.c.id == import_id, imports.c.status == "running")
-                .values(status=status, pid=None)
-            )
-    except Exception:  # noqa: BLE001 - the original error matters more
-        pass
-
-
 @dataclass(frozen=True)
 class Rollback:
     import_id: int
@@ -438,12 +352,10 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
         row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
         if row is None:
             raise ImportFailed(f"no import with id {import_id}")
-        if row["status"] == "running" and _pid_alive(row["pid"], row["host"]):
+        if row["status"] == "running" and pid_alive(row["pid"], row["host"]):
             raise ImportFailed(f"import {import_id} is still running (process {row['pid']}); stop it first")
         restored = 0
         if row["kind"] == "customers":
-            from designer.store.profiles import undo_profile_changes  # profiles builds on this module
-
             restored = undo_profile_changes(conn, import_id)
         removed = conn.execute(delete(events).where(events.c.import_id == import_id)).rowcount
         if conn.dialect.name == "sqlite" and pending_rebuild(conn) == import_id:
@@ -457,7 +369,7 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
             )
         ).rowcount
         conn.execute(
-            imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=_now_ms(), pid=None)
+            imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=now_ms(), pid=None)
         )
     return Rollback(import_id, removed, orphans, restored)
 
@@ -473,3 +385,9 @@ def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) 
         rows = conn.execute(select(imports).where(imports.c.sha256 == sha).order_by(imports.c.id.desc())).mappings().all()
     return [dict(r) for r in rows]
 
+
+
+__all__ = [
+    "REJECTS_KEPT", "ImportFailed", "ImportOptions", "ImportSummary", "Progress", "Reject", "Rollback",
+    "import_events", "imports_of_file", "options_of", "rollback_import",
+]

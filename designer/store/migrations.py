@@ -105,7 +105,14 @@ class MigrationError(Exception):
 def stored_version(conn: Connection) -> int:
     """The version recorded in the store (0 when it has none)."""
     value = conn.execute(select(meta.c.value).where(meta.c.key == "schema_version")).scalar()
-    return int(value) if value is not None else 0
+    if value is None:
+        return 0
+    if not (value.isascii() and value.isdigit() and len(value) <= 6):
+        raise MigrationError(
+            f"the store's schema_version is {value[:40]!r}, which this program never writes; "
+            "the store was changed by another tool"
+        )
+    return int(value)
 
 
 def set_version(conn: Connection, version: int) -> None:

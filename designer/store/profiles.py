@@ -39,17 +39,17 @@ from sqlalchemy import Engine, bindparam, delete, select
 
 from designer.store.codec import dumps_properties, json_value
 from designer.store.db import StoreError, open_store, store_salt
-from designer.store.importer import (
+from designer.store.bookkeeping import (
     REJECTS_KEPT,
     ImportFailed,
     ImportSummary,
     Progress,
     Reject,
-    _mark,
-    _now_ms,
-    _pid_alive,
-    _prior,
-    _summary_from_row,
+    mark,
+    now_ms,
+    pid_alive,
+    prior_imports,
+    summary_from_row,
 )
 from designer.store.schema import customers, imports, profile_changes
 from designer.store.sources import Pseudonymiser, SourceError, file_digest, open_binary
@@ -113,14 +113,14 @@ def import_customers(
     )
     with engine.connect() as conn:
         salt = store_salt(conn)
-        prior = _prior(conn, sha, fingerprint, "customers")
+        prior = prior_imports(conn, sha, fingerprint, "customers")
     done = next((r for r in prior if r["status"] == "done"), None)
     if done is not None and not force:
-        summary = _summary_from_row(done, "already imported", str(path))
+        summary = summary_from_row(done, "already imported", str(path))
         summary.duplicates, summary.loaded = done["rows_loaded"] + done["rows_duplicate"], 0
         return summary
     unfinished = next((r for r in prior if r["status"] in ("running", "interrupted")), None)
-    if unfinished is not None and _pid_alive(unfinished["pid"], unfinished["host"]):
+    if unfinished is not None and pid_alive(unfinished["pid"], unfinished["host"]):
         raise ImportFailed(f"this file is being imported by process {unfinished['pid']}")
 
     stream, raw = open_binary(path)
@@ -170,14 +170,14 @@ def import_customers(
     hash_idx = [i for i, n in enumerate(names) if n in hashed]
 
     if unfinished is not None:
-        summary = _summary_from_row(unfinished, "running", str(path))
+        summary = summary_from_row(unfinished, "running", str(path))
         import_id = summary.import_id
     else:
         with engine.begin() as conn:
             import_id = conn.execute(
                 imports.insert().values(
                     kind="customers", file=str(path), sha256=sha, size=size, mapping=fingerprint,
-                    mapping_hash=fingerprint, started=_now_ms(), status="running", pid=os.getpid(),
+                    mapping_hash=fingerprint, started=now_ms(), status="running", pid=os.getpid(),
                     host=socket.gethostname(), checkpoint=0, rejects="[]",
                 )
             ).inserted_primary_key[0]
@@ -234,14 +234,14 @@ def import_customers(
                         rejects=json.dumps([{"line": r.line, "reason": r.reason} for r in summary.rejects]),
                     )
                     if finished:
-                        values.update(status="done", finished=_now_ms())
+                        values.update(status="done", finished=now_ms())
                     conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
                 if progress is not None:
                     progress(Progress(raw.tell(), size, summary.read, summary.loaded, summary.rejected,
                                       summary.duplicates, time.perf_counter() - began))
         status = "done"
     except BaseException:
-        _mark(engine, import_id, "interrupted")
+        mark(engine, import_id, "interrupted")
         raise
     finally:
         raw.close()

@@ -67,6 +67,7 @@ from designer.store.codec import dedupe_key, dumps_properties
 from designer.store.db import StoreError, open_store
 from designer.store.schema import customers as customers_table
 from designer.store.schema import imports
+from designer.store.settings import SAMPLE_CURRENCY, write_currency
 from designer.store.writer import StoreWriter
 
 #: Default end of the generated window: a fixed moment, so a seed always
@@ -371,6 +372,7 @@ def generate(
         existing = conn.execute(select(func.count()).select_from(customers_table)).scalar()
         if existing:
             raise StoreError(f"the store already has {existing} customers; generate sample data into a new store")
+        write_currency(conn, SAMPLE_CURRENCY)
         import_id = conn.execute(
             imports.insert().values(
                 kind="sample",

@@ -39,6 +39,10 @@ from designer.store.mapping import Mapping, MappingError
 from designer.store.parquet import ParquetRecords, ParquetUnavailable, is_parquet, parquet_files
 from designer.store.timeparse import TimeError, TimeParser
 
+#: Why a record holding a NUL character is refused: it would end up inside a stored id or
+#: event name that no command line can type (so could never be erased by id).
+NUL_BYTE = "NUL character in the record"
+
 #: Longest line (bytes) a JSON Lines record may have, and longest CSV field
 #: (characters); longer ones are rejected.
 MAX_LINE = 1 << 20
@@ -424,7 +428,7 @@ class EventSource:
                         if not lines:
                             continue
                     counts = set(map(str.count, lines, repeat(delimiter)))
-                    self._lines, self._clean = lines, counts == {want}
+                    self._lines, self._clean = lines, counts == {want} and "\x00" not in block
                 first = self._line + 1
                 if self._clean:
                     take = min(limit - records, len(lines))
@@ -440,7 +444,9 @@ class EventSource:
                 for taken, line in enumerate(lines, 1):
                     number = first + taken - 1
                     found = line.count(delimiter)
-                    if found == want:
+                    if found == want and "\x00" in line:
+                        rejects.append((number, NUL_BYTE))
+                    elif found == want:
                         good.append(line)
                         numbers.append(number)
                     elif found == 0 and not line.strip():
@@ -480,6 +486,9 @@ class EventSource:
             rejects.append((line, f"wrong column count: expected {self.columns}, found {len(row)}"))
             return 1
         joined = "".join(row)
+        if "\x00" in joined:
+            rejects.append((line, NUL_BYTE))
+            return 1
         if not joined.isascii():
             try:
                 joined.encode("utf-8")
@@ -676,12 +685,17 @@ class EventSource:
                 continue
             try:
                 obj = json.loads(text)
-            except (json.JSONDecodeError, RecursionError) as exc:
-                reason = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+            except (ValueError, RecursionError) as exc:
+                # ValueError beyond JSONDecodeError: a number of 4,300+ digits (Python's int limit).
+                reason = (exc.msg if isinstance(exc, json.JSONDecodeError)
+                          else "nested too deeply" if isinstance(exc, RecursionError) else "a number too long")
                 batch.rejects.append((line_no, f"invalid JSON: {reason}"))
                 continue
             if not isinstance(obj, dict):
                 batch.rejects.append((line_no, "not a JSON object"))
+                continue
+            if "\x00" in text or "\\u0000" in text:
+                batch.rejects.append((line_no, NUL_BYTE))
                 continue
             try:
                 result = self._json_record(obj)

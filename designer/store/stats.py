@@ -10,6 +10,7 @@ from sqlalchemy import Engine, func, select
 from designer.store.db import open_store
 from designer.store.migrations import stored_version
 from designer.store.schema import customers, erasures, events, imports, runs
+from designer.store.settings import read_currency
 
 
 @dataclass
@@ -24,6 +25,7 @@ class StoreStats:
     imports: list[dict] = field(default_factory=list)
     runs: int = 0
     erasures: int = 0
+    currency: str = "USD"
 
     def to_json(self) -> dict:
         return {
@@ -37,6 +39,7 @@ class StoreStats:
             "imports": self.imports,
             "runs": self.runs,
             "erasures": self.erasures,
+            "currency": self.currency,
         }
 
 
@@ -74,4 +77,5 @@ def store_stats(store: str | os.PathLike | Engine) -> StoreStats:
             ],
             runs=conn.execute(select(func.count()).select_from(runs)).scalar(),
             erasures=conn.execute(select(func.count()).select_from(erasures)).scalar(),
+            currency=read_currency(conn),
         )

@@ -108,6 +108,11 @@ class TimeParser:
         s = text.strip()
         if not s:
             raise TimeError("empty time")
+        if not s.isascii() and any(ch.isdigit() and not ch.isascii() for ch in s):
+            # Python reads full-width and other scripts' digits as numbers ('２０２５'), no log means them.
+            raise TimeError(f"unparseable time {text!r}: digits other than 0-9")
+        if len(s) > 40:
+            raise TimeError(f"unparseable time {text[:40]!r}...: {len(s):,} characters")
         if s.isdigit() and s.isascii():
             return self.number(int(s), s)
         first = s[0]

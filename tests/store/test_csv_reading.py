@@ -16,7 +16,7 @@ from designer.store.csvtext import TextStream
 from designer.store.importer import ImportOptions, import_events
 from designer.store.mapping import mapping_from_json
 from designer.store.parallel import _pack, _unpack
-from designer.store.sources import EventSource
+from designer.store.sources import NUL_BYTE, EventSource
 from designer.store.timeparse import TimeError, TimeParser
 
 from .conftest import stored_events
@@ -42,6 +42,9 @@ def reference(text: str) -> tuple[list[tuple], list[tuple[int, str]], int]:
         records += 1
         if len(row) != ncols:
             rejects.append((line, f"wrong column count: expected {ncols}, found {len(row)}"))
+            continue
+        if any("\x00" in cell for cell in row):
+            rejects.append((line, NUL_BYTE))
             continue
         customer = row[0]
         if not customer or customer[0] == " " or customer[-1] == " ":

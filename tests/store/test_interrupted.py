@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -11,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from designer.store.checkpoints import ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 100_000  # enough that an import is still running when the test interrupts it
@@ -36,32 +39,31 @@ def write_log(path: Path) -> tuple[int, int, int]:
     return ROWS - rejected - duplicates, rejected, duplicates
 
 
-def start(db: Path, log: Path, *extra: str) -> subprocess.Popen:
+def start(db: Path, log: Path, *extra: str, hold_at: int | None = 3000) -> subprocess.Popen:
+    """The import command; with ``hold_at`` it waits after the first checkpoint past that many records."""
+    env = dict(os.environ)
+    if hold_at is not None:
+        env[ENV] = f"{hold_at}:{db.with_name(db.name + '.held')}"
+    else:
+        env.pop(ENV, None)
     return subprocess.Popen(
         [sys.executable, str(ROOT / "main.py"), "import", str(log), "--db", str(db), "--batch", "1000", "--json", *extra],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
 
 
 def wait_for_checkpoint(db: Path, proc: subprocess.Popen, at_least: int = 3000) -> None:
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
+    """Until the import holds at its checkpoint (see designer.store.checkpoints): no race with its end."""
+    marker = db.with_name(db.name + ".held")
+    while not marker.exists():
         if proc.poll() is not None:
-            pytest.fail("the import finished before it could be interrupted")
-        if db.exists():
-            try:
-                con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)
-                row = con.execute("SELECT checkpoint FROM imports ORDER BY id DESC LIMIT 1").fetchone()
-                con.close()
-            except sqlite3.OperationalError:
-                row = None
-            if row and row[0] >= at_least:
-                return
+            pytest.fail(f"the import ended without reaching its checkpoint: {proc.stderr.read()}")
         time.sleep(0.01)
-    pytest.fail("the import made no progress")
+    assert int(marker.read_text()) >= at_least  # and it stays held until the test's signal
 
 
 def check_consistent(db: Path) -> dict:
@@ -106,7 +108,7 @@ def test_killed_import_is_consistent_and_resumes_to_the_same_result(tmp_path, pr
                            capture_output=True, text=True, check=True)
     assert json.loads(stats.stdout)["imports"][-1]["status"] == "interrupted"
 
-    again = start(db, log)
+    again = start(db, log, hold_at=None)
     out, err = again.communicate(timeout=300)
     assert again.returncode == 0, err
     assert "resumed after" in out
@@ -139,7 +141,7 @@ def test_killed_import_can_be_rolled_back_then_imported_afresh(tmp_path):
     assert con.execute("SELECT count(*) FROM customers").fetchone()[0] == 0
     assert con.execute("SELECT status FROM imports").fetchone()[0] == "rolled_back"
     con.close()
-    fresh = start(db, log)
+    fresh = start(db, log, hold_at=None)
     out, err = fresh.communicate(timeout=300)
     assert fresh.returncode == 0, err
     assert json.loads(out.strip().splitlines()[-1])["loaded"] == loaded

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from designer.engine.simulate import simulate
 from designer.model import io
-from designer.store.currency import set_store_currency
+from designer.store.settings import set_store_currency
 from designer.store.db import open_store
 from designer.store.sample import generate
 from designer.ui.backtest import numbers

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QLabel, QWidget
 
 from designer.store import sample
-from designer.store.currency import store_currency
+from designer.store.settings import store_currency
 from designer.store.db import StoreError, open_store
 from designer.store.stats import store_stats
 from designer.ui import prefs

@@ -1,0 +1,163 @@
+"""What the store records about each import, shared by the event and the profile importers.
+
+The ``imports`` row's bookkeeping (earlier imports of the same bytes, marking
+a stopped import, whether its process still runs) and the summary types both
+importers return. Kept apart so :mod:`designer.store.profiles` builds on it
+without importing :mod:`designer.store.importer`, which imports profiles back
+for rollbacks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import time
+from dataclasses import dataclass, field
+
+import psutil
+from sqlalchemy import Engine, select
+
+from designer.store.schema import imports
+
+#: Rejects kept in the summary and in the ``imports`` row (the count is always exact).
+REJECTS_KEPT = 100
+class ImportFailed(Exception):
+    """The import could not run (file, mapping, store); nothing was marked done."""
+
+
+@dataclass(frozen=True)
+class Reject:
+    line: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where an import is; passed to the progress callback after each batch."""
+
+    bytes_done: int
+    bytes_total: int
+    read: int
+    loaded: int
+    rejected: int
+    duplicates: int
+    seconds: float
+    phase: str = "reading"  # then "indexing" while a bulk load builds its indexes
+
+    @property
+    def fraction(self) -> float:
+        return min(1.0, self.bytes_done / self.bytes_total) if self.bytes_total else 1.0
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.read / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class ImportSummary:
+    import_id: int | None
+    file: str
+    sha256: str
+    status: str  # "done", "interrupted", "already imported"
+    read: int = 0
+    loaded: int = 0
+    rejected: int = 0
+    duplicates: int = 0
+    rejects: list[Reject] = field(default_factory=list)
+    seconds: float = 0.0
+    resumed_at: int = 0  # records skipped because an earlier run had stored them
+    customers_created: int = 0
+    # When the same bytes were imported before with other options: when (epoch ms) and which options.
+    earlier_started: int | None = None
+    earlier_options: dict | None = None
+
+    def counts_json(self) -> dict:
+        """The machine-readable summary the CLI prints with ``--json``."""
+        out = {
+            "read": self.read,
+            "loaded": self.loaded,
+            "rejected": self.rejected,
+            "duplicates": self.duplicates,
+            "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects[:REJECTS_KEPT]],
+        }
+        if self.earlier_options is not None:
+            out["earlier"] = {"import_id": self.import_id, "started": self.earlier_started, "options": self.earlier_options}
+        return out
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def pid_alive(pid: int | None, host: str | None) -> bool:
+    """Whether the process that recorded an import is still running on this machine.
+
+    ``psutil.pid_exists`` asks the OS the same question on Windows, macOS and
+    Linux; ``os.kill(pid, 0)`` would *terminate* the process on Windows.
+    """
+    if not pid or host != socket.gethostname() or pid == os.getpid():
+        return False
+    return psutil.pid_exists(pid)
+
+
+def prior_imports(conn, sha: str, fingerprint: str, kind: str):
+    return (
+        conn.execute(
+            select(imports)
+            .where(imports.c.sha256 == sha, imports.c.mapping_hash == fingerprint, imports.c.kind == kind)
+            .order_by(imports.c.id.desc())
+        )
+        .mappings()
+        .all()
+    )
+
+
+def same_bytes_other_options(conn, sha: str, fingerprint: str, kind: str):
+    """A finished import of the same file bytes made with other options, if any (newest first)."""
+    return (
+        conn.execute(
+            select(imports)
+            .where(imports.c.sha256 == sha, imports.c.kind == kind, imports.c.status == "done",
+                   imports.c.mapping_hash != fingerprint)
+            .order_by(imports.c.id.desc())
+        )
+        .mappings()
+        .first()
+    )
+
+
+def options_of(row) -> dict:
+    """The options an import row was made with (tz, pseudonymised and dropped columns, mapping)."""
+    try:
+        recorded = json.loads(row["mapping"] or "{}")
+    except ValueError:
+        return {}
+    return {k: recorded[k] for k in ("tz", "pseudonymise", "drop", "mapping") if k in recorded}
+
+
+def summary_from_row(row, status: str, path: str) -> ImportSummary:
+    return ImportSummary(
+        import_id=row["id"],
+        file=path,
+        sha256=row["sha256"],
+        status=status,
+        read=row["rows_read"],
+        loaded=row["rows_loaded"],
+        rejected=row["rows_rejected"],
+        duplicates=row["rows_duplicate"],
+        rejects=[Reject(r["line"], r["reason"]) for r in json.loads(row["rejects"] or "[]")],
+    )
+
+
+def mark(engine: Engine, import_id: int, status: str) -> None:
+    """Best effort: record that an import stopped (a crash leaves it 'running' instead)."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                imports.update()
+                .where(imports.c.id == import_id, imports.c.status == "running")
+                .values(status=status, pid=None)
+            )
+    except Exception:  # noqa: BLE001 - the original error matters more
+        pass

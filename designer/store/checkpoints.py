@@ -1,0 +1,42 @@
+"""Holding an import at a committed checkpoint, so tests can stop it at a known point.
+
+A test that kills or interrupts an import must not race it: on a busy machine
+the import may finish before the signal arrives. With
+``DESIGNER_IMPORT_HOLD=N:PATH`` in its environment, an import that has
+committed at least ``N`` records creates ``PATH`` and waits while ``PATH``
+exists; the test sends its signal (or deletes the file to let it go on).
+Without the variable nothing is held; the check costs one comparison per batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV = "DESIGNER_IMPORT_HOLD"
+
+
+@dataclass
+class CheckpointHold:
+    at: int | None = None
+    marker: Path | None = None
+    done: bool = False
+
+    @classmethod
+    def from_env(cls) -> "CheckpointHold":
+        value = os.environ.get(ENV, "")
+        count, sep, path = value.partition(":")
+        if not sep or not count.isdigit() or not path:
+            return cls()
+        return cls(int(count), Path(path))
+
+    def reached(self, committed: int) -> None:
+        """Called after each committed batch; holds once, at the first checkpoint past ``at``."""
+        if self.at is None or self.done or committed < self.at:
+            return
+        self.done = True
+        self.marker.write_text(str(committed))
+        while self.marker.exists():  # a signal (Ctrl-C, SIGKILL) ends the wait
+            time.sleep(0.02)
