@@ -43,6 +43,7 @@ def wanted(args: argparse.Namespace) -> tuple[list[Flow], Programme | None]:
     if not paths:
         raise CommandError("no flow to simulate among the files given", 2)
     flows = [_load_flow(p) for p in paths]
+    args.flow_files = dict(zip(paths, flows))  # each flow's file: its templates sit beside it
     ids = [f.id for f in flows]
     twice = next((i for i in ids if ids.count(i) > 1), None)
     if twice is not None:
@@ -55,19 +56,12 @@ def wanted(args: argparse.Namespace) -> tuple[list[Flow], Programme | None]:
 def programme_run(args: argparse.Namespace, flows: list[Flow], programme: Programme | None) -> int:
     if args.trace is not None:
         raise CommandError("--trace follows one flow: give one flow file with it", 2)
+    from designer.content.backtest import checking
+
     engine = _open(args.db)
     try:
-        if args.cluster:
-            from designer.engine.cluster import ClusterUnavailable, simulate_on_cluster
-
-            try:
-                results = simulate_on_cluster(flows, engine, args.cluster, window=_window(args),
-                                              save=not args.no_save, programme=programme)
-            except ClusterUnavailable as exc:
-                raise CommandError(str(exc), 2) from None
-        else:
-            results = simulate_together(flows, engine, window=_window(args), workers=args.workers,
-                                        save=not args.no_save, programme=programme)
+        with checking(args.flow_files):  # sends whose template cannot render count as template_error
+            results = _run_programme(args, flows, programme, engine)
     except SimulationError as exc:
         raise CommandError(str(exc), 1 if exc.flow_errors else 2) from None
     finally:
@@ -84,6 +78,19 @@ def programme_run(args: argparse.Namespace, flows: list[Flow], programme: Progra
     else:
         print(format_programme(flows, results))
     return 0
+
+
+def _run_programme(args: argparse.Namespace, flows: list[Flow], programme: Programme | None, engine):
+    if args.cluster:
+        from designer.engine.cluster import ClusterUnavailable, simulate_on_cluster
+
+        try:
+            return simulate_on_cluster(flows, engine, args.cluster, window=_window(args), save=not args.no_save,
+                                       programme=programme)
+        except ClusterUnavailable as exc:
+            raise CommandError(str(exc), 2) from None
+    return simulate_together(flows, engine, window=_window(args), workers=args.workers, save=not args.no_save,
+                             programme=programme)
 
 
 def format_programme(flows: list[Flow], results: list[SimulationResult]) -> str:

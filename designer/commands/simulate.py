@@ -118,7 +118,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     flow = flows[0]
     engine = _open(args.db)
     try:
-        with checking({args.flow: flow}):  # sends whose template cannot render count as template_error
+        with checking(args.flow_files):  # sends whose template cannot render count as template_error
             result = _run(flow, engine, args, trace=args.trace)
     finally:
         engine.dispose()

@@ -1,22 +1,17 @@
 """The derived facts a message sees, from the engine's facts function (one place to change).
 
 The engine owns what "order count as of a moment" means (:mod:`designer.engine.facts`);
-this adapter feeds it one customer's events and adds the facts only messages
-show (``days_since_first_seen``).
+this adapter feeds it one customer's events.
 """
 
 from __future__ import annotations
 
-from designer.engine.facts import facts_function
+from designer.engine.facts import Orders, facts_at
 from designer.engine.history import History
 
-DAY_MS = 86_400_000
 
 
-def facts_as_of(events: list[tuple[str, int, str | dict]], now: int) -> dict:
+def facts_as_of(events: list[tuple[str, int, str | dict]], now: int, orders: Orders | None = None) -> dict:
     """Facts from ``events`` (``(name, time, properties)`` in time order) that happened by ``now``."""
     history = History(list(events))
-    facts = dict(facts_function()(history, history.cursor_at(now), now))
-    first = facts.get("first_seen")
-    facts["days_since_first_seen"] = None if first is None else (now - first) / DAY_MS
-    return facts
+    return facts_at(history, history.cursor_at(now), now, orders)

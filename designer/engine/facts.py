@@ -107,3 +107,10 @@ if set(FACTS) != set(DERIVED_FACTS):  # the model names the facts; each needs it
     raise ImportError(f"derived facts out of step: the model names {sorted(DERIVED_FACTS)}, "
                       f"the engine computes {sorted(FACTS)}")
 
+
+
+def facts_at(history: History, cursor: int, now: int, orders: Orders | None = None) -> dict[str, Any]:
+    """Every derived fact of the customer's first ``cursor`` events as of ``now`` (orders as the flow
+    counts them; by default ``purchase`` valued by ``price``)."""
+    orders = orders or Orders("purchase", "price")
+    return {name: fact(history, cursor, now, orders) for name, fact in FACTS.items()}
