@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "designer.commands.flowtest",
     "designer.commands.score",
     "designer.commands.gui",
+    "designer.commands.serve",
 )
 
 #: Failures a command may let through that are not bugs: (module, class, exit code, what).
