@@ -54,9 +54,25 @@ class Replay:
     next_wake: int | None = None
 
 
+class _RangedInterpreter(Interpreter):
+    """Each plan starts journeys only at entry times in its own ``[from, to)`` range (a flow
+    version takes the entries from its deploy until the next version's), so journeys a version
+    did not take never exist, and never count for smart sending."""
+
+    def __init__(self, *args, entry_ranges: list[tuple[int, int | None]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_ranges = entry_ranges
+
+    def _entries(self, plan: FlowPlan, cust) -> list[int]:
+        lo, hi = self.entry_ranges[plan.index]
+        times = cust.history.times
+        return [i for i in super()._entries(plan, cust) if times[i] >= lo and (hi is None or times[i] < hi)]
+
+
 def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, window_from: int,
-                    seen_to: int) -> Replay:
-    """Interpret ``customer_id``'s events before ``seen_to`` for ``plans`` (compiled with indexes 0..n-1)."""
+                    seen_to: int, entry_ranges: list[tuple[int, int | None]] | None = None) -> Replay:
+    """Interpret ``customer_id``'s events before ``seen_to`` for ``plans`` (compiled with indexes 0..n-1);
+    ``entry_ranges``: per plan, the entry times it takes journeys for (default: all)."""
     out = Replay()
     if not plans:
         return out
@@ -66,8 +82,9 @@ def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, win
     spec.time_to = seen_to  # only what has happened; the window itself stays open
     spec.triggers = [(name, lo, seen_to) for name, lo, _ in spec.triggers]
     trace: list[TraceStep] = []
-    interp = Interpreter(plans, results, window_from, horizon, trace=trace,
-                         facts_fn=facts_function() if any(p.derived_facts for p in plans) else None)
+    interp = _RangedInterpreter(plans, results, window_from, horizon, trace=trace,
+                                facts_fn=facts_function() if any(p.derived_facts for p in plans) else None,
+                                entry_ranges=entry_ranges or [(window_from, None)] * len(plans))
     for cid, (profile, properties), history in customers_with_history(engine, spec, ReadStats(),
                                                                       customer_id=customer_id):
         interp.run_customer(cid, profile, history, properties)

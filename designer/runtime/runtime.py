@@ -18,8 +18,8 @@ once decided stays decided.
 
 Versions: each deploy of a changed flow is a new version that takes the
 journeys entering from then on; the previous one keeps the journeys that
-entered before. Both run in the same replay (so smart sending sees both), and
-each keeps only its own journeys' decisions. A paused flow's decisions are
+entered before. Both run in the same replay (so smart sending sees both), each
+starting journeys only for its own range of entry times. A paused flow's decisions are
 recorded as ``skipped`` (reason "flow paused"), so resuming never sends
 anything late; a deleted flow decides nothing more and its queued messages
 are withdrawn as skipped.
@@ -238,7 +238,8 @@ class Runtime:
             live = self._live(conn)
             plans = [compile_flow(v.flow, i) for i, v in enumerate(live)]
             window_from = min((v.entries_from for v in live), default=now)
-            replay = replay_customer(plans, self.engine, customer_id, window_from, now) if live else None
+            replay = replay_customer(plans, self.engine, customer_id, window_from, now,
+                                     [(v.entries_from, v.entries_to) for v in live]) if live else None
             if replay is not None:
                 have = set(conn.execute(select(t.outbox.c.version_id, t.outbox.c.journey, t.outbox.c.node)
                                         .where(t.outbox.c.customer_id == customer_id)).all())
@@ -303,7 +304,7 @@ class Runtime:
             now = self.now(conn)
         plans = [compile_flow(v.flow, i) for i, v in enumerate(live)]
         window_from = min((v.entries_from for v in live), default=now)
-        replay = replay_customer(plans, self.engine, cid, window_from, now)
+        replay = replay_customer(plans, self.engine, cid, window_from, now, [(v.entries_from, v.entries_to) for v in live])
         out = []
         for flow, key, step in replay.steps:
             v = live[flow]
