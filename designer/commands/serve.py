@@ -20,6 +20,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--port", type=int, default=8787)
     p.add_argument("--clock", choices=("wall", "manual"), default="wall",
                    help="manual: the clock moves only through POST /clock (replays, tests)")
+    p.add_argument("--smtp", metavar="HOST:PORT", help="deliver queued email through this SMTP server")
+    p.add_argument("--from", dest="sender", default="shop@example.com", metavar="ADDRESS",
+                   help="the From address of delivered email")
     p.set_defaults(func=run)
 
 
@@ -61,6 +64,29 @@ def run(args: argparse.Namespace) -> int:
                     await asyncio.to_thread(runtime.run_due)
                     await asyncio.sleep(1.0)
             asyncio.get_running_loop().create_task(loop())
+    if args.smtp:
+        _start_delivery(runtime, args.smtp, args.sender)
     # uvicorn stops gracefully on SIGTERM / Ctrl-C: the request in hand finishes, its transaction commits.
     uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     return 0
+
+
+def _start_delivery(runtime, smtp: str, sender: str) -> None:
+    """A daemon thread that delivers the outbox every second (a crash is safe: see delivery.py)."""
+    import threading
+    import time
+
+    from designer.publish.delivery import SmtpSender
+    from designer.runtime.delivery import DeliveryWorker
+
+    host, _, port = smtp.rpartition(":")
+    if not host or not port.isdigit():
+        raise CommandError(f"--smtp {smtp!r}: expected HOST:PORT", INPUT)
+    worker = DeliveryWorker(runtime.engine, SmtpSender(host, int(port), sender))
+
+    def loop() -> None:
+        while True:
+            worker.deliver_all()
+            time.sleep(1.0)
+
+    threading.Thread(target=loop, name="delivery", daemon=True).start()
