@@ -75,6 +75,7 @@ class Runtime:
         self.clock = clock
         self.lock = threading.RLock()
         self._plans: dict[int, tuple] = {}
+        self._compiled_sets: dict[tuple, list] = {}
         self.decision_ms: list[float] = []
 
     # -- state -----------------------------------------------------------------
@@ -167,6 +168,15 @@ class Runtime:
             out.append(Version(r.id, r.flow_id, r.version, cached[0], r.entries_from, r.entries_to, bool(r.paused)))
         return out
 
+    def _compiled(self, live: list[Version]) -> list:
+        """The plans of the live versions, compiled once per set of versions (plans hold no state)."""
+        key = tuple(v.id for v in live)
+        plans = self._compiled_sets.get(key)
+        if plans is None:
+            self._compiled_sets.clear()
+            plans = self._compiled_sets[key] = [compile_flow(v.flow, i) for i, v in enumerate(live)]
+        return plans
+
     # -- input -----------------------------------------------------------------
     def ingest(self, raws: list) -> IngestResult:
         with self.lock:
@@ -236,7 +246,7 @@ class Runtime:
         """Replay one customer up to ``now``; new decisions and the next wake-up commit together."""
         with self.engine.begin() as conn:
             live = self._live(conn)
-            plans = [compile_flow(v.flow, i) for i, v in enumerate(live)]
+            plans = self._compiled(live)
             window_from = min((v.entries_from for v in live), default=now)
             replay = replay_customer(plans, self.engine, customer_id, window_from, now,
                                      [(v.entries_from, v.entries_to) for v in live]) if live else None
@@ -302,7 +312,7 @@ class Runtime:
                 raise RuntimeError_("not_found", f"no customer {external_id!r}", 404, "id")
             live = self._live(conn)
             now = self.now(conn)
-        plans = [compile_flow(v.flow, i) for i, v in enumerate(live)]
+        plans = self._compiled(live)
         window_from = min((v.entries_from for v in live), default=now)
         replay = replay_customer(plans, self.engine, cid, window_from, now, [(v.entries_from, v.entries_to) for v in live])
         out = []
