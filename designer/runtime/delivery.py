@@ -39,6 +39,19 @@ from designer.store.schema import customers
 MAX_ATTEMPTS = 5
 
 
+def render_subject(template: str, context: dict) -> str:
+    """The subject line through jinja2's sandbox (plain text: no HTML escaping); a template that
+    fails to render is sent as written rather than lost."""
+    from jinja2 import TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    try:
+        known = {k: v for k, v in context.items() if v is not None}  # unknown stays undefined: `default` applies
+        return SandboxedEnvironment(autoescape=False).from_string(template).render(**known)
+    except TemplateError:
+        return template
+
+
 def checkpoint(name: str) -> None:
     hold = os.environ.get("FLOW_RUNTIME_HOLD", "")
     wanted, _, marker = hold.partition(":")
@@ -73,7 +86,7 @@ class DeliveryWorker:
         sent = 0
         while (row := self._next()) is not None:
             checkpoint("claimed")
-            subject = row.subject or ""
+            subject = render_subject(row.subject or "", {"first_name": row.first_name, "email": row.email})
             if not row.email:
                 self._finish(row.id, "failed", "the customer has no email address")
                 continue

@@ -99,6 +99,8 @@ def test_a_worker_killed_mid_delivery_loses_and_doubles_nothing(point, make_clie
     else:
         # The one accepted but not yet marked is sent again, under the same Message-ID.
         assert ids[before[0]] == 2 and sorted(ids.values()) == [1, 1, 2]
+    first = __import__("email").message_from_bytes(handler.bodies[-1])
+    assert first["Subject"] == "Hi, you left something behind"  # rendered: the shoppers have no first name
     again = _worker(db, port)
     assert again.wait(timeout=120) == 0
     assert len(handler.ids) == sum(ids.values())  # a worker over a delivered outbox sends nothing
