@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "designer.commands.audit",
     "designer.commands.gui",
     "designer.commands.publish",
+    "designer.commands.serve",
 )
 
 #: Failures a command may let through that are not bugs: (module, class, exit code, what).

@@ -1,0 +1,116 @@
+"""One customer's journeys replayed up to a moment: what the live runtime decides from.
+
+The runtime never interprets flows itself: when a customer's event arrives or
+their timer is due it replays that customer's history (events before
+``seen_to``) through the backtest's :class:`Interpreter`, with the window left
+open far past ``seen_to``. Steps before ``seen_to`` are then exactly what the
+backtest over the same history decides (the interpreter runs in time order
+and a step at ``t`` reads only events at or before ``t``); the first step at
+or after ``seen_to`` is when the customer must be looked at again, unless an
+event comes first.
+
+Journeys are named by a key that does not change as the history grows:
+``"<entry time>:<n>"`` (the n-th journey of that flow entered at that
+millisecond). The interpreter's own journey numbers run flow by flow and
+shift when an earlier flow gains a journey.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from designer.engine.facts import facts_function
+from designer.engine.figures import TraceStep
+from designer.engine.interpreter import Interpreter
+from designer.engine.plan import FlowPlan
+from designer.engine.reader import ReadStats, customers_with_history, read_spec
+from designer.engine.simulate import _empty_result
+
+#: How far past ``seen_to`` the window stays open: a journey parked beyond it is looked at again then.
+HORIZON_MS = 400 * 86_400_000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A send or skip of one journey: ``flow`` is the index of its plan in the replay."""
+
+    flow: int
+    journey: str
+    entry_time: int
+    node: str
+    time: int
+    what: str  # "sent" | "skipped"
+    detail: str
+
+
+@dataclass
+class Replay:
+    decisions: list[Decision] = field(default_factory=list)
+    #: Every trace step before ``seen_to``, with (flow index, journey key) per step.
+    steps: list[tuple[int, str, TraceStep]] = field(default_factory=list)
+    #: The first moment at or after ``seen_to`` something happens, if the history stays as it is.
+    next_wake: int | None = None
+
+
+class _RangedInterpreter(Interpreter):
+    """Each plan starts journeys only at entry times in its own ``[from, to)`` range (a flow
+    version takes the entries from its deploy until the next version's), so journeys a version
+    did not take never exist, and never count for smart sending."""
+
+    def __init__(self, *args, entry_ranges: list[tuple[int, int | None]], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry_ranges = entry_ranges
+
+    def _entries(self, plan: FlowPlan, cust) -> list[int]:
+        lo, hi = self.entry_ranges[plan.index]
+        times = cust.history.times
+        return [i for i in super()._entries(plan, cust) if times[i] >= lo and (hi is None or times[i] < hi)]
+
+
+def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, window_from: int,
+                    seen_to: int, entry_ranges: list[tuple[int, int | None]] | None = None) -> Replay:
+    """Interpret ``customer_id``'s events before ``seen_to`` for ``plans`` (compiled with indexes 0..n-1);
+    ``entry_ranges``: per plan, the entry times it takes journeys for (default: all)."""
+    out = Replay()
+    if not plans:
+        return out
+    horizon = seen_to + HORIZON_MS
+    results = [_empty_result(p, window_from, horizon) for p in plans]
+    spec = read_spec(plans, window_from, horizon)
+    spec.time_to = seen_to  # only what has happened; the window itself stays open
+    spec.triggers = [(name, lo, seen_to) for name, lo, _ in spec.triggers]
+    trace: list[TraceStep] = []
+    interp = _RangedInterpreter(plans, results, window_from, horizon, trace=trace,
+                                facts_fn=facts_function() if any(p.derived_facts for p in plans) else None,
+                                entry_ranges=entry_ranges or [(window_from, None)] * len(plans))
+    for cid, (profile, properties), history in customers_with_history(engine, spec, ReadStats(),
+                                                                      customer_id=customer_id):
+        interp.run_customer(cid, profile, history, properties)
+    interp.flush()
+    # Journey numbers are handed out flow by flow, in entry order: the flows' entry counts say whose is whose.
+    owner: list[int] = []
+    for i, r in enumerate(results):
+        owner.extend([i] * r.nodes[plans[i].trigger_id].entered)
+    keys: dict[int, tuple[str, int]] = {}
+    same_moment: dict[tuple[int, int], int] = {}
+    for step in sorted((s for s in trace if s.what == "entered"), key=lambda s: s.journey):
+        flow = owner[step.journey]
+        n = same_moment.get((flow, step.time), 0)
+        same_moment[(flow, step.time)] = n + 1
+        keys[step.journey] = (f"{step.time}:{n}", step.time)
+    trace.sort(key=lambda s: (s.time, s.journey))
+    for step in trace:
+        if step.journey < 0 or step.journey not in keys:
+            continue
+        flow = owner[step.journey]
+        key, entered = keys[step.journey]
+        if step.time >= seen_to:
+            if out.next_wake is None or step.time < out.next_wake:
+                out.next_wake = step.time
+            continue
+        out.steps.append((flow, key, step))
+        if step.what in ("sent", "skipped"):
+            out.decisions.append(Decision(flow, key, entered, step.node or "", step.time, step.what, step.detail))
+    return out

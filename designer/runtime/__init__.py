@@ -1,0 +1,1 @@
+"""The flow runtime: deployed flows run live with the backtest's interpreter (see DESIGN.md)."""

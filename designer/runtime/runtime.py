@@ -1,0 +1,335 @@
+"""The runtime's decisions: deployed flows, the clock, and the decide step per customer.
+
+Decide (DESIGN.md "The runtime"): when a customer's event arrives or their
+timer is due, replay their history up to the clock through the backtest's
+interpreter (:func:`designer.engine.replay.replay_customer`); the sends and
+skips it decides that the outbox lacks are new and go in, in the same
+transaction as the customer's next wake-up. A decision is final once the
+clock has passed its time, so the runtime's messages are the backtest's.
+
+The clock: ``now`` is exclusive, as a backtest window's end; decisions at
+times before it are made. In manual mode it moves only through
+:meth:`Runtime.advance`; an event later than it waits until it gets there.
+
+Late events (an event before the clock, so before decisions already made):
+stored and counted (``late_events``); the customer is replayed, new decisions
+go in, and nothing already in the outbox is withdrawn or changed: a message
+once decided stays decided.
+
+Versions: each deploy of a changed flow is a new version that takes the
+journeys entering from then on; the previous one keeps the journeys that
+entered before. Both run in the same replay (so smart sending sees both), each
+starting journeys only for its own range of entry times. A paused flow's decisions are
+recorded as ``skipped`` (reason "flow paused"), so resuming never sends
+anything late; a deleted flow decides nothing more and its queued messages
+are withdrawn as skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, delete, func, select, update
+
+from designer.engine.plan import compile_flow
+from designer.engine.replay import replay_customer
+from designer.engine.simulate import flow_hash
+from designer.model import io
+from designer.model.flow import Flow
+from designer.runtime import tables as t
+from designer.runtime.ingest import IngestResult, upsert_customer, write_events
+from designer.store.db import open_store
+from designer.store.schema import customers, events
+
+FUTURE_SLACK_MS = 5 * 60_000
+
+
+class RuntimeError_(Exception):
+    """A request the runtime refuses: ``code`` and ``field`` go into the API's error body."""
+
+    def __init__(self, code: str, message: str, status: int = 400, field: str | None = None) -> None:
+        super().__init__(message)
+        self.code, self.message, self.status, self.field = code, message, status, field
+
+
+@dataclass
+class Version:
+    id: int
+    flow_id: str
+    version: int
+    flow: Flow
+    entries_from: int
+    entries_to: int | None
+    paused: bool
+
+
+class Runtime:
+    """All state lives in the store; this object holds only caches and a lock."""
+
+    def __init__(self, store, clock: str = "manual") -> None:
+        self.engine: Engine = open_store(store)
+        t.create_tables(self.engine)
+        self.clock = clock
+        self.lock = threading.RLock()
+        self._plans: dict[int, tuple] = {}
+        self._compiled_sets: dict[tuple, list] = {}
+        self.decision_ms: list[float] = []
+
+    # -- state -----------------------------------------------------------------
+    def _get(self, conn, key: str, default: int = 0) -> int:
+        v = conn.execute(select(t.state.c.value).where(t.state.c.key == key)).scalar()
+        return int(v) if v is not None else default
+
+    def _set(self, conn, key: str, value: int) -> None:
+        if conn.execute(update(t.state).where(t.state.c.key == key).values(value=str(value))).rowcount == 0:
+            conn.execute(t.state.insert().values(key=key, value=str(value)))
+
+    def _add(self, conn, key: str, n: int) -> None:
+        if n:
+            self._set(conn, key, self._get(conn, key) + n)
+
+    def now(self, conn=None) -> int:
+        if self.clock == "wall":
+            return int(time.time() * 1000)
+        if conn is None:
+            with self.engine.connect() as c:
+                return self._get(c, "clock")
+        return self._get(conn, "clock")
+
+    # -- flows -----------------------------------------------------------------
+    def deploy(self, flow_id: str, flow: Flow) -> dict:
+        with self.lock, self.engine.begin() as conn:
+            now = self.now(conn)
+            digest = flow_hash(flow)
+            row = conn.execute(select(t.flows).where(t.flows.c.id == flow_id)).first()
+            if row is not None and not row.deleted:
+                current = conn.execute(select(t.versions).where(t.versions.c.flow_id == flow_id,
+                                                                t.versions.c.version == row.version)).first()
+                if current.flow_hash == digest:
+                    return {"id": flow_id, "version": row.version, "changed": False}
+                conn.execute(update(t.versions).where(t.versions.c.id == current.id).values(entries_to=now))
+            number = (conn.execute(select(func.max(t.versions.c.version)).where(t.versions.c.flow_id == flow_id))
+                      .scalar() or 0) + 1
+            if row is not None and row.deleted:
+                conn.execute(update(t.versions).where(t.versions.c.flow_id == flow_id,
+                                                      t.versions.c.entries_to.is_(None)).values(entries_to=now))
+            conn.execute(t.versions.insert().values(flow_id=flow_id, version=number, flow_hash=digest,
+                                                    document=io.dumps(flow), entries_from=now, entries_to=None,
+                                                    deployed_at=now))
+            if row is None:
+                conn.execute(t.flows.insert().values(id=flow_id, version=number, paused=0, deleted=0))
+            else:
+                conn.execute(update(t.flows).where(t.flows.c.id == flow_id).values(version=number, deleted=0))
+            return {"id": flow_id, "version": number, "changed": True}
+
+    def flows(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t.flows).where(t.flows.c.deleted == 0).order_by(t.flows.c.id)).all()
+        return [{"id": r.id, "version": r.version, "paused": bool(r.paused)} for r in rows]
+
+    def flow(self, flow_id: str) -> dict:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.flows).where(t.flows.c.id == flow_id, t.flows.c.deleted == 0)).first()
+            if row is None:
+                raise RuntimeError_("not_found", f"no deployed flow {flow_id!r}", 404, "id")
+            doc = conn.execute(select(t.versions.c.document).where(t.versions.c.flow_id == flow_id,
+                                                                   t.versions.c.version == row.version)).scalar()
+        return {"id": row.id, "version": row.version, "paused": bool(row.paused), "flow": json.loads(doc)}
+
+    def set_paused(self, flow_id: str, paused: bool) -> dict:
+        with self.lock, self.engine.begin() as conn:
+            n = conn.execute(update(t.flows).where(t.flows.c.id == flow_id, t.flows.c.deleted == 0)
+                             .values(paused=int(paused))).rowcount
+            if not n:
+                raise RuntimeError_("not_found", f"no deployed flow {flow_id!r}", 404, "id")
+        return self.flow(flow_id) | {"flow": None}
+
+    def delete(self, flow_id: str) -> None:
+        with self.lock, self.engine.begin() as conn:
+            n = conn.execute(update(t.flows).where(t.flows.c.id == flow_id, t.flows.c.deleted == 0)
+                             .values(deleted=1)).rowcount
+            if not n:
+                raise RuntimeError_("not_found", f"no deployed flow {flow_id!r}", 404, "id")
+            conn.execute(update(t.outbox).where(t.outbox.c.flow_id == flow_id, t.outbox.c.status == "queued")
+                         .values(status="skipped", reason="flow deleted"))
+
+    def _live(self, conn) -> list[Version]:
+        """Every version of every flow not deleted, each with its plan index."""
+        rows = conn.execute(select(t.versions, t.flows.c.paused).join(t.flows, t.flows.c.id == t.versions.c.flow_id)
+                            .where(t.flows.c.deleted == 0).order_by(t.versions.c.id)).all()
+        out = []
+        for r in rows:
+            cached = self._plans.get(r.id)
+            if cached is None:
+                cached = self._plans[r.id] = (io.loads(r.document),)
+            out.append(Version(r.id, r.flow_id, r.version, cached[0], r.entries_from, r.entries_to, bool(r.paused)))
+        return out
+
+    def _compiled(self, live: list[Version]) -> list:
+        """The plans of the live versions, compiled once per set of versions (plans hold no state)."""
+        key = tuple(v.id for v in live)
+        plans = self._compiled_sets.get(key)
+        if plans is None:
+            self._compiled_sets.clear()
+            plans = self._compiled_sets[key] = [compile_flow(v.flow, i) for i, v in enumerate(live)]
+        return plans
+
+    # -- input -----------------------------------------------------------------
+    def ingest(self, raws: list) -> IngestResult:
+        with self.lock:
+            with self.engine.begin() as conn:
+                now = self.now(conn)
+                latest = now + FUTURE_SLACK_MS if self.clock == "wall" else None
+                result = write_events(conn, raws, latest)
+                if result.touched:
+                    ids = dict(conn.execute(select(customers.c.external_id, customers.c.id)
+                                            .where(customers.c.external_id.in_(list(result.touched)))).all())
+                    late = 0
+                    for ext, first in result.touched.items():
+                        self._wake(conn, ids[ext], first)
+                        late += first < now
+                    self._add(conn, "events_ingested", result.accepted)
+                    self._add(conn, "late_events", late)
+            self.run_due()
+            return result
+
+    def upsert_customer(self, external_id: str, body) -> None:
+        with self.lock, self.engine.begin() as conn:
+            try:
+                cid = upsert_customer(conn, external_id, body)
+            except ValueError as exc:
+                field, _, message = str(exc).partition(": ")
+                raise RuntimeError_("invalid", str(exc), 422, field) from None
+            self._wake(conn, cid, self.now(conn) - 1)
+
+    def _wake(self, conn, customer_id: int, when: int) -> None:
+        old = conn.execute(select(t.wakeups.c.wake_at).where(t.wakeups.c.customer_id == customer_id)).scalar()
+        if old is None:
+            conn.execute(t.wakeups.insert().values(customer_id=customer_id, wake_at=when))
+        elif when < old:
+            conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == customer_id).values(wake_at=when))
+
+    # -- the clock -------------------------------------------------------------
+    def advance(self, to: int) -> int:
+        if self.clock != "manual":
+            raise RuntimeError_("wall_clock", "the clock moves by itself: serve --clock manual to set it", 409, "now")
+        with self.lock:
+            with self.engine.begin() as conn:
+                now = self._get(conn, "clock")
+                if to < now:
+                    raise RuntimeError_("clock_backwards", f"the clock is at {now}; it only moves forward", 422, "now")
+                self._set(conn, "clock", to)
+            return self.run_due()
+
+    def run_due(self) -> int:
+        """Decide for every customer whose wake-up is before the clock; returns how many."""
+        done = 0
+        with self.lock:
+            now = self.now()
+            while True:
+                with self.engine.connect() as conn:
+                    due = conn.execute(select(t.wakeups.c.customer_id, t.wakeups.c.wake_at)
+                                       .where(t.wakeups.c.wake_at < now).order_by(t.wakeups.c.wake_at)
+                                       .limit(500)).all()
+                if not due:
+                    return done
+                for cid, wake_at in due:
+                    started = time.perf_counter()
+                    self.decide(cid, now)
+                    self.decision_ms.append((time.perf_counter() - started) * 1000)
+                    done += 1
+
+    def decide(self, customer_id: int, now: int) -> None:
+        """Replay one customer up to ``now``; new decisions and the next wake-up commit together."""
+        with self.engine.begin() as conn:
+            live = self._live(conn)
+            plans = self._compiled(live)
+            window_from = min((v.entries_from for v in live), default=now)
+            replay = replay_customer(plans, self.engine, customer_id, window_from, now,
+                                     [(v.entries_from, v.entries_to) for v in live]) if live else None
+            if replay is not None:
+                have = set(conn.execute(select(t.outbox.c.version_id, t.outbox.c.journey, t.outbox.c.node)
+                                        .where(t.outbox.c.customer_id == customer_id)).all())
+                external = conn.execute(select(customers.c.external_id).where(customers.c.id == customer_id)).scalar()
+                rows = []
+                for d in replay.decisions:
+                    v = live[d.flow]
+                    if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
+                        continue  # a journey of another version of this flow
+                    if (v.id, d.journey, d.node) in have:
+                        continue
+                    node = plans[d.flow].nodes[d.node]
+                    if d.what == "sent":
+                        status, reason = ("skipped", "flow paused") if v.paused else ("queued", None)
+                    else:
+                        status, reason = "skipped", d.detail
+                    rows.append({"version_id": v.id, "flow_id": v.flow_id, "version": v.version,
+                                 "customer_id": customer_id, "external_id": external, "journey": d.journey,
+                                 "node": d.node, "time": d.time, "channel": node.channel,
+                                 "subject": v.flow.nodes[d.node].config.get("subject"), "status": status,
+                                 "reason": reason, "attempts": 0, "decided_at": now})
+                if rows:
+                    conn.execute(t.outbox.insert(), rows)
+            conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
+            # The next look: the first step a replay foresees, or the customer's first event the
+            # clock has not reached yet (stored, but not part of this replay).
+            pending = conn.execute(select(func.min(events.c.time)).where(events.c.customer_id == customer_id,
+                                                                         events.c.time >= now)).scalar()
+            wakes = [w for w in (pending, replay.next_wake if replay is not None else None) if w is not None]
+            if wakes:
+                conn.execute(t.wakeups.insert().values(customer_id=customer_id, wake_at=min(wakes)))
+
+    # -- reading -----------------------------------------------------------------
+    def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,
+                 since: int | None = None) -> list[dict]:
+        q = select(t.outbox).order_by(t.outbox.c.id)
+        if flow:
+            q = q.where(t.outbox.c.flow_id == flow)
+        if customer:
+            q = q.where(t.outbox.c.external_id == customer)
+        if status:
+            q = q.where(t.outbox.c.status == status)
+        if since is not None:
+            q = q.where(t.outbox.c.time >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            m = {"id": r.id, "flow": r.flow_id, "flow_version": r.version, "node": r.node, "customer": r.external_id,
+                 "journey": r.journey, "time": r.time, "channel": r.channel, "status": r.status, "subject": r.subject}
+            if r.reason:
+                m["reason"] = r.reason
+            out.append(m)
+        return out
+
+    def journeys(self, external_id: str) -> list[dict]:
+        with self.lock, self.engine.connect() as conn:
+            cid = conn.execute(select(customers.c.id).where(customers.c.external_id == external_id)).scalar()
+            if cid is None:
+                raise RuntimeError_("not_found", f"no customer {external_id!r}", 404, "id")
+            live = self._live(conn)
+            now = self.now(conn)
+        plans = self._compiled(live)
+        window_from = min((v.entries_from for v in live), default=now)
+        replay = replay_customer(plans, self.engine, cid, window_from, now, [(v.entries_from, v.entries_to) for v in live])
+        out = []
+        for flow, key, step in replay.steps:
+            v = live[flow]
+            entry = int(key.split(":")[0])
+            if entry < v.entries_from or (v.entries_to is not None and entry >= v.entries_to):
+                continue
+            out.append({"flow": v.flow_id, "flow_version": v.version, "journey": key, **step.to_json()})
+        return out
+
+    def metrics(self) -> dict:
+        with self.engine.connect() as conn:
+            by_status = dict(conn.execute(select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)).all())
+            now = self.now(conn)
+            waiting = conn.execute(select(func.count()).select_from(t.wakeups)).scalar() or 0
+            oldest = conn.execute(select(func.min(t.wakeups.c.wake_at))).scalar()
+            return {"events_ingested": self._get(conn, "events_ingested"), "late_events": self._get(conn, "late_events"),
+                    "customers_waiting": waiting, "messages": by_status,
+                    "timer_lag_ms": max(0, now - oldest) if oldest is not None and oldest < now else 0}

@@ -1,0 +1,117 @@
+"""The runtime's API: auth, event checks, flow checks, pause/resume, redeploys, errors as JSON."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+
+FLOW = json.loads((Path(__file__).resolve().parents[2] / "flows" / "abandoned_cart.json").read_text())
+HOUR = 3_600_000
+T0 = 1_767_607_200_000  # 2026-01-05 10:00 UTC, a Monday morning outside the flow's quiet hours
+
+
+def _shopper(client, name: str, at: int, cart: str = "c1", price: float = 150) -> None:
+    assert client.put(f"/customers/{name}", json={"email": f"{name}@example.com", "consent": True,
+                                                   "properties": {"consent": True}}).status_code == 200
+    r = client.post("/events", json={"customer": name, "event": "add_to_cart", "time": at,
+                                     "properties": {"cart_id": cart, "price": price}})
+    assert r.status_code == 202 and r.json()["accepted"] == 1
+
+
+def test_every_call_needs_the_token_when_one_is_set(make_client):
+    client = make_client(token="s3cret")
+    assert client.get("/flows").status_code == 200
+    client.headers.pop("Authorization")
+    r = client.get("/flows")
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+    r = client.post("/events", json=[], headers={"Authorization": "Bearer wrong"})
+    assert r.status_code == 401
+
+
+def test_bad_events_are_rejected_by_index_and_the_good_ones_kept(make_client):
+    client = make_client()
+    r = client.post("/events", json=[
+        {"customer": "a", "event": "view", "time": T0},
+        {"customer": "a", "event": "view"},
+        {"customer": "", "event": "view", "time": T0},
+        {"customer": "b", "event": "purchase", "time": "2026-01-05T10:00:00Z", "properties": {"price": 3}},
+        {"customer": "b", "event": "purchase", "time": "not a time"},
+        {"customer": "a", "event": "view", "time": T0},
+        "nonsense",
+    ])
+    assert r.status_code == 202
+    body = r.json()
+    assert body["accepted"] == 2 and body["duplicates"] == 1
+    assert [x["index"] for x in body["rejected"]] == [1, 2, 4, 6]
+    assert body["rejected"][0]["reason"].startswith("time:")
+    assert body["rejected"][1]["reason"].startswith("customer:")
+    again = client.post("/events", json={"customer": "a", "event": "VIEW", "time": T0}).json()
+    assert again == {"accepted": 0, "duplicates": 1, "rejected": []}  # canonical name, same dedupe key
+
+
+def test_a_flow_with_errors_is_refused_node_by_node(make_client):
+    client = make_client()
+    broken = copy.deepcopy(FLOW)
+    broken["nodes"][1]["config"] = {"duration": "soon"}
+    r = client.put(f"/flows/{FLOW['id']}", json=broken)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "flow_errors" and any(p["node"] == "n2" for p in err["problems"])
+    assert client.get(f"/flows/{FLOW['id']}").status_code == 404
+    r = client.put("/flows/x", json={"not": "a flow"})
+    assert r.status_code == 422 and "error" in r.json()
+    r = client.post("/clock", json={})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "now"
+
+
+def test_pause_records_skips_and_resume_sends_again(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    assert client.put(f"/flows/{FLOW['id']}", json=FLOW).json()["version"] == 1
+    _shopper(client, "ann", T0)
+    assert client.post(f"/flows/{FLOW['id']}/pause").json()["paused"] is True
+    client.post("/clock", json={"now": T0 + 2 * HOUR})
+    (first,) = client.get("/messages", params={"customer": "ann"}).json()["messages"]
+    assert (first["node"], first["status"], first["reason"]) == ("n5", "skipped", "flow paused")
+    client.post(f"/flows/{FLOW['id']}/resume")
+    client.post("/clock", json={"now": T0 + 30 * HOUR})
+    msgs = client.get("/messages", params={"customer": "ann"}).json()["messages"]
+    assert [(m["node"], m["status"], m["time"]) for m in msgs] == [
+        ("n5", "skipped", T0 + HOUR), ("n10", "queued", T0 + 25 * HOUR)]
+
+
+def test_a_redeploy_keeps_waiting_journeys_on_their_version(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)
+    _shopper(client, "ann", T0)
+    client.post("/clock", json={"now": T0 + HOUR // 2})  # ann waits in the first delay
+    changed = copy.deepcopy(FLOW)
+    changed["nodes"][4]["config"]["subject"] = "Version two"
+    assert client.put(f"/flows/{FLOW['id']}", json=changed).json() == {"id": FLOW["id"], "version": 2,
+                                                                      "changed": True}
+    assert client.put(f"/flows/{FLOW['id']}", json=changed).json()["changed"] is False
+    _shopper(client, "bob", T0 + HOUR)
+    client.post("/clock", json={"now": T0 + 3 * HOUR})
+    msgs = {m["customer"]: m for m in client.get("/messages", params={"status": "queued"}).json()["messages"]}
+    assert msgs["ann"]["flow_version"] == 1 and msgs["ann"]["subject"] != "Version two"
+    assert msgs["ann"]["time"] == T0 + HOUR
+    assert msgs["bob"]["flow_version"] == 2 and msgs["bob"]["subject"] == "Version two"
+    assert msgs["bob"]["time"] == T0 + 2 * HOUR
+    trace = client.get("/customers/ann/journeys").json()["trace"]
+    assert trace[0]["what"] == "entered" and {s["flow_version"] for s in trace} == {1}
+
+
+def test_metrics_and_health(make_client):
+    client = make_client()
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)
+    _shopper(client, "ann", T0)
+    client.post("/clock", json={"now": T0 + 2 * HOUR})
+    text = client.get("/metrics").text
+    assert "flow_runtime_events_ingested_total 1" in text
+    assert 'flow_runtime_messages{status="queued"} 1' in text
+    assert client.get("/health").json()["status"] == "ok"
+    r = client.post("/clock", json={"now": T0})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "clock_backwards"
