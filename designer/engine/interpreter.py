@@ -121,7 +121,7 @@ class Interpreter:
         times = history.times
         journeys: list[Journey] = []
         for plan, start in self._flows:
-            for index in entries(self, plan, cust):
+            for index in self.entries(plan, cust):
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 t = times[index]
                 j = Journey(len(journeys), plan, cust, index, t, start)
@@ -151,6 +151,11 @@ class Interpreter:
             for plan in self.plans:
                 attribute(plan, self.orders[plan.index], self.results[plan.index], cust,
                           [j for j in journeys if j.plan is plan], self.window_to, note)
+
+    def entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
+        """Positions of the customer's trigger events that start a journey (the runtime narrows them
+        to each flow version's own range of entry times)."""
+        return entries(self, plan, cust)
 
     def note(self, j: Journey | None, time: int, node: str | None, what: str,
               detail: str | Callable[[], str] = "", flow: str | None = None) -> None:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
-from designer.engine.facts import facts_function
 from designer.engine.figures import TraceStep
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan
@@ -63,10 +62,10 @@ class _RangedInterpreter(Interpreter):
         super().__init__(*args, **kwargs)
         self.entry_ranges = entry_ranges
 
-    def _entries(self, plan: FlowPlan, cust) -> list[int]:
+    def entries(self, plan: FlowPlan, cust) -> list[int]:
         lo, hi = self.entry_ranges[plan.index]
         times = cust.history.times
-        return [i for i in super()._entries(plan, cust) if times[i] >= lo and (hi is None or times[i] < hi)]
+        return [i for i in super().entries(plan, cust) if times[i] >= lo and (hi is None or times[i] < hi)]
 
 
 def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, window_from: int,
@@ -83,7 +82,6 @@ def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, win
     spec.triggers = [(name, lo, seen_to) for name, lo, _ in spec.triggers]
     trace: list[TraceStep] = []
     interp = _RangedInterpreter(plans, results, window_from, horizon, trace=trace,
-                                facts_fn=facts_function() if any(p.derived_facts for p in plans) else None,
                                 entry_ranges=entry_ranges or [(window_from, None)] * len(plans))
     for cid, (profile, properties), history in customers_with_history(engine, spec, ReadStats(),
                                                                       customer_id=customer_id):
