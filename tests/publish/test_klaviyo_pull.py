@@ -11,7 +11,7 @@ from designer.cli import main
 from designer.engine.simulate import simulate
 from designer.model import io
 from designer.model.flow import Flow
-from designer.model.settings import Conversion
+from designer.model.settings import Settings
 from designer.model.validate import has_errors, validate
 from designer.publish.klaviyo.compile import compile_flow
 from designer.publish.klaviyo.pull import Account, translate
@@ -42,7 +42,7 @@ def account_with_examples(tmp_path):
 def as_klaviyo_runs_it(flow: Flow) -> Flow:
     """The flow with what Klaviyo cannot hold taken out (the export's report names each)."""
     out = flow.copy()
-    out.settings = out.settings.replace(quiet_hours=None, smart_sending="PT16H", conversion=Conversion())
+    out.settings = out.settings.replace(quiet_hours=None, smart_sending="PT16H", conversion=Settings().conversion)
     for node in out.nodes.values():
         node.config.pop("key", None)
     return out
