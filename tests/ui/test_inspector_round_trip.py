@@ -30,7 +30,7 @@ FULL = {
                                     {"property": "tier", "op": "=", "value": "gold"}]}},
     "ab_split": {"variants": [{"name": "A", "percent": 30}, {"name": "B", "percent": 70}]},
     "send_email": {"template": "cart", "subject": "Left something?", "preview_text": "Still there",
-                   "from_email": "shop@example.com", "from_name": "Shop"},
+                   "from_email": "shop@example.com", "from_name": "Shop", "klaviyo_template_id": "T1"},
     "send_sms": {"body": "Your cart misses you"},
     "webhook": {"url": "https://example.com/hook", "method": "PUT", "body": "{\"a\": 1}"},
     "update_profile": {"set": {"tier": "silver", "score": 3}, "unset": ["old"], "add_to_list": "Cart",
