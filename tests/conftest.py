@@ -16,6 +16,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp_args):
+    """The application as the program makes it (names, shared GL contexts, cycles collected on
+    the GUI thread only), for every test that uses pytest-qt."""
+    from designer.ui.app import application
+
+    return application(qapp_args)
+
+
 _exit_status = {"code": None}
 
 

@@ -10,10 +10,11 @@ from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from designer import __version__, identity
-from designer.ui import display, prefs, theme
+from designer.ui import collector, display, prefs, theme
 
 log = logging.getLogger("designer")
 
@@ -42,10 +43,15 @@ def setup_logging() -> Path | None:
 
 def application(argv: list[str] | None = None) -> QApplication:
     """The one QApplication, created with the program's names if none exists yet
-    (the names place QSettings and Qt's standard paths beside the app's other files)."""
+    (the names place QSettings and Qt's standard paths beside the app's other files).
+
+    Python's cycle collector runs on its thread from then on (see :mod:`.collector`)."""
     app = QApplication.instance()
     if app is None:
+        # The content preview loads Qt WebEngine later, which needs shared GL contexts from the start.
+        QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
         app = QApplication([sys.argv[0] if sys.argv else "designer", *(argv or [])])
+    collector.install(app)
     app.setOrganizationName(identity.ORGANIZATION)
     app.setApplicationName(identity.APP_NAME)
     app.setApplicationDisplayName(identity.DISPLAY_NAME)

@@ -376,6 +376,7 @@ class MainWindow(WindowActions, WindowFiles, WindowStatus, QMainWindow):
         self.backtest.cancel()
         self.backtest.auto_timer.stop()
         self.workers.shutdown()  # no thread outlives the window
+        self.content_panel.release()  # nor a preview render, nor the web view's page
         self.scene.close()
         event.accept()
 

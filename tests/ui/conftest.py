@@ -40,3 +40,13 @@ def no_stray_dialogs(qapp):
     yield
     timer.stop()
     assert not stray, f"a modal dialog was left open: {stray}"
+
+
+@pytest.fixture(autouse=True)
+def cycles_collected_on_the_gui_thread(qapp):
+    """After each test, collect what its closed windows left in cycles, here on the GUI thread
+    (the program does the same on a timer: see designer/ui/collector.py)."""
+    yield
+    from designer.ui import collector
+
+    collector.install(qapp).tick()

@@ -159,15 +159,25 @@ class Workers(QObject):
 
     def start(self, task: Task) -> Task:
         task.state = "running"
+        # Qt objects are deleted on the thread they live on. The task's signal holders belong to
+        # this (GUI-thread) object, so they never die with the task's Python object, whichever
+        # thread drops it last; they go once their last report has been delivered.
+        task.signals.setParent(self)
+        task.relay.setParent(self)
         task.relay.callbacks["finished"].insert(0, lambda _r: self._settle(task, "finished"))
         task.relay.callbacks["failed"].insert(0, lambda _m: self._settle(task, "failed"))
         task.relay.callbacks["cancelled"].insert(0, lambda: self._settle(task, "cancelled"))
         # The task object (and its signal holders) stays referenced until "done" has been delivered.
-        task.relay.callbacks["done"].append(lambda: self._kept.discard(task))
+        task.relay.callbacks["done"].append(lambda: self._forget(task))
         self._tasks.append(task)
         self._kept.add(task)
         self.pool.start(task)
         return task
+
+    def _forget(self, task: Task) -> None:
+        self._kept.discard(task)
+        task.signals.deleteLater()
+        task.relay.deleteLater()
 
     def _settle(self, task: Task, state: str) -> None:
         task.state = state

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, QObject, Qt
 
 from designer.content.message import CHANNELS
 from designer.ui.content.panel import ContentPanel
 
 
 class _Follower(QObject):
-    # (also an event filter on the window: the panel's web view goes when the window closes)
     """Shows the scene's selected send in the panel (a QObject slot: disconnected when the window goes)."""
 
     def __init__(self, window, panel: ContentPanel, dock) -> None:
@@ -27,15 +26,6 @@ class _Follower(QObject):
         if node is not None and node.kind in CHANNELS:
             self.dock.raise_()
 
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
-        if event.type() == QEvent.Type.Close and shiboken6.isValid(self.panel):
-            QTimer.singleShot(0, self._release_if_closed)
-        return False
-
-    def _release_if_closed(self) -> None:
-        if shiboken6.isValid(self.window) and not self.window.isVisible() and shiboken6.isValid(self.panel):
-            self.panel.release()
-
     def store_changed(self, _info) -> None:
         if shiboken6.isValid(self.panel):
             self.panel.set_store(self.window.store.path)
@@ -50,7 +40,6 @@ def install(window) -> ContentPanel:
     follower = _Follower(window, panel, dock)
     window.scene.selectionChanged.connect(follower.selection_changed)
     window.store.changed.connect(follower.store_changed)
-    window.installEventFilter(follower)
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(panel.release)

@@ -12,20 +12,22 @@ from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import QThreadPool, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
-from PySide6.QtCore import Qt
+from sqlalchemy.exc import SQLAlchemyError
 
 from designer.content.message import CHANNELS
 from designer.content.templates import TemplateLibrary
 from designer.model import io
+from designer.store.db import StoreError
+from designer.ui.backtest.worker import Task, Workers
 from designer.ui.content.completion import TokenCompleter, token_names
 from designer.ui.content.edits import TemplateEdits
 from designer.ui.content.highlighter import TemplateHighlighter
 from designer.ui.content.page import note_page
-from designer.ui.content.render_job import PreviewJob, PreviewRequest, PreviewResult, StoreFacts, StoreJob
+from designer.ui.content.render_job import PreviewRequest, PreviewResult, StoreFacts, read_store_facts, render_preview
 
 #: Quiet time after the last keystroke before the preview renders again.
 DEBOUNCE_MS = 150
@@ -50,10 +52,10 @@ class ContentPanel(QWidget):
         self.node_id: str | None = None
         self.store_path: str | None = None
         self.store_facts: StoreFacts | None = None
-        self.pool = QThreadPool.globalInstance()
+        # Its own pool: a preview never waits behind a backtest, and closing waits for it.
+        self.workers = Workers(self, threads=1)
         self._generation = 0
         self._shown_generation = 0
-        self._jobs: dict[int, PreviewJob] = {}
         self._loading = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -151,7 +153,10 @@ class ContentPanel(QWidget):
         return self.preview
 
     def release(self) -> None:
-        """Delete the web view now: its page must go before the web engine's profile does (at exit)."""
+        """Stop rendering and delete the web view now (window closing): the view's page must go
+        before the web engine's profile does, and no render may outlive the panel."""
+        self._timer.stop()
+        self.workers.shutdown()
         if self.preview is not None:
             import shiboken6
 
@@ -280,14 +285,12 @@ class ContentPanel(QWidget):
         self.store_path = path
         self.store_facts = None
         if path:
-            job = StoreJob(path, self._trigger_event())
-            job.signals.done.connect(self._store_read)
-            self._store_job = job
-            self.pool.start(job)
+            trigger = self._trigger_event()
+            task = Task("store facts", lambda _report, _cancel: read_store_facts(path, trigger),
+                        expected=(StoreError, SQLAlchemyError))
+            self.workers.start(task.on(finished=self._store_read, failed=self._store_unreadable))
 
-    def _store_read(self, facts) -> None:
-        if not isinstance(facts, StoreFacts):
-            return
+    def _store_read(self, facts: StoreFacts) -> None:
         self.store_facts = facts
         current = self.customer.currentText()
         self.customer.blockSignals(True)
@@ -297,6 +300,11 @@ class ContentPanel(QWidget):
         self.customer.blockSignals(False)
         self._refresh_names()
         self.schedule()
+
+    def _store_unreadable(self, message: str) -> None:
+        """Previews fall back to the typical customer; the picker says why it has no one to offer."""
+        self.customer.lineEdit().setPlaceholderText("typical customer (the store cannot be read)")
+        self.customer.setToolTip(message)
 
     def _trigger_event(self) -> str | None:
         trigger = next((n for n in self.document.flow.nodes.values() if n.kind == "trigger"), None)
@@ -328,14 +336,11 @@ class ContentPanel(QWidget):
             node_id=self.node_id, overrides=dict(self.edits.texts), store=self.store_path,
             customer=self.customer.currentText().strip() or None,
             width="mobile" if self.width_box.currentIndex() == 1 else "desktop")
-        job = PreviewJob(request)
-        job.signals.done.connect(self._rendered)
-        self._jobs[request.generation] = job  # kept alive until its result arrives
-        self.pool.start(job)
+        self.workers.start(Task("preview", lambda _report, _cancel: render_preview(request))
+                           .on(finished=self._rendered))
         return request.generation
 
     def _rendered(self, result: PreviewResult) -> None:
-        self._jobs.pop(result.generation, None)
         if result.generation < self._shown_generation or result.generation != self._generation:
             return  # an older render finished after a newer one was asked for
         self._shown_generation = result.generation
