@@ -74,6 +74,9 @@ class Kind:
     marketing: bool = False
     #: Whether people who leave by an unconnected port fall out silently (an error).
     branching: bool = False
+    #: The longest a journey can stay at the node, in seconds, from a typed config (None: it moves on
+    #: at once). The validator sums these along paths to compare the flow's length with its cooldown.
+    holds_at_most: Callable[[Any], float] | None = field(default=None, compare=False)
 
     @property
     def icon(self) -> str:

@@ -82,7 +82,8 @@ def _delay_summary(c: DelayConfig) -> str:
     return ", ".join(parts)
 
 
-DELAY = Kind("delay", "Delay", "Waits a fixed time and/or until a time of day", "#0984e3", DelayConfig, _delay_summary)
+DELAY = Kind("delay", "Delay", "Waits a fixed time and/or until a time of day", "#0984e3", DelayConfig, _delay_summary,
+             holds_at_most=lambda c: durations.parse_seconds(c.duration) if c.duration else 0.0)
 
 
 # -- wait for an event ---------------------------------------------------------------------
@@ -94,7 +95,8 @@ class WaitForConfig(NodeConfig):
 
 WAIT_FOR = Kind("wait_for", "Wait for event", "Waits for an event, or gives up after a timeout", "#00a8a8",
                 WaitForConfig, lambda c: f"{c.event or '?'} within {durations.humanize(c.timeout)}",
-                ports=("event", "timeout"), branching=True)
+                ports=("event", "timeout"), branching=True,
+                holds_at_most=lambda c: durations.parse_seconds(c.timeout))
 
 
 # -- conditional split -----------------------------------------------------------------------

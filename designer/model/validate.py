@@ -99,7 +99,12 @@ def _validate(flow: Flow) -> list[Problem]:
     # Ports depend on config (A/B variants), so work them out once per node, not per edge.
     ports = {n.id: n.output_ports() for n in flow.nodes.values()}
     _edge_problems(flow, ports, add)
-    _cycle_problems(graph, add)
+    # One topological sort serves the cycle test and the longest-path lint (a big flow's costliest steps).
+    try:
+        order: list[str] | None = list(nx.topological_sort(graph))
+    except nx.NetworkXUnfeasible:
+        order = None
+        _cycle_problems(graph, add)
 
     if triggers:
         reachable = set(triggers)
@@ -111,7 +116,7 @@ def _validate(flow: Flow) -> list[Problem]:
                             "no path from the trigger reaches this node; connect it or delete it"))
 
     _open_port_problems(flow, ports, add)
-    _lint(flow, graph, triggers[0] if triggers else None, add)
+    _lint(flow, graph, order, triggers[0] if triggers else None, add)
     problems.sort(key=lambda p: p.severity != ERROR)
     return problems
 
@@ -157,9 +162,7 @@ def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> N
 
 
 def _cycle_problems(graph: nx.DiGraph, add) -> None:
-    """One problem per loop region; the cheap DAG test spares the component search on sound flows."""
-    if nx.is_directed_acyclic_graph(graph):
-        return
+    """One problem per loop region (only for a graph the cheap DAG test found cyclic)."""
     for component in nx.strongly_connected_components(graph):
         if len(component) == 1:
             (only,) = component
@@ -188,7 +191,8 @@ def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add)
                             f"or mark it as an intended end"))
 
 
-def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
+def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str | None, add) -> None:
+    """Warnings about a sound flow; ``order`` is the graph's topological order (None: it has a loop)."""
     s = flow.settings
     if s.reentry.mode == "always":
         add(Problem(WARNING, "reentry-no-cooldown", None,
@@ -206,7 +210,8 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
                 add(Problem(WARNING, "trailing-delay", node.id,
                             "nothing happens after this delay, so it only postpones the end of the journey; "
                             "add a step after it or delete it"))
-    _cooldown_shorter_than_flow(flow, graph, add)
+    if order is not None:
+        _cooldown_shorter_than_flow(flow, graph, order, add)
     if trigger is None:
         return
     trig = flow.nodes[trigger]
@@ -224,15 +229,15 @@ def _lint(flow: Flow, graph: nx.DiGraph, trigger: str | None, add) -> None:
                         "data usually takes to arrive; wait at least 5 minutes"))
 
 
-def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, add) -> None:
-    """A re-entry cooldown shorter than the flow's longest path (the sum of its delays and wait
-    timeouts, networkx's longest path on the DAG) lets a customer start again while an earlier
+def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str], add) -> None:
+    """A re-entry cooldown shorter than the flow's longest path (the sum of the longest each node
+    holds a journey - a delay's duration, a wait's timeout - by networkx's longest path on the DAG) lets a customer start again while an earlier
     journey is still running, so the same messages can go out twice. A flow whose rules look for
     its trigger event again (a win-back's "bought since the flow started?") lets the earlier
     journey notice the new one and leave, so overlapping is what it means."""
     s = flow.settings
     trigger = next((n for n in flow.nodes.values() if n.kind == "trigger"), None)
-    if s.reentry.mode != "cooldown" or trigger is None or not nx.is_directed_acyclic_graph(graph):
+    if s.reentry.mode != "cooldown" or trigger is None:
         return
     if _checks_purchase(flow, trigger.config.get("event")):
         return
@@ -240,17 +245,15 @@ def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, add) -> None:
         cooldown = durations.parse_seconds(s.reentry.cooldown)
     except durations.DurationError:
         return
-    weighted = nx.DiGraph()
-    weighted.add_nodes_from(graph)
-    for source, target in graph.edges:
-        config, kind = flow.nodes[source].config, flow.nodes[source].kind
-        field = "duration" if kind == "delay" else "timeout" if kind == "wait_for" else None
-        try:
-            wait = durations.parse_seconds(config.get(field)) if field and config.get(field) else 0.0
-        except durations.DurationError:
-            wait = 0.0
-        weighted.add_edge(source, target, wait=wait)
-    longest = nx.dag_longest_path_length(weighted, weight="wait", default_weight=0)
+    holds: dict[str, float] = {}
+    for node in flow.nodes.values():
+        spec = KINDS.get(node.kind)
+        if spec is not None and spec.holds_at_most is not None and node.typed is not None:
+            holds[node.id] = spec.holds_at_most(node.typed)
+    # The graph is this validation's own: the weights go onto its edges, leaving by their source.
+    graph.add_weighted_edges_from(((u, v, holds[u]) for u, v in graph.edges if u in holds), weight="wait")
+    path = nx.dag_longest_path(graph, weight="wait", default_weight=0, topo_order=order)
+    longest = sum(holds.get(u, 0.0) for u in path[:-1])
     if cooldown < longest:
         need = durations.humanize(durations.to_iso(longest))
         add(Problem(WARNING, "cooldown-shorter-than-flow", None,
