@@ -313,8 +313,9 @@ def test_trace_a_customer_shows_each_journey_step_with_times_and_reasons(qtbot, 
         f"{customer}: {journeys} journey{'s' * (journeys != 1)}, {len(steps)} steps")
     # A step row leads to its card.
     index = next(i for i, s in enumerate(steps) if s.node and s.node != "n1")
-    qtbot.mouseClick(panel.trace_tree.viewport(), Qt.MouseButton.LeftButton,
-                     pos=panel.trace_tree.visualItemRect(panel.trace_tree.topLevelItem(index)).center())
+    tree = panel.trace_tree
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tree.visualRect(tree.indexFromItem(tree.topLevelItem(index), 2)).center())
     assert window.scene.selected_node_ids() == [steps[index].node]
     # An unknown customer is said so, in the dock.
     panel.trace_input.setText("nobody-here")

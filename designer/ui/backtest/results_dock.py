@@ -33,6 +33,8 @@ from designer.ui.backtest.window_picker import WindowPicker
 class ResultsPanel(QWidget):
     #: A row naming a step was clicked (node id).
     nodeActivated = Signal(str)
+    #: A traced message was opened (a :class:`~designer.content.recipients.MessageMoment`).
+    messageActivated = Signal(object)
 
     def __init__(self, controller: BacktestController, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -96,6 +98,7 @@ class ResultsPanel(QWidget):
 
         self.trace_view = TraceView(self.controller, self.document)
         self.trace_view.nodeActivated.connect(self.nodeActivated)
+        self.trace_view.messageActivated.connect(self.messageActivated)
         # The trace's parts, as the dock's own (the view holds them).
         self.trace_input, self.trace_button = self.trace_view.trace_input, self.trace_view.trace_button
         self.trace_status, self.trace_tree = self.trace_view.trace_status, self.trace_view.trace_tree
