@@ -58,6 +58,8 @@ class ContentPanel(QWidget):
         self.store_facts: StoreFacts | None = None
         #: The message being previewed as it went (from a trace or a backtest), if any.
         self.moment: MessageMoment | None = None
+        #: The render the preview shows now.
+        self.last_result: PreviewResult | None = None
         # Its own pool: a preview never waits behind a backtest, and closing waits for it.
         self.workers = Workers(self, threads=1)
         self._generation = 0
@@ -382,3 +384,7 @@ class ContentPanel(QWidget):
         self.moment = moment
         self.customer.setEditText(moment.customer)
         return self.render_now()
+
+    def is_idle(self) -> bool:
+        """Whether the preview shows the latest state (nothing scheduled or rendering)."""
+        return not self._timer.isActive() and self._shown_generation == self._generation
