@@ -25,8 +25,12 @@ from designer.engine.audit import KINDS, audit_customer, audited_customers
 from designer.engine.figures import TraceStep
 from designer.engine.runs import load_run
 
-#: How many customers a search for a recipient traces at most before it gives up.
+#: How many customers a search for a recipient traces at least before it gives up.
 MAX_TRIES = 300
+#: When the run says how many customers got the message, the search tries this many times the
+#: number a random order needs on average (candidates / recipients): it then misses a recipient
+#: less than once in 20,000 searches, however rare the message.
+TRIES_PER_EXPECTED = 10
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,14 @@ def _messages_from_run(engine: Engine, run_id: int, flow_id: str, node_id: str, 
 
 
 def random_recipient(engine: Engine, run_id: int, node_id: str, *, rng: random.Random | None = None,
-                     cancelled: Callable[[], bool] = lambda: False, tries: int = MAX_TRIES) -> MessageMoment:
+                     cancelled: Callable[[], bool] = lambda: False, tries: int = MAX_TRIES,
+                     recipients: int | None = None) -> MessageMoment:
     """One message the stored run ``run_id`` sent from ``node_id``, to a customer picked at random.
 
-    Raises :class:`NoRecipient` when the run is not in the store, or none of up to ``tries``
-    customers (in random order among those the run could have entered) got the message.
+    ``recipients``: how many customers the run says got it (raises the number of tries for a rare
+    message, see :data:`TRIES_PER_EXPECTED`). Raises :class:`NoRecipient` when the run is not in the
+    store, or none of the customers tried (in random order among those the run could have entered)
+    got the message.
     """
     rng = rng or random.Random()
     run = load_run(engine, run_id)
@@ -92,6 +99,8 @@ def random_recipient(engine: Engine, run_id: int, node_id: str, *, rng: random.R
         raise NoRecipient(f"run {run_id} is no longer in the store")
     candidates = list(audited_customers(engine, run, [run.flow()]))
     rng.shuffle(candidates)
+    if recipients:
+        tries = max(tries, -(-TRIES_PER_EXPECTED * len(candidates) // recipients))
     for customer in candidates[:tries]:
         if cancelled():
             break

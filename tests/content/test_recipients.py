@@ -73,3 +73,18 @@ def test_no_recipient_is_said_with_how_many_were_tried(shop, run):
             random_recipient(engine, 99999, "n5")
     finally:
         engine.dispose()
+
+
+def test_a_rare_message_is_still_found_when_the_run_says_how_many_got_it(shop, run):
+    flow, result = run
+    f = result.nodes["n10"]
+    assert 0 < f.recipients < result.customers_entered / 5  # few of those who entered got it
+    engine = open_store(shop)
+    try:
+        for seed in range(3):
+            m = random_recipient(engine, result.run_id, "n10", rng=random.Random(seed), tries=1,
+                                 recipients=f.recipients)
+            trace = simulate(flow, shop, trace_customer=m.customer, save=False, workers=1).trace
+            assert any(s.what == "sent" and s.node == "n10" and s.time == m.at for s in trace)
+    finally:
+        engine.dispose()

@@ -112,6 +112,7 @@ class RecipientButton(QPushButton):
         if self.reason() is not None or self.task is not None:
             return None
         store, run_id, node_id = self.backtest.key.store, self.backtest.result.run_id, self.node_id
+        recipients = self.backtest.result.nodes[node_id].recipients
         rng = random.Random(self.rng.random())
 
         def work(_report, cancel) -> MessageMoment:
@@ -120,7 +121,8 @@ class RecipientButton(QPushButton):
             except StoreError as exc:
                 raise TaskFailed(str(exc)) from None
             try:
-                return random_recipient(engine, run_id, node_id, rng=rng, cancelled=cancel.is_set)
+                return random_recipient(engine, run_id, node_id, rng=rng, cancelled=cancel.is_set,
+                                        recipients=recipients)
             except NoRecipient as exc:
                 raise TaskFailed(str(exc)) from None
             finally:

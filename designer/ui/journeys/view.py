@@ -20,11 +20,11 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from designer.content.recipients import entry_times, message_of
 from designer.engine import clock
 from designer.engine.figures import TraceStep
 from designer.engine.flowtests import Journey, case_from_trace, journeys_from_trace
 from designer.engine.simulate import SimulationError, simulate
-from designer.content.recipients import entry_times, message_of
 from designer.model import io
 from designer.store.db import StoreError, open_store
 from designer.store.lookup import CustomerRecord, EventRecord, customer, customer_events, find_customers
