@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 from PySide6.QtGui import QImage
 
 from designer.engine.simulate import SimulationCancelled, simulate
@@ -313,8 +313,9 @@ def test_trace_a_customer_shows_each_journey_step_with_times_and_reasons(qtbot, 
         f"{customer}: {journeys} journey{'s' * (journeys != 1)}, {len(steps)} steps")
     # A step row leads to its card.
     index = next(i for i, s in enumerate(steps) if s.node and s.node != "n1")
-    qtbot.mouseClick(panel.trace_tree.viewport(), Qt.MouseButton.LeftButton,
-                     pos=panel.trace_tree.visualItemRect(panel.trace_tree.topLevelItem(index)).center())
+    tree = panel.trace_tree
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton,
+                     pos=tree.visualRect(tree.indexFromItem(tree.topLevelItem(index), 2)).center())
     assert window.scene.selected_node_ids() == [steps[index].node]
     # An unknown customer is said so, in the dock.
     panel.trace_input.setText("nobody-here")
@@ -336,13 +337,17 @@ def test_the_second_run_is_compared_with_the_previous_one(qtbot, window, small_s
     assert panel.tiles["sends"].delta.text() == f"{sign}{abs(diff):,} vs previous run"
     assert f"{sign}{abs(diff):,} messages" in panel.compare_line.text()
     # The store keeps both runs; either can be chosen to compare with.
-    qtbot.waitUntil(lambda: panel.compare.findData(first.run_id) >= 0, timeout=10_000)
-    assert panel.compare.findData(second.run_id) < 0  # not the run on screen
-    panel.compare.setCurrentIndex(panel.compare.findData(first.run_id))
-    panel.compare.activated.emit(panel.compare.currentIndex())
+    combo = panel.compare_picker.combo
+    qtbot.waitUntil(lambda: combo.findData(first.run_id) >= 0, timeout=10_000)
+    assert combo.findData(second.run_id) < 0  # not the run on screen
+    with qtbot.waitSignal(panel.compare_picker.changed, timeout=1000):
+        combo.setCurrentIndex(combo.findData(first.run_id))
+        combo.activated.emit(combo.currentIndex())
+    assert panel.compare_picker.baseline() == (panel.compare_picker.stored[first.run_id].result,
+                                               f"saved run {first.run_id}")
     assert panel.tiles["sends"].delta.text() == f"{sign}{abs(diff):,} vs saved run {first.run_id}"
-    panel.compare.setCurrentIndex(panel.compare.findData("none"))
-    panel.compare.activated.emit(panel.compare.currentIndex())
+    combo.setCurrentIndex(combo.findData("none"))
+    combo.activated.emit(combo.currentIndex())
     assert panel.tiles["sends"].delta.text() == "" and not panel.compare_line.isVisible()
 
 
@@ -350,15 +355,25 @@ def test_a_window_of_days_limits_the_run(qtbot, window, small_store):
     from datetime import date
 
     panel = window.results_panel
+    picker = panel.window_picker
+    assert picker.window() == (None, None) and not picker.date_from.isEnabled()
+    heard = []
+    picker.windowChanged.connect(heard.append)
     panel.set_window_days(date(2025, 5, 20), date(2025, 5, 26))
+    assert heard[-1] == (1747699200000, 1748304000000)  # whole UTC days, the last one included
+    assert window.backtest.window == (1747699200000, 1748304000000) and picker.date_from.isEnabled()
+    # Days picked the wrong way round still make the same window.
+    picker.date_from.setDate(QDate(2025, 5, 26))
+    picker.date_to.setDate(QDate(2025, 5, 20))
+    assert window.backtest.window == (1747699200000, 1748304000000)
     result = run_f5(qtbot, window)
     assert (result.window_from, result.window_to) == (1747699200000, 1748304000000)
     expected = simulate(io.load(CART), small_store, window=(1747699200000, 1748304000000), save=False)
     assert result.entered == expected.entered
     assert window.overlay.strip_text("n1") == expected_strip(expected.nodes["n1"])
     # Back to all history: the result on screen is for another window now.
-    panel.all_history.setChecked(True)
-    assert window.backtest.stale
+    picker.all_history.setChecked(True)
+    assert window.backtest.stale and window.backtest.window == (None, None)
 
 
 def test_auto_run_after_edits_runs_once_the_edits_pause(qtbot, window):

@@ -2,6 +2,8 @@
 
 Each step has its time on the customer's own clock (UTC on hover), its
 journey, the step, what happened and why; clicking a step goes to its card.
+A message sent links to it: clicking "Open message" (or double-clicking the
+row) shows it in the Content panel as that customer got it at that moment.
 """
 
 from __future__ import annotations
@@ -10,14 +12,21 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from designer.content.recipients import entry_times, message_of
 from designer.model.kinds import KINDS
 from designer.ui.backtest import numbers
 from designer.ui.backtest.controller import BacktestController, Trace
 from designer.ui.backtest.tables import NODE_ROLE
+from designer.ui.content.moments import mark_message, message_of_row
+
+#: The column with the link to a sent message.
+MESSAGE_COLUMN = 5
 
 
 class TraceView(QWidget):
     nodeActivated = Signal(str)
+    #: A message of the trace was opened (a :class:`~designer.content.recipients.MessageMoment`).
+    messageActivated = Signal(object)
 
     def __init__(self, controller: BacktestController, document, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -31,14 +40,15 @@ class TraceView(QWidget):
         self.trace_status = QLabel("Type a customer id to see each of their journeys through the flow, step by step.")
         self.trace_status.setProperty("role", "muted")
         self.trace_tree = QTreeWidget()
-        self.trace_tree.setHeaderLabels(["Time (the customer's zone)", "Journey", "Step", "What", "Why / detail"])
+        self.trace_tree.setHeaderLabels(["Time (the customer's zone)", "Journey", "Step", "What", "Why / detail",
+                                         "Message"])
         self.trace_tree.setRootIsDecorated(False)
         self.trace_tree.setAlternatingRowColors(True)
         self.trace_tree.setUniformRowHeights(True)
         self.trace_tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.trace_tree.header().setStretchLastSection(True)
         self.trace_tree.itemClicked.connect(self._trace_clicked)
-        self.trace_tree.itemActivated.connect(self._trace_clicked)
+        self.trace_tree.itemActivated.connect(self._trace_activated)
         trace_row = QHBoxLayout()
         trace_row.addWidget(QLabel("Trace a customer:"))
         trace_row.addWidget(self.trace_input, 1)
@@ -71,6 +81,7 @@ class TraceView(QWidget):
             return
         rows = []
         journeys = set()
+        entries = entry_times(trace.steps)
         for step in trace.steps:
             node = flow.nodes.get(step.node) if step.node else None
             spec = KINDS.get(node.kind) if node is not None else None
@@ -83,12 +94,15 @@ class TraceView(QWidget):
             row.setData(0, NODE_ROLE, step.node)
             row.setToolTip(0, numbers.moment(step.time))
             row.setToolTip(4, step.detail)
+            message = message_of(step, trace.customer, entries)
+            if message is not None:
+                mark_message(row, MESSAGE_COLUMN, message, trace.timezone)
             rows.append(row)
         self.trace_tree.addTopLevelItems(rows)
         n = len(journeys)
         zone = trace.timezone or "UTC (the store has no time zone for them)"
         self._trace_status(f"{trace.customer}: {n} journey{'s' * (n != 1)}, {len(rows)} steps, times in {zone} "
-                           "(UTC on hover; click a step to find it on the canvas).")
+                           "(UTC on hover; click a step to find it on the canvas, \"Open message\" to see what they got).")
 
     def trace_rows(self) -> list[tuple[str, str, str, str, str]]:
         out = []
@@ -104,7 +118,19 @@ class TraceView(QWidget):
             self.trace_status.style().unpolish(self.trace_status)
             self.trace_status.style().polish(self.trace_status)
 
-    def _trace_clicked(self, row: QTreeWidgetItem, _column: int = 0) -> None:
+    def _trace_clicked(self, row: QTreeWidgetItem, column: int = 0) -> None:
+        message = message_of_row(row)
+        if message is not None and column == MESSAGE_COLUMN:
+            self.messageActivated.emit(message)
+            return
         node = row.data(0, NODE_ROLE)
         if node and node in self.document.flow.nodes:
             self.nodeActivated.emit(node)
+
+    def _trace_activated(self, row: QTreeWidgetItem, column: int = 0) -> None:
+        """Enter or a double click: a message opens, any other step goes to its card."""
+        message = message_of_row(row)
+        if message is not None:
+            self.messageActivated.emit(message)
+        else:
+            self._trace_clicked(row, column)

@@ -1,4 +1,5 @@
-"""Docking the Content panel in the main window: tabbed with the inspector, raised for a selected send."""
+"""Docking the Content panel in the main window: tabbed with the inspector, raised for a selected send
+or for a message opened in the Results' trace or the Journeys view."""
 
 from __future__ import annotations
 
@@ -26,6 +27,15 @@ class _Follower(QObject):
         if node is not None and node.kind in CHANNELS:
             self.dock.raise_()
 
+    def open_message(self, moment) -> None:
+        """A traced message was opened: select its send on the canvas, preview it as it went."""
+        if not (shiboken6.isValid(self.window) and shiboken6.isValid(self.panel)):
+            return
+        self.window.go_to_node(moment.node)  # the selection shows the send in the panel
+        self.dock.show()
+        self.dock.raise_()
+        self.panel.show_message(moment)
+
     def store_changed(self, _info) -> None:
         if shiboken6.isValid(self.panel):
             self.panel.set_store(self.window.store.path)
@@ -40,6 +50,9 @@ def install(window) -> ContentPanel:
     follower = _Follower(window, panel, dock)
     window.scene.selectionChanged.connect(follower.selection_changed)
     window.store.changed.connect(follower.store_changed)
+    window.results_panel.messageActivated.connect(follower.open_message)
+    window.journeys_view.messageActivated.connect(follower.open_message)
+    panel.set_backtest(window.backtest)
     app = QCoreApplication.instance()
     if app is not None:
         app.aboutToQuit.connect(panel.release)

@@ -5,7 +5,9 @@ document's undo stack, merged while typing); the template's text is a
 :class:`~designer.ui.content.edits.TemplateEdits` entry (also undoable). The
 preview re-renders a moment after the last keystroke, in the thread pool
 (:mod:`.render_job`), for the customer picked from the store (or a typical
-one without a store), at desktop or mobile width.
+one without a store), at desktop or mobile width. A message chosen in a trace,
+the Journeys view or by "recipient from backtest" (:mod:`.moments`)
+is previewed at the moment it went (:meth:`ContentPanel.show_message`).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QFormLayout, QFrame, QHBoxLayout, QLab
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.content.message import CHANNELS
+from designer.content.recipients import MessageMoment
 from designer.content.templates import TemplateLibrary
 from designer.model import io
 from designer.store.db import StoreError
@@ -27,6 +30,7 @@ from designer.ui.content.completion import TokenCompleter, token_names
 from designer.ui.content.edits import TemplateEdits
 from designer.ui.content.highlighter import TemplateHighlighter
 from designer.ui.content.page import note_page
+from designer.ui.content.moments import MomentLine, RecipientButton
 from designer.ui.content.render_job import PreviewRequest, PreviewResult, StoreFacts, read_store_facts, render_preview
 
 #: Quiet time after the last keystroke before the preview renders again.
@@ -52,6 +56,10 @@ class ContentPanel(QWidget):
         self.node_id: str | None = None
         self.store_path: str | None = None
         self.store_facts: StoreFacts | None = None
+        #: The message being previewed as it went (from a trace or a backtest), if any.
+        self.moment: MessageMoment | None = None
+        #: The render the preview shows now.
+        self.last_result: PreviewResult | None = None
         # Its own pool: a preview never waits behind a backtest, and closing waits for it.
         self.workers = Workers(self, threads=1)
         self._generation = 0
@@ -79,12 +87,17 @@ class ContentPanel(QWidget):
         self.random_button = QPushButton("Random")
         self.random_button.setToolTip("Preview for a random customer who has this flow's trigger event")
         self.random_button.clicked.connect(self.pick_random_customer)
+        self.recipient_button = RecipientButton()
+        self.recipient_button.picked.connect(self.show_message)
+        self.moment_label = MomentLine()
+        self.recipient_button.failed.connect(lambda text: self.moment_label.note(text, "warning"))
         self.width_box = QComboBox()
         self.width_box.addItems(["Desktop", "Mobile"])
         self.width_box.currentIndexChanged.connect(lambda _i: self.schedule())
         who = QHBoxLayout()
         who.addWidget(self.customer, 1)
         who.addWidget(self.random_button)
+        who.addWidget(self.recipient_button)
         who.addWidget(self.width_box)
 
         self.subject = QLineEdit()
@@ -130,6 +143,7 @@ class ContentPanel(QWidget):
         layout = QVBoxLayout(inner)
         layout.addWidget(self.title)
         layout.addLayout(who)
+        layout.addWidget(self.moment_label)
         layout.addWidget(split, 1)
         inner.setMinimumHeight(420)
         # In a scroll area, so a small window is never pushed taller by the panel's fields.
@@ -157,6 +171,7 @@ class ContentPanel(QWidget):
         before the web engine's profile does, and no render may outlive the panel."""
         self._timer.stop()
         self.workers.shutdown()
+        self.recipient_button.release()
         if self.preview is not None:
             import shiboken6
 
@@ -169,11 +184,13 @@ class ContentPanel(QWidget):
         """Show the send ``node_id`` (anything else: the panel says to pick a send)."""
         node = self.document.flow.nodes.get(node_id) if node_id else None
         self.node_id = node.id if node is not None and node.kind in CHANNELS else None
+        self.recipient_button.set_node(self.node_id)
         editing = self.node_id is not None
         for w in (self.subject, self.preview_text, self.body, self.customer, self.random_button, self.width_box):
             w.setEnabled(editing)
         if not editing:
             self.title.setText("Select a send to see its message")
+            self.moment_label.note("")
             self._load_fields(None)
             if self.preview is not None:
                 self.preview.setHtml(note_page("Select a send (email, SMS or webhook) to preview its message."))
@@ -331,11 +348,15 @@ class ContentPanel(QWidget):
         if self.node_id is None:
             return self._generation
         self._generation += 1
+        customer = self.customer.currentText().strip() or None
+        moment = self.moment
+        if moment is not None and (moment.node != self.node_id or moment.customer != customer):
+            self.moment = moment = None  # another send or customer chosen since: their own moment
         request = PreviewRequest(
             generation=self._generation, flow_json=io.to_json(self.document.flow), flow_path=self.document.path,
             node_id=self.node_id, overrides=dict(self.edits.texts), store=self.store_path,
-            customer=self.customer.currentText().strip() or None,
-            width="mobile" if self.width_box.currentIndex() == 1 else "desktop")
+            customer=customer, width="mobile" if self.width_box.currentIndex() == 1 else "desktop",
+            at=moment.at if moment is not None else None, entry_time=moment.entry_time if moment is not None else None)
         self.workers.start(Task("preview", lambda _report, _cancel: render_preview(request))
                            .on(finished=self._rendered))
         return request.generation
@@ -345,8 +366,24 @@ class ContentPanel(QWidget):
             return  # an older render finished after a newer one was asked for
         self._shown_generation = result.generation
         self.last_result = result
+        self.moment_label.describe(result.customer, result.at, result.zone, self.moment)
         self._ensure_preview().setHtml(result.page)
         self.previewShown.emit(result.page)
+
+    # -- one message as it went -------------------------------------------------
+    def set_backtest(self, controller) -> None:
+        """The window's backtest, whose recipients "recipient from backtest" picks from."""
+        self.recipient_button.set_backtest(controller)
+
+    def show_message(self, moment: MessageMoment) -> int:
+        """Preview the message ``moment`` stands for: its send, for its customer, as at when it went."""
+        if moment.node != self.node_id:
+            self.show_node(moment.node)
+        if self.node_id != moment.node:
+            return self._generation  # not a send of this flow (any more)
+        self.moment = moment
+        self.customer.setEditText(moment.customer)
+        return self.render_now()
 
     def is_idle(self) -> bool:
         """Whether the preview shows the latest state (nothing scheduled or rendering)."""

@@ -33,6 +33,11 @@ class PreviewRequest:
     store: str | None
     customer: str | None
     width: str
+    #: The moment to render for (epoch ms UTC): a message of a trace or backtest. None: an hour
+    #: after the customer's latest trigger event.
+    at: int | None = None
+    #: When that message's journey entered: its trigger event is the one at this time.
+    entry_time: int | None = None
 
 
 @dataclass
@@ -42,6 +47,10 @@ class PreviewResult:
     customer: str | None
     message: object | None = None
     error: str | None = None
+    #: The moment the message was rendered at (None for the typical customer).
+    at: int | None = None
+    #: The customer's own time zone (IANA name), when the store knows it.
+    zone: str | None = None
 
 
 @dataclass
@@ -68,13 +77,15 @@ def render_preview(r: PreviewRequest) -> PreviewResult:
             from designer.content.typical import typical_context
 
             ctx = typical_context(flow, node.id)
-            shown = None
+            shown = at = None
         else:
-            ctx = build_context(moment_at(flow, node.id, customer, _moment(flow, customer)))
+            at = r.at if r.at is not None else _moment(flow, customer)
+            ctx = build_context(moment_at(flow, node.id, customer, at, r.entry_time if r.at is not None else None))
             shown = customer.external_id
         lib = TemplateLibrary.for_flow(r.flow_path, r.overrides, preview=True)
         msg = Renderer(lib).render(node.kind, node.id, node.config, ctx)
-        return PreviewResult(r.generation, page_for(msg, r.width), shown, msg)
+        zone = customer.profile.get("timezone") if customer is not None else None
+        return PreviewResult(r.generation, page_for(msg, r.width), shown, msg, at=at, zone=zone or None)
     except Exception as exc:  # shown in the preview; a broken draft must not take the panel down
         return PreviewResult(r.generation, note_page(f"Cannot preview: {exc}"), None, error=str(exc))
 

@@ -5,7 +5,9 @@ flow for that customer alone (the engine's trace: the same run as the
 backtest, one customer) and lists their events on a timeline and each
 journey's steps with times in the customer's own zone (UTC in the tooltip)
 and why each decision went the way it did. Selecting a journey lights its
-path on the canvas. "Save as Test" turns what happened into a case of the
+path on the canvas; each message sent links to it ("Open message", or a double
+click): the Content panel shows it as that customer got it at that moment.
+"Save as Test" turns what happened into a case of the
 flow's tests, so a later change that alters it shows up.
 """
 
@@ -18,6 +20,7 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QSplitter,
                                QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from designer.content.recipients import entry_times, message_of
 from designer.engine import clock
 from designer.engine.figures import TraceStep
 from designer.engine.flowtests import Journey, case_from_trace, journeys_from_trace
@@ -26,6 +29,7 @@ from designer.model import io
 from designer.store.db import StoreError, open_store
 from designer.store.lookup import CustomerRecord, EventRecord, customer, customer_events, find_customers
 from designer.ui.backtest.worker import Task, TaskFailed, Workers
+from designer.ui.content.moments import mark_message, message_of_row
 from designer.ui.document import Document
 from designer.ui.pathlight import PathLight
 from designer.ui.scene import FlowScene
@@ -69,9 +73,15 @@ def read_story(store: str, flow_json: dict, external_id: str) -> CustomerStory:
         engine.dispose()
 
 
+#: The steps' column with the link to a sent message.
+MESSAGE_COLUMN = 4
+
+
 class JourneysView(QWidget):
     #: A test case made from the shown customer (the Tests panel adds it).
     caseCreated = Signal(dict)
+    #: A message was opened (a :class:`~designer.content.recipients.MessageMoment`).
+    messageActivated = Signal(object)
 
     def __init__(self, document: Document, scene: FlowScene, workers: Workers, store_path, parent=None) -> None:
         """``store_path``: a function giving the open store's path or URL (None when none is open)."""
@@ -89,7 +99,7 @@ class JourneysView(QWidget):
         self.timeline = QTreeWidget()
         self.timeline.setHeaderLabels(["Time (customer's zone)", "Event", "Properties"])
         self.steps = QTreeWidget()
-        self.steps.setHeaderLabels(["Time (customer's zone)", "Step", "What", "Why"])
+        self.steps.setHeaderLabels(["Time (customer's zone)", "Step", "What", "Why", "Message"])
         left = QWidget()
         ll = QVBoxLayout(left)
         ll.setContentsMargins(0, 0, 0, 0)
@@ -115,6 +125,8 @@ class JourneysView(QWidget):
         self.matches.itemActivated.connect(lambda item: self.show_customer(item.data(Qt.ItemDataRole.UserRole)))
         self.matches.itemClicked.connect(lambda item: self.show_customer(item.data(Qt.ItemDataRole.UserRole)))
         self.steps.currentItemChanged.connect(lambda cur, _prev: self._light(cur))
+        self.steps.itemClicked.connect(self._step_clicked)
+        self.steps.itemActivated.connect(lambda item, _column: self._open_message(item))
         self.save_button.clicked.connect(self.save_as_test)
         document.changed.connect(self.light.clear)  # an edited flow is not the one traced
 
@@ -178,6 +190,7 @@ class JourneysView(QWidget):
             row.setToolTip(0, clock.iso(e.time))
             self.timeline.addTopLevelItem(row)
         self.steps.clear()
+        entries = entry_times(story.trace)
         for j in story.journeys:
             top = QTreeWidgetItem([local_text(j.steps[0].time, zone) if j.steps else "", f"journey {j.number}",
                                    " \u2192 ".join(j.visits), f"ended at {j.ends_at}" if j.ends_at else ""])
@@ -186,6 +199,9 @@ class JourneysView(QWidget):
                 child = QTreeWidgetItem([local_text(s.time, zone), s.node or "", s.what, s.detail])
                 child.setToolTip(0, clock.iso(s.time))
                 child.setData(0, Qt.ItemDataRole.UserRole, j.number)
+                message = message_of(s, p.external_id, entries)
+                if message is not None:
+                    mark_message(child, MESSAGE_COLUMN, message, zone)
                 top.addChild(child)
             self.steps.addTopLevelItem(top)
             top.setExpanded(True)
@@ -202,6 +218,15 @@ class JourneysView(QWidget):
         journey = next((j for j in self.story.journeys if j.number == number), None)
         if journey is not None:
             self.light.show(journey.visits, "success")
+
+    def _step_clicked(self, item: QTreeWidgetItem, column: int) -> None:
+        if column == MESSAGE_COLUMN:
+            self._open_message(item)
+
+    def _open_message(self, item: QTreeWidgetItem) -> None:
+        message = message_of_row(item)
+        if message is not None:
+            self.messageActivated.emit(message)
 
     def save_as_test(self) -> dict | None:
         if self.story is None:
