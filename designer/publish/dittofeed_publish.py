@@ -137,6 +137,12 @@ class DittofeedPublisher(Publisher):
 
         journey = placeholders.fill(bundle["journey"], ids)
         journey.update(workspaceId=ws, id=self.journey_id(flow, name))
+        dangling = sorted(n for names in placeholders.collect(journey).values() for n in names)
+        if dangling:
+            # Accepting a gap cannot make a journey refer to a segment that was never built.
+            raise PublishRefused("; ".join(
+                f"node {owners.get(n, '?')}: its condition has no Dittofeed segment (see the capability report), "
+                "and Dittofeed refuses a journey that refers to a missing one" for n in dangling))
         trigger = flow.trigger()
         body = _Bundle(journey, [placed(s, "segment") for s in bundle["segments"]],
                        [placed(t, "template") for t in to_make], nodes, trigger.id if trigger else None, owners)

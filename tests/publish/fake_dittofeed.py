@@ -57,7 +57,7 @@ class FakeDittofeed(LoopbackESP):
                 return reply.error(500, "Internal Server Error")
             if isinstance(step, dict):
                 return reply.error(400, step["message"], step["field"])
-            problem = self._dangling(body)
+            problem = self._dangling(body) if body.get("definition") else None
             if problem:
                 return reply.error(400, problem[1], problem[0])
         with self.lock:
