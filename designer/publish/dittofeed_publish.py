@@ -60,7 +60,8 @@ class DittofeedClient(ApiClient):
         message = str(data["message"])
         first = message.split(" ", 1)[0]
         pointer = first if first.startswith(("body", "/", "querystring")) else None
-        return [FieldError(message, pointer)], [data]
+        text = message[len(first):].strip() if pointer else message
+        return [FieldError(text or message, pointer)], [data]
 
     def _list(self, path: str, key: str) -> list[dict]:
         data = self.request("GET", path, params={"workspaceId": self.workspace})
