@@ -5,6 +5,7 @@ exactly one journey; publishing again sends nothing; the admin key stays secret.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -34,7 +35,8 @@ def _puts(fake: FakeDittofeed) -> int:
     return sum(1 for m, _ in fake.requests if m == "PUT")
 
 
-def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_journey(home, tmp_path, capsys):
+def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_journey(home, tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)  # urllib3's request lines and retries too
     flows = tmp_path / "flows"
     flows.mkdir()
     # The abandoned cart's split on the triggering event has no segment: refused, nothing sent.
@@ -73,6 +75,7 @@ def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_journe
             assert journey["status"] == "NotStarted" and "$" not in json.dumps(journey)
     assert files_holding(ADMIN_KEY, tmp_path, home) == []
     assert ADMIN_KEY not in out.out + out.err
+    assert "Retrying" in caplog.text and ADMIN_KEY not in caplog.text
 
 
 def test_segments_and_templates_are_sent_before_the_journey_and_existing_templates_reused(home, tmp_path, capsys):

@@ -5,6 +5,7 @@ token never reaches a file or the terminal."""
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -39,7 +40,8 @@ def _publish(fake: FakeHubSpot, flow_file: Path, *extra: str) -> list[str]:
     return ["publish", str(flow_file), "--target", "hubspot", "--base-url", fake.url, *extra]
 
 
-def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_workflow(home, tmp_path, capsys):
+def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_workflow(home, tmp_path, capsys, caplog):
+    caplog.set_level(logging.DEBUG)  # urllib3's request lines and retries too
     flows = tmp_path / "flows"
     flows.mkdir()
     with FakeHubSpot(EVENTS, EMAILS) as fake:
@@ -81,6 +83,7 @@ def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_workfl
         assert {x["processingType"] for x in fake.lists} == {"MANUAL"}
     assert files_holding(TOKEN, tmp_path, home) == []
     assert TOKEN not in out.out + out.err
+    assert "/automation/v4/flows" in caplog.text and TOKEN not in caplog.text
 
 
 def test_a_400_names_the_field_and_the_node(home, tmp_path, capsys):
