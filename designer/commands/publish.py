@@ -20,7 +20,8 @@ from designer.model.validate import has_errors, validate
 from designer.publish.metrics import MetricMapError, MetricNames
 from designer.publish.targets import EXPORTERS
 
-PUBLISH_TARGETS = ("klaviyo",)
+PUBLISH_TARGETS = ("klaviyo", "hubspot", "dittofeed")
+PULL_TARGETS = ("klaviyo",)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Compile, resolve names to the account's ids (creating missing templates and "
                        "lists), and create the flow as a draft. Re-publishing an unchanged flow creates nothing; "
                        "a changed flow becomes a new draft with a versioned name. The API key comes from the "
-                       "environment (KLAVIYO_API_KEY) or the keyring. Exit 0 published or nothing to do, 1 the "
+                       "environment (KLAVIYO_API_KEY, HUBSPOT_TOKEN, DITTOFEED_ADMIN_KEY) or the keyring. Exit 0 published or nothing to do, 1 the "
                        "flow has errors or cannot be expressed, 2 the target cannot be reached or refuses the key.")
     _flow_target(p, "flow JSON file (its publish record is updated)", PUBLISH_TARGETS)
     p.add_argument("--dry-run", action="store_true", help="look up ids and report, but create nothing")
@@ -45,6 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="publish even though the capability report lists errors")
     p.add_argument("--base-url", metavar="URL", help="another API server (an EU data centre, a test double)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-call timeout (30)")
+    p.add_argument("--workspace", metavar="ID",
+                   help="Dittofeed: the workspace id (default: the environment's DITTOFEED_WORKSPACE_ID)")
     p.add_argument("--json", action="store_true", help="print the result as JSON (the last line)")
     p.set_defaults(func=run_publish)
 
@@ -53,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "names, the flow filter to exit condition and consent, layout computed), with the Klaviyo "
                        "ids in its publish record. What does not translate is reported and kept as a note. "
                        "--list shows the account's flows.")
-    q.add_argument("target", choices=PUBLISH_TARGETS)
+    q.add_argument("target", choices=PULL_TARGETS)
     q.add_argument("flow_id", nargs="?", metavar="FLOW_ID", help="the Klaviyo flow id")
     q.add_argument("--list", action="store_true", help="list the account's flows (id, status, name)")
     q.add_argument("--out", metavar="FILE", help="flow file to write")
@@ -113,27 +116,33 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def make_client(args: argparse.Namespace):
+    """The target's client, with the key from the environment or the keyring (never from a file)."""
     from designer.publish.keys import MissingKey, get_key
-    from designer.publish.klaviyo.client import DEFAULT_BASE_URL, KlaviyoClient
+    from designer.publish.senders import SENDERS, option_problem, resolve_options
 
+    sender = SENDERS[args.target]
+    options = resolve_options(sender, {"workspace": getattr(args, "workspace", None)})
+    problem = option_problem(sender, options)
+    if problem:
+        raise CommandError(problem, 2)
     try:
         key = get_key(args.target)
     except MissingKey as exc:
         raise CommandError(str(exc), 2) from None
-    return KlaviyoClient(key, base_url=args.base_url or DEFAULT_BASE_URL, timeout=args.timeout)
+    return sender.make_client(key, args.base_url or sender.default_base_url, args.timeout, options)
 
 
 def api_failure(target: str, exc: Exception) -> CommandError:
-    from designer.publish.klaviyo.client import ApiError
+    from designer.publish.api import ApiError
 
     if isinstance(exc, ApiError):
         return CommandError(f"{target}: {'the key was refused: ' if exc.refuses_key else ''}{exc}",
-                            2 if exc.refuses_key or exc.status >= 500 else 1)
+                            2 if exc.refuses_key or exc.status >= 500 or exc.status == 429 else 1)
     return CommandError(f"{target}: {exc}", 2)
 
 
 def run_pull(args: argparse.Namespace) -> int:
-    from designer.publish.klaviyo.client import ApiError, Unreachable
+    from designer.publish.api import ApiError, Unreachable
     from designer.publish.klaviyo.fetch import pull_flow
 
     if not args.list and not (args.flow_id and args.out):
@@ -162,9 +171,10 @@ def run_pull(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from designer.publish.klaviyo.client import ApiError, Unreachable
-    from designer.publish.klaviyo.publisher import KlaviyoPublisher, PublishRefused
+    from designer.publish.api import ApiError, Unreachable
+    from designer.publish.publisher import PublishRefused
     from designer.publish.ratelimit import DailyLimitReached
+    from designer.publish.senders import SENDERS
 
     flow = load_flow(args.flow)
     refuse_invalid(flow, args.flow)
@@ -172,7 +182,7 @@ def run_publish(args: argparse.Namespace) -> int:
     before = json.dumps(flow.publish, sort_keys=True)
     client = make_client(args)
     try:
-        result, report = KlaviyoPublisher(client, names=names).publish(
+        result, report = SENDERS[args.target].make_publisher(client, names).publish(
             flow, flow_path=args.flow, activate=args.activate, allow_gaps=args.allow_gaps, dry_run=args.dry_run)
     except PublishRefused as exc:
         raise CommandError(str(exc), 1) from None
@@ -184,7 +194,8 @@ def run_publish(args: argparse.Namespace) -> int:
         print(line, file=sys.stderr)
     if not args.dry_run and json.dumps(flow.publish, sort_keys=True) != before:
         io.save(flow, args.flow)
-    print(f"{args.target}: {result.name}: {result.message}" + (f" ({result.url})" if result.url else ""))
+    where = f" ({result.url})" if result.url else (f" (id {result.remote_id})" if result.remote_id else "")
+    print(f"{args.target}: {result.name}: {result.message}{where}")
     if args.json:
         print(json.dumps(result.summary()))
     return 0

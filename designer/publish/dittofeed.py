@@ -38,6 +38,8 @@ class _Ctx:
     flow: Flow
     report: Report
     flow_path: Path | None
+    #: The journey's name: segments are named after it, so each version has its own.
+    name: str = ""
     entry: dict | None = None
     segments: list[dict] = field(default_factory=list)
     templates: dict[str, dict] = field(default_factory=dict)
@@ -124,7 +126,7 @@ def _segment(ctx: _Ctx, node: Node, cond: dict, suffix: str = "") -> str:
         return nid
 
     build(cond)
-    name = f"{ctx.flow.name}: {node.id}{suffix}"
+    name = f"{ctx.name}: {node.id}{suffix}"
     ctx.segments.append({"workspaceId": WORKSPACE, "name": name,
                          "definition": {"entryNode": nodes[0], "nodes": nodes[1:]}})
     return f"$segment:{name}"
@@ -135,7 +137,7 @@ def _split(ctx: _Ctx, node: Node) -> Fragment:
         segment = _segment(ctx, node, node.config["condition"])
     except _Unsupported as exc:
         ctx.report.error(node.id, str(exc), "config.condition")
-        segment = f"$segment:{ctx.flow.name}: {node.id}"
+        segment = f"$segment:{ctx.name}: {node.id}"
     variant = {"type": "Boolean", "segment": segment, "trueChild": EXIT, "falseChild": EXIT}
     item = {"type": "SegmentSplitNode", "id": node.id, "variant": variant}
     return Fragment([item], {"yes": [_child(variant, "trueChild")], "no": [_child(variant, "falseChild")]})
@@ -147,7 +149,7 @@ def _wait_for(ctx: _Ctx, node: Node) -> Fragment:
         segment = _segment(ctx, node, {"event": c["event"], "since": "flow_start", "where": c.get("where")})
     except _Unsupported as exc:
         ctx.report.error(node.id, str(exc), "config.where")
-        segment = f"$segment:{ctx.flow.name}: {node.id}"
+        segment = f"$segment:{ctx.name}: {node.id}"
     child = {"id": EXIT, "segmentId": segment}
     item = {"type": "WaitForNode", "id": node.id, "timeoutSeconds": int(durations.parse_seconds(c["timeout"])),
             "timeoutChild": EXIT, "segmentChildren": [child]}
@@ -181,12 +183,12 @@ def _message(kind: str):
                           _liquid(ctx, node, "subject", c.get("subject") or ""), "body": html}
             template = _template(ctx, node, c["template"], definition)
         elif kind == "Sms":
-            template = _template(ctx, node, f"{ctx.flow.name}: {node.id}",
+            template = _template(ctx, node, f"{ctx.name}: {node.id}",
                                  {"type": "Sms", "body": _liquid(ctx, node, "body", c["body"])})
         else:
             if (c.get("method") or "POST").upper() != "POST":
                 ctx.report.warn(node.id, "the webhook's method is set in its Dittofeed template", "config.method")
-            template = _template(ctx, node, f"{ctx.flow.name}: {node.id}", {
+            template = _template(ctx, node, f"{ctx.name}: {node.id}", {
                 "type": "Webhook", "identifierKey": "id",
                 "body": {"config": {"url": c["url"], "method": (c.get("method") or "POST").upper(),
                                     "data": c.get("body") or ""}}})
@@ -221,8 +223,16 @@ MAPPINGS = {
 
 
 def compile_dittofeed(flow: Flow, flow_path: str | Path | None = None) -> tuple[dict, Report]:
+    bundle, report, _nodes = compile_dittofeed_nodes(flow, flow_path)
+    return bundle, report
+
+
+def compile_dittofeed_nodes(flow: Flow, flow_path: str | Path | None = None, *,
+                            name: str | None = None) -> tuple[dict, Report, list[str]]:
+    """The bundle (journey and segments named after ``name``, default the flow's), its report, and the node
+    behind each journey node by position (so an error at ``definition/nodes/3`` names its node)."""
     report = Report(TARGET)
-    ctx = _Ctx(flow, report, Path(flow_path) if flow_path else None)
+    ctx = _Ctx(flow, report, Path(flow_path) if flow_path else None, name or flow.name)
     wired = wire(flow, compile_nodes(flow, MAPPINGS, ctx, report), "id")
     trigger = flow.trigger()
     entry = ctx.entry or {"type": "EventEntryNode", "event": "", "child": EXIT}
@@ -237,7 +247,8 @@ def compile_dittofeed(flow: Flow, flow_path: str | Path | None = None) -> tuple[
         report.warn(None, "smart sending is not part of a Dittofeed journey", "settings.smart_sending")
     if s.reentry.mode == "cooldown":
         report.warn(None, "Dittofeed lets a customer run the journey again without a cooldown", "settings.reentry")
-    journey = {"workspaceId": WORKSPACE, "name": flow.name, "status": "NotStarted",
+    journey = {"workspaceId": WORKSPACE, "name": ctx.name, "status": "NotStarted",
                "canRunMultiple": s.reentry.mode != "never",
                "definition": {"entryNode": entry, "exitNode": {"type": "ExitNode"}, "nodes": wired.items}}
-    return {"segments": ctx.segments, "templates": list(ctx.templates.values()), "journey": journey}, report
+    return ({"segments": ctx.segments, "templates": list(ctx.templates.values()), "journey": journey}, report,
+            wired.item_nodes)

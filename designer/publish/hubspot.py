@@ -213,6 +213,14 @@ MAPPINGS = {
 
 
 def compile_hubspot(flow: Flow, names: MetricNames | None = None) -> tuple[dict, Report]:
+    body, report, _nodes = compile_hubspot_nodes(flow, names)
+    return body, report
+
+
+def compile_hubspot_nodes(flow: Flow, names: MetricNames | None = None, *,
+                          name: str | None = None) -> tuple[dict, Report, list[str]]:
+    """The body (named ``name``, default the flow's), its report, and the node behind each action by position
+    (so an error at ``actions[3]`` names its node)."""
     report = Report(TARGET)
     ctx = _Ctx(flow, names or MetricNames(), report)
     # wait_for keeps its timeout path: the port after the event would be the wrong default.
@@ -226,12 +234,12 @@ def compile_hubspot(flow: Flow, names: MetricNames | None = None) -> tuple[dict,
         report.error(None, "the exit condition is not sent: HubSpot's unenrollment is set on the workflow page",
                      "settings.exit_when")
     body = {"isEnabled": False, "flowType": "WORKFLOW", "type": "CONTACT_FLOW", "objectTypeId": "0-1",
-            "name": flow.name, "startActionId": wired.entry_of(trigger.id) if trigger else None,
+            "name": name or flow.name, "startActionId": wired.entry_of(trigger.id) if trigger else None,
             "nextAvailableActionId": str(ctx.counter + 1), "actions": wired.items,
             "enrollmentCriteria": ctx.enrollment, "timeWindows": [], "blockedDates": [], "customProperties": {},
             "suppressionListIds": [], "canEnrollFromSalesforce": False}
     if body["startActionId"] is None:
         report.error(trigger.id if trigger else None, "HubSpot needs at least one action after the trigger")
-    return body, report
+    return body, report, wired.item_nodes
 
 

@@ -1,19 +1,20 @@
 """Klaviyo's REST API: the few calls publishing and pulling need.
 
-One session carries the key, the API revision and the JSON:API content type
-on every call; idempotent calls are retried by :mod:`designer.publish.http`,
-creates are not (the publisher looks before it tries again). Errors come back
-as :class:`ApiError` with Klaviyo's JSON:API error objects, never with the key.
+One session (the shared :class:`designer.publish.api.ApiClient`) carries the
+key, the API revision and the JSON:API content type on every call; idempotent
+calls are retried by :mod:`designer.publish.http`, creates are not (the
+publisher looks before it tries again). Errors come back as :class:`ApiError`
+with Klaviyo's JSON:API error objects (field: ``source.pointer``), never with the key.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-import requests
+from designer.publish.api import ApiClient, ApiError, FieldError, Unreachable
+from designer.publish.http import RetryPolicy
 
-from designer.publish.http import RetryPolicy, make_session, retries_of
+__all__ = ["ApiError", "DEFAULT_BASE_URL", "KlaviyoClient", "Unreachable", "quote_filter"]
 
 DEFAULT_BASE_URL = "https://a.klaviyo.com"
 #: The API revision of the OpenAPI description the compiler follows.
@@ -21,77 +22,31 @@ REVISION = "2026-07-15"
 JSONAPI = "application/vnd.api+json"
 
 
-class Unreachable(Exception):
-    """No answer: a timeout, a refused or reset connection."""
-
-
-@dataclass
-class ApiError(Exception):
-    status: int
-    errors: list[dict] = field(default_factory=list)
-    text: str = ""
-    #: Seconds the server asked to wait (429's ``Retry-After``), if it said.
-    retry_after: float | None = None
-
-    def __str__(self) -> str:
-        if not self.errors:
-            return f"HTTP {self.status}: {self.text[:200]}"
-        return "; ".join(_describe(e) for e in self.errors)
-
-    @property
-    def refuses_key(self) -> bool:
-        return self.status in (401, 403)
-
-
-def _describe(err: dict) -> str:
+def _describe(err: dict) -> FieldError:
     text = ": ".join(x for x in (err.get("title"), err.get("detail")) if x) or err.get("code") or "error"
-    pointer = (err.get("source") or {}).get("pointer")
-    return f"{text} (at {pointer})" if pointer else text
-
-
-def _seconds(value: str | None) -> float | None:
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
+    return FieldError(str(text), (err.get("source") or {}).get("pointer"))
 
 
 def quote_filter(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-class KlaviyoClient:
+class KlaviyoClient(ApiClient):
+    target = "klaviyo"
+
     def __init__(self, key: str, *, base_url: str = DEFAULT_BASE_URL, timeout: float = 30.0,
                  policy: RetryPolicy | None = None) -> None:
-        self.base_url = base_url.rstrip("/")
-        self.timeout = timeout
-        self.retries = 0
-        self.session = make_session({"Authorization": f"Klaviyo-API-Key {key}", "revision": REVISION,
-                                     "Accept": JSONAPI, "Content-Type": JSONAPI}, policy)
+        super().__init__({"Authorization": f"Klaviyo-API-Key {key}", "revision": REVISION,
+                          "Accept": JSONAPI, "Content-Type": JSONAPI}, base_url=base_url, timeout=timeout,
+                         policy=policy)
 
-    def close(self) -> None:
-        self.session.close()
-
-    def request(self, method: str, path_or_url: str, *, params: dict | None = None,
-                body: dict | None = None) -> dict:
-        url = path_or_url if path_or_url.startswith("http") else self.base_url + path_or_url
-        try:
-            resp = self.session.request(method, url, params=params, json=body, timeout=self.timeout)
-        except (requests.Timeout, requests.ConnectionError) as exc:
-            raise Unreachable(f"{method} {url.split('?')[0]}: {type(exc).__name__}") from None
-        except requests.exceptions.RetryError:  # retries used up
-            raise Unreachable(f"{method} {url.split('?')[0]}: gave up after retries") from None
-        self.retries += retries_of(resp)
-        if resp.status_code >= 400:
-            try:
-                errors = resp.json().get("errors") or []
-            except ValueError:
-                errors = []
-            raise ApiError(resp.status_code, errors if isinstance(errors, list) else [], resp.text,
-                           _seconds(resp.headers.get("Retry-After")))
-        if resp.status_code == 204 or not resp.content:
-            return {}
-        return resp.json()
+    def parse_errors(self, data: object) -> tuple[list[FieldError], list[dict]]:
+        """JSON:API errors: ``title``/``detail`` and the field in ``source.pointer``."""
+        errors = data.get("errors") if isinstance(data, dict) else None
+        if not isinstance(errors, list):
+            return [], []
+        errors = [e for e in errors if isinstance(e, dict)]
+        return [_describe(e) for e in errors], errors
 
     def pages(self, path: str, params: dict | None = None) -> Iterator[dict]:
         """Every resource of a list, following ``links.next`` page by page."""

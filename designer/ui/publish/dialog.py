@@ -8,21 +8,24 @@ document's flow (saved at once when the file has no other unsaved change).
 
 from __future__ import annotations
 
+import html
 import json
+from pathlib import Path
 
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QListWidget,
                                QPlainTextEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from designer.model.validate import ERROR
-from designer.publish.metrics import MetricNames
+from designer.publish.metrics import MetricMapError, MetricNames
+from designer.publish.senders import SENDERS
 from designer.publish.targets import EXPORTERS
 from designer.ui.backtest.worker import Task, Workers
 from designer.ui.document import Document
 from designer.ui.publish import jobs
 from designer.ui.publish.keyfield import KeyFields
 
-#: Targets the editor can send to; the others are shown as a preview only.
-SENDABLE = ("klaviyo",)
+#: Targets the editor can send to (every one :mod:`designer.publish.senders` knows).
+SENDABLE = tuple(SENDERS)
 TARGETS = ("klaviyo", "hubspot", "dittofeed")
 
 
@@ -77,13 +80,22 @@ class PublishDialog(QDialog):
     def refresh(self) -> None:
         target = self.target.currentText()
         self.report.clear()
+        if self.keys.target != target:
+            self.keys.set_target(target)
+            self.connection_label.setText("")
         if self.errors:
             self.report.addItems([f"{p.node or 'flow'}: {p.message}" for p in self.errors])
             self.result.setText("The flow has errors: fix them (see Problems) before publishing.")
             self.preview.setPlainText("")
             self.publish_button.setEnabled(False)
             return
-        body, report = EXPORTERS[target](self.document.flow, None, MetricNames.load())
+        try:
+            names = MetricNames.load()
+        except MetricMapError as exc:
+            self.report.addItem(str(exc))
+            names = MetricNames()
+        body, report = EXPORTERS[target](self.document.flow, Path(self.document.path) if self.document.path else None,
+                                         names)
         self.report.addItems([g.line(target) for g in report.gaps] or ["Nothing: the target can run it as drawn."])
         self.preview.setPlainText(json.dumps(body, indent=2, ensure_ascii=False))
         sendable = target in SENDABLE
@@ -123,8 +135,10 @@ class PublishDialog(QDialog):
 
     def _published(self, done: jobs.Published) -> None:
         r = done.result
-        link = f' <a href="{r.url}">Open in Klaviyo</a>' if r.url else ""
-        self.result.setText(f"{r.name}: {r.message}.{link}")
+        label = SENDERS[r.target].label
+        link = (f' <a href="{r.url}">Open in {label}</a>' if r.url
+                else f" {label} id: {html.escape(r.remote_id)}" if r.remote_id else "")
+        self.result.setText(f"{html.escape(r.name)}: {html.escape(r.message)}.{link}")
         was_clean = not self.document.is_modified()
         self.document.flow.publish = done.publish
         if was_clean and self.document.path:

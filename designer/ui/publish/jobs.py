@@ -2,19 +2,23 @@
 
 Each builds its own client from the key it is handed, so the key lives only in
 the dialog's field and in the request headers, and closes the client when done.
+The target's client and publisher come from :mod:`designer.publish.senders`,
+as on the command line.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from designer.model.flow import Flow
-from designer.publish.klaviyo.client import DEFAULT_BASE_URL, ApiError, KlaviyoClient, Unreachable
+from designer.publish.api import ApiClient, ApiError, Unreachable
 from designer.publish.klaviyo.fetch import pull_flow
-from designer.publish.klaviyo.publisher import KlaviyoPublisher, PublishRefused, PublishResult
+from designer.publish.metrics import MetricMapError, MetricNames
+from designer.publish.publisher import PublishRefused, PublishResult
 from designer.publish.ratelimit import DailyLimitReached
 from designer.publish.report import Report
+from designer.publish.senders import SENDERS, option_problem
 from designer.ui.backtest.worker import TaskFailed
 
 #: Failures shown to the user as they are.
@@ -24,13 +28,24 @@ EXPECTED = (ApiError, Unreachable, PublishRefused, DailyLimitReached)
 @dataclass(frozen=True)
 class Connection:
     key: str
-    base_url: str = DEFAULT_BASE_URL
+    base_url: str = ""
     timeout: float = 30.0
+    target: str = "klaviyo"
+    #: What the target needs beyond the key (Dittofeed's workspace id).
+    options: dict = field(default_factory=dict)
 
-    def client(self) -> KlaviyoClient:
+    @property
+    def label(self) -> str:
+        return SENDERS[self.target].label
+
+    def client(self) -> ApiClient:
+        sender = SENDERS[self.target]
         if not self.key:
-            raise TaskFailed("enter the Klaviyo private API key first")
-        return KlaviyoClient(self.key, base_url=self.base_url or DEFAULT_BASE_URL, timeout=self.timeout)
+            raise TaskFailed(f"enter the {sender.label} {sender.key_label[0].lower()}{sender.key_label[1:]} first")
+        problem = option_problem(sender, self.options)
+        if problem:
+            raise TaskFailed(problem)
+        return sender.make_client(self.key, self.base_url or sender.default_base_url, self.timeout, self.options)
 
 
 def _run(conn: Connection, fn):
@@ -38,9 +53,9 @@ def _run(conn: Connection, fn):
     try:
         return fn(client)
     except ApiError as exc:
-        prefix = "Klaviyo refused the key: " if exc.refuses_key else "Klaviyo answered: "
+        prefix = f"{conn.label} refused the key: " if exc.refuses_key else f"{conn.label} answered: "
         raise TaskFailed(prefix + str(exc)) from None
-    except (Unreachable, PublishRefused, DailyLimitReached) as exc:
+    except (Unreachable, PublishRefused, DailyLimitReached, MetricMapError) as exc:
         raise TaskFailed(str(exc)) from None
     finally:
         client.close()
@@ -63,16 +78,16 @@ def publish(conn: Connection, flow: Flow, path: str | None, *, activate: bool, a
     work = flow.copy()
     work.publish = copy.deepcopy(flow.publish)
 
-    def go(client: KlaviyoClient) -> Published:
-        result, report = KlaviyoPublisher(client).publish(work, flow_path=path, activate=activate,
-                                                          allow_gaps=allow_gaps)
+    def go(client: ApiClient) -> Published:
+        publisher = SENDERS[conn.target].make_publisher(client, MetricNames.load())
+        result, report = publisher.publish(work, flow_path=path, activate=activate, allow_gaps=allow_gaps)
         return Published(result, report, work.publish)
 
     return _run(conn, go)
 
 
 def list_flows(conn: Connection) -> list[tuple[str, str, str]]:
-    """(id, name, status) of the account's flows."""
+    """(id, name, status) of the account's flows (Klaviyo)."""
     return _run(conn, lambda c: [(f["id"], (f.get("attributes") or {}).get("name") or "",
                                   (f.get("attributes") or {}).get("status") or "") for f in c.list_flows()])
 
