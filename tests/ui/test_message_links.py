@@ -151,6 +151,14 @@ def test_a_message_in_the_journeys_view_opens_its_content(qtbot, tmp_path, shop)
     result = wait_for_render(qtbot, panel, ext, sent.time)
     assert panel.node_id == sent.node and window.scene.selected_node_ids() == [sent.node]
     assert result.message.subject == f"{sent.node}: {name} now={sent.time} entered={entry_of(trace, sent.journey)}"
+    # Enter on another message's row opens that one.
+    first = [s for s in trace if s.what == "sent"][0]
+    view.steps.setCurrentItem(linked[0])
+    view.steps.setFocus()
+    qtbot.keyClick(view.steps, Qt.Key.Key_Return)
+    result = wait_for_render(qtbot, panel, ext, first.time)
+    assert panel.node_id == first.node == "n5"
+    assert result.message.subject == f"n5: {name} now={first.time} entered={entry_of(trace, first.journey)}"
     finish(window)
 
 
