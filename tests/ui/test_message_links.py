@@ -128,6 +128,13 @@ def test_a_traced_message_opens_as_that_customer_got_it_then(qtbot, tmp_path, sh
     panel.render_now()
     qtbot.waitUntil(lambda: panel.is_idle() and panel.last_result.customer == other, timeout=30_000)
     assert panel.last_result.at != second.time and panel.moment is None
+
+    # A message whose send was deleted since the trace says so instead of previewing something else.
+    window.document.remove_nodes([second.node])
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=cell_point(tree, item, 5))
+    assert panel.node_id is None
+    assert panel.moment_label.text() == (f"{second.node} is no longer a send of this flow: its message cannot "
+                                         "be shown")
     finish(window)
 
 
