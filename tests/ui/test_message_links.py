@@ -128,6 +128,13 @@ def test_a_traced_message_opens_as_that_customer_got_it_then(qtbot, tmp_path, sh
     panel.render_now()
     qtbot.waitUntil(lambda: panel.is_idle() and panel.last_result.customer == other, timeout=30_000)
     assert panel.last_result.at != second.time and panel.moment is None
+
+    # A message whose send was deleted since the trace says so instead of previewing something else.
+    window.document.remove_nodes([second.node])
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=cell_point(tree, item, 5))
+    assert panel.node_id is None
+    assert panel.moment_label.text() == (f"{second.node} is no longer a send of this flow: its message cannot "
+                                         "be shown")
     finish(window)
 
 
@@ -151,6 +158,14 @@ def test_a_message_in_the_journeys_view_opens_its_content(qtbot, tmp_path, shop)
     result = wait_for_render(qtbot, panel, ext, sent.time)
     assert panel.node_id == sent.node and window.scene.selected_node_ids() == [sent.node]
     assert result.message.subject == f"{sent.node}: {name} now={sent.time} entered={entry_of(trace, sent.journey)}"
+    # Enter on another message's row opens that one.
+    first = [s for s in trace if s.what == "sent"][0]
+    view.steps.setCurrentItem(linked[0])
+    view.steps.setFocus()
+    qtbot.keyClick(view.steps, Qt.Key.Key_Return)
+    result = wait_for_render(qtbot, panel, ext, first.time)
+    assert panel.node_id == first.node == "n5"
+    assert result.message.subject == f"n5: {name} now={first.time} entered={entry_of(trace, first.journey)}"
     finish(window)
 
 

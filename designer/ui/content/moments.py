@@ -65,9 +65,13 @@ class RecipientButton(QPushButton):
     def set_backtest(self, controller) -> None:
         """Follow the window's backtest (a :class:`~designer.ui.backtest.controller.BacktestController`)."""
         self.backtest = controller
-        controller.finished.connect(lambda _r: self.refresh())
-        controller.cleared.connect(self.refresh)
-        controller.store.changed.connect(lambda _info: self.refresh())
+        # Bound methods, not lambdas: Qt drops these connections when the button goes.
+        controller.finished.connect(self._backtest_changed)
+        controller.cleared.connect(self._backtest_changed)
+        controller.store.changed.connect(self._backtest_changed)
+        self.refresh()
+
+    def _backtest_changed(self, *_args) -> None:
         self.refresh()
 
     def set_node(self, node_id: str | None) -> None:

@@ -379,8 +379,10 @@ class ContentPanel(QWidget):
         """Preview the message ``moment`` stands for: its send, for its customer, as at when it went."""
         if moment.node != self.node_id:
             self.show_node(moment.node)
-        if self.node_id != moment.node:
-            return self._generation  # not a send of this flow (any more)
+        if self.node_id != moment.node:  # not a send of this flow any more
+            self.moment_label.note(f"{moment.node} is no longer a send of this flow: its message cannot be "
+                                   "shown", "warning")
+            return self._generation
         self.moment = moment
         self.customer.setEditText(moment.customer)
         return self.render_now()
