@@ -130,3 +130,23 @@ def test_template_edits_are_undoable_and_saved_beside_the_flow(qtbot, tmp_path):
     saved = tmp_path / "templates" / "cart_reminder.html"
     assert saved.read_text(encoding="utf-8").endswith("<!-- edited -->")
     assert (FLOWS.parent / "resources" / "templates" / "cart_reminder.html").read_text(encoding="utf-8") == original
+
+
+def test_a_store_read_again_previews_its_new_data(qtbot, tmp_path):
+    # An import or an erasure changes the store under the same path: the preview must not keep the old history.
+    db = tmp_path / "shop.db"
+    generate(db, customers=40, days=10, seed=3)
+    window = make_window(qtbot, path=flow_copy(tmp_path, "abandoned_cart.json"))
+    panel = window.content_panel
+    window.open_store_path(str(db))
+    qtbot.waitUntil(lambda: panel.store_facts is not None, timeout=30_000)
+    window.go_to_node("n5")
+    customer = panel.customer.currentText()
+    name = first_name_of(db, customer)
+    qtbot.waitUntil(lambda: getattr(panel, "last_result", None) is not None and panel.last_result.customer == customer
+                    and name in panel.last_result.message.subject, timeout=30_000)
+
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE customers SET first_name = 'Zelda' WHERE external_id = ?", (customer,))
+    window.store.refresh()
+    qtbot.waitUntil(lambda: panel.is_idle() and "Zelda" in panel.last_result.message.subject, timeout=30_000)

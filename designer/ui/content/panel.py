@@ -31,7 +31,8 @@ from designer.ui.content.edits import TemplateEdits
 from designer.ui.content.highlighter import TemplateHighlighter
 from designer.ui.content.page import note_page
 from designer.ui.content.moments import MomentLine, RecipientButton
-from designer.ui.content.render_job import PreviewRequest, PreviewResult, StoreFacts, read_store_facts, render_preview
+from designer.ui.content.render_job import (PreviewRequest, PreviewResult, StoreFacts, forget_store, read_store_facts,
+                                           render_preview)
 
 #: Quiet time after the last keystroke before the preview renders again.
 DEBOUNCE_MS = 150
@@ -296,9 +297,10 @@ class ContentPanel(QWidget):
 
     # -- the store --------------------------------------------------------------
     def set_store(self, path: str | None) -> None:
-        """Preview for customers of this store (``None``: a typical made-up customer)."""
-        if path == self.store_path:
-            return
+        """Preview for customers of this store (``None``: a typical made-up customer). The same store
+        again means it changed (an import, an erasure): its customers are read afresh."""
+        if path:
+            forget_store(path)
         self.store_path = path
         self.store_facts = None
         if path:

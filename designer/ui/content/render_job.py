@@ -90,6 +90,13 @@ def render_preview(r: PreviewRequest) -> PreviewResult:
         return PreviewResult(r.generation, note_page(f"Cannot preview: {exc}"), None, error=str(exc))
 
 
+def forget_store(store: str) -> None:
+    """Drop the histories read from ``store`` (it changed: an import, an erasure)."""
+    with _customers_lock:
+        for key in [k for k in _customers if k[0] == store]:
+            del _customers[key]
+
+
 def _customer(store: str, external_id: str) -> Customer | None:
     """The customer's history, read once per store and id (typing re-renders often)."""
     key = (store, external_id)
