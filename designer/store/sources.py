@@ -145,6 +145,24 @@ class Pseudonymiser:
     def __init__(self, salt: str) -> None:
         self.key = salt.encode()
 
+    def value(self, value):
+        """A JSON value pseudonymised whatever its type, so nothing of it is stored raw.
+
+        A number or boolean gets the pseudonym of its JSON text (``33612345678`` the same as the
+        text cell ``33612345678`` in a CSV), a list one per item (a list of emails stays a list
+        whose items match each email's pseudonym elsewhere), an object one for its whole
+        canonical JSON (its keys may identify someone too). Null and blank text stay as they are.
+        """
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self(value) if value.strip() else value
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return self(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+        return self(json_scalar(value).strip('"'))
+
     def __call__(self, value: str) -> str:
         value = value.strip()
         if "@" in value:
@@ -637,8 +655,8 @@ class EventSource:
                 continue
             if self._listed is not None and key not in self._listed:
                 continue
-            if key.lower() in self._pseudo and isinstance(value, str) and value.strip():
-                value = self.pseudonym(value)
+            if key.lower() in self._pseudo:
+                value = self.pseudonym.value(value)
             text = json_scalar(value)
             if text is not None:
                 props.append((rename.get(key, key), text))
