@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from designer.commands.errors import CommandError
-from designer.store.bookkeeping import pid_alive
+from designer.store.bookkeeping import counts_text, pid_alive
 from designer.store.db import StoreError, open_store
 from designer.store.importer import (
     ImportFailed,
@@ -208,6 +208,8 @@ def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") 
     )
     if summary.customers_created:
         print(f"  new customers {summary.customers_created:,}")
+    if summary.reject_counts:
+        print(f"  rejected by reason: {terminal_text(summary.reasons_text())}")
     for r in summary.rejects[:20]:
         print(f"  line {r.line}: {r.reason}")
     if summary.rejected > 20:
@@ -327,6 +329,8 @@ def run_stats(args: argparse.Namespace) -> int:
                 f"  #{i['id']:<4} {i['kind']:<9} {i['status']:<12} read {i['read']:,} loaded {i['loaded']:,} "
                 f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {terminal_text(i['file'])}"
             )
+            if i["reject_counts"]:
+                print(f"        rejected by reason: {terminal_text(counts_text(i['reject_counts']))}")
     print(f"runs       {stats.runs:,}")
     if stats.erasures:
         print(f"erasures   {stats.erasures:,}")

@@ -224,7 +224,6 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
             elif options.bulk:
                 bulk = start_bulk_load(conn, import_id)
     status = "interrupted"
-    rejects = summary.rejects
     hold = CheckpointHold.from_env()
     try:
         with engine.connect() as conn:
@@ -238,18 +237,14 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         summary.read += batch.read
                         summary.loaded += inserted
                         summary.duplicates += len(batch.customers) - inserted
-                        summary.rejected += len(batch.rejects)
-                        values = dict(
+                        values = summary.add_rejects(batch.rejects)
+                        values.update(
                             rows_read=summary.read,
                             rows_loaded=summary.loaded,
                             rows_rejected=summary.rejected,
                             rows_duplicate=summary.duplicates,
                             checkpoint=summary.read,  # records consumed from the start of the file
                         )
-                        room = REJECTS_KEPT - len(rejects)
-                        if room > 0 and batch.rejects:
-                            rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
-                            values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
                         if batch.done and not bulk:
                             values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))

@@ -20,6 +20,9 @@ costs an import about a third of what the blob did.
 
 Version 3 added ``profile_changes``, so rolling a profile import back restores
 the customers it changed.
+
+Version 4 added ``imports.reject_counts``: how many rows each reject reason
+refused, counted over the whole file (only the first 100 rows are kept).
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ def _integer_dedupe_keys(conn: Connection) -> None:
 STEPS: dict[int, Step] = {
     2: _integer_dedupe_keys,
     3: lambda conn: profile_changes.create(conn, checkfirst=True),
+    4: ["ALTER TABLE imports ADD COLUMN reject_counts TEXT"],
 }
 
 

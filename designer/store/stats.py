@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, func, select
 
+from designer.store.bookkeeping import stored_counts
 from designer.store.db import open_store
 from designer.store.migrations import stored_version
 from designer.store.schema import customers, erasures, events, imports, runs
@@ -56,7 +57,7 @@ def store_stats(store: str | os.PathLike | Engine) -> StoreStats:
             select(
                 imports.c.id, imports.c.kind, imports.c.file, imports.c.status, imports.c.rows_read,
                 imports.c.rows_loaded, imports.c.rows_rejected, imports.c.rows_duplicate,
-                imports.c.started, imports.c.finished,
+                imports.c.started, imports.c.finished, imports.c.reject_counts,
             ).order_by(imports.c.id)
         ).mappings()
         return StoreStats(
@@ -72,6 +73,7 @@ def store_stats(store: str | os.PathLike | Engine) -> StoreStats:
                     "id": r["id"], "kind": r["kind"], "file": r["file"], "status": r["status"],
                     "read": r["rows_read"], "loaded": r["rows_loaded"], "rejected": r["rows_rejected"],
                     "duplicates": r["rows_duplicate"], "started": r["started"], "finished": r["finished"],
+                    "reject_counts": stored_counts(r),
                 }
                 for r in rows
             ],
