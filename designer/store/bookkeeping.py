@@ -50,6 +50,11 @@ class ImportFailed(Exception):
     """The import could not run (file, mapping, store); nothing was marked done."""
 
 
+class DamagedInput(ImportFailed):
+    """The file turned out damaged part-way (its compressed data): the import removed what it
+    had stored from it and is recorded as ``failed``. A problem of the input, not of the program."""
+
+
 @dataclass(frozen=True)
 class Reject:
     line: int

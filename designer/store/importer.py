@@ -47,6 +47,7 @@ from sqlalchemy import Engine, and_, delete, exists, select
 
 from designer.store.bookkeeping import (
     REJECTS_KEPT,
+    DamagedInput,
     ImportFailed,
     ImportSummary,
     Progress,
@@ -67,7 +68,7 @@ from designer.store.parallel import ParseSpec, ParserProcess
 from designer.store.profiles import undo_profile_changes
 from designer.store.schema import customers, events, imports
 from designer.store.parquet import is_parquet
-from designer.store.sources import EventSource, SourceError, file_digest
+from designer.store.sources import DamagedStream, EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
 from designer.store.writer import StoreWriter
 
@@ -271,6 +272,8 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         break
             finally:
                 _untune(conn)
+    except DamagedStream as exc:
+        raise DamagedInput(_fail_damaged(engine, import_id, exc)) from None
     except SourceError as exc:
         mark(engine, import_id, "interrupted")
         raise ImportFailed(f"{exc} (the import can be resumed or rolled back)") from exc
@@ -282,6 +285,24 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
     summary.status = status
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _fail_damaged(engine: Engine, import_id: int, exc: DamagedStream) -> str:
+    """Remove what an import stored from a file found damaged, record it ``failed``; the message.
+
+    The damage is found some way after it, so rows committed before it may be garbage: none of
+    the file's rows is kept. ``failed`` is neither done nor resumable, so importing the same
+    bytes again reads them afresh (and fails again) instead of skipping or resuming.
+    """
+    try:
+        removed = rollback_import(engine, import_id).events_removed
+    except Exception:  # noqa: BLE001 - the damage is the news; say what may be left
+        mark(engine, import_id, "interrupted")
+        return f"{exc}; removing what was stored failed: roll it back with --rollback"
+    with engine.begin() as conn:
+        conn.execute(imports.update().where(imports.c.id == import_id).values(status="failed", rows_loaded=0))
+    kept = f"the {removed:,} events stored from it were removed" if removed else "nothing was stored from it"
+    return f"{exc}; the import failed and {kept}"
 
 
 def _finish_bulk(conn, import_id: int, summary: ImportSummary, progress, size: int, began: float) -> None:
@@ -383,6 +404,6 @@ def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) 
 
 
 __all__ = [
-    "REJECTS_KEPT", "ImportFailed", "ImportOptions", "ImportSummary", "Progress", "Reject", "Rollback",
+    "REJECTS_KEPT", "DamagedInput", "ImportFailed", "ImportOptions", "ImportSummary", "Progress", "Reject", "Rollback",
     "import_events", "imports_of_file", "options_of", "rollback_import",
 ]

@@ -47,8 +47,10 @@ NUL_BYTE = "NUL character in the record"
 #: (characters); longer ones are rejected.
 MAX_LINE = 1 << 20
 _SNIFF_BYTES = 64 * 1024
-#: What a compressed file cut short raises while it is read.
+#: What a compressed file raises while it is read: cut short (``EOFError``; what came before is
+#: intact) or damaged (``zlib.error``, a failed checksum: what was decoded may be garbage).
 _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
+_DAMAGED = (gzip.BadGzipFile, zlib_error)
 
 csv.field_size_limit(MAX_LINE)
 
@@ -62,6 +64,15 @@ CUT_OFF_ROW = (
 
 class SourceError(Exception):
     """The file cannot be read at all (missing, unreadable, not CSV/JSON Lines)."""
+
+
+class DamagedStream(SourceError):
+    """The file's compressed data is damaged: what it decoded to cannot be trusted.
+
+    Unlike a file cut short, the damage is found only some way after it (a bad code, or the
+    checksum at the end), so rows decoded before it may be garbage already: the import that
+    meets it removes what it stored from the file (see :mod:`designer.store.importer`).
+    """
 
 
 @dataclass
@@ -237,6 +248,13 @@ class EventSource:
         except (OSError, ValueError):
             return self.size
 
+    def _damaged(self, exc: Exception) -> DamagedStream:
+        """The error for damaged compressed data, naming where it was found (bytes of the file as stored)."""
+        return DamagedStream(
+            f"{self.path}: the compressed data is damaged ({exc}); found by byte {self.position():,} of "
+            f"{self.size:,}, after line {self._line:,}; rows decoded before it cannot be trusted"
+        )
+
     def close(self) -> None:
         if self.records is not None:
             self.records.close()
@@ -316,7 +334,9 @@ class EventSource:
                 row = next(self._reader)
             except StopIteration:
                 break
-            except (csv.Error, *_CUT_OFF) as exc:
+            except _DAMAGED as exc:
+                raise self._damaged(exc) from None
+            except (csv.Error, EOFError) as exc:
                 raise SourceError(f"cannot read the first row of {self.path}: {exc}") from exc
             if row:
                 first = row
@@ -477,7 +497,9 @@ class EventSource:
                 segments.append((good, None, numbers))
                 self._lines = lines[taken:]
                 self._line += taken
-        except _CUT_OFF as exc:
+        except _DAMAGED as exc:
+            raise self._damaged(exc) from None
+        except EOFError as exc:
             # A compressed file cut short: what came before stands, the rest is reported.
             records += 1
             rejects.append((self._line + 1, f"file is cut off: {exc}"))
@@ -675,7 +697,10 @@ class EventSource:
         while read < limit:
             try:
                 line = stream.readline(MAX_LINE + 1)
-            except _CUT_OFF as exc:
+            except _DAMAGED as exc:
+                self._line = line_no
+                raise self._damaged(exc) from None
+            except EOFError as exc:
                 read += 1
                 batch.rejects.append((line_no + 1, f"file is cut off: {exc}"))
                 batch.done = True
@@ -787,4 +812,4 @@ class EventSource:
 
 
 
-__all__ = ["Batch", "EventSource", "Pseudonymiser", "SourceError", "detect_format", "file_digest", "open_binary"]
+__all__ = ["Batch", "DamagedStream", "EventSource", "Pseudonymiser", "SourceError", "detect_format", "file_digest", "open_binary"]

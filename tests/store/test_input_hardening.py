@@ -7,9 +7,15 @@ simpler reading of the same bytes: the records a user counts, the rows plain SQL
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
+import subprocess
+import sys
 
-from designer.store.importer import ImportOptions, import_events
+import pytest
+
+from designer import ROOT
+from designer.store.importer import DamagedInput, ImportOptions, import_events
 from designer.store.mapping import preset
 from designer.store.sources import Pseudonymiser
 
@@ -95,3 +101,99 @@ def test_reject_counts_are_shown_by_import_and_by_stats(capsys, db, tmp_path):
     assert stats["imports"][0]["reject_counts"] == EXPECTED_COUNTS
     assert main(["stats", "--db", str(db)]) == 0
     assert "rejected by reason: wrong column count 130, unparseable time 40" in capsys.readouterr().out
+
+
+def damaged_gzip(tmp_path, name: str, rows: int = 60_000, where: str = "middle"):
+    """A gzip log whose compressed bytes are damaged: 50 flipped in the middle, or a wrong checksum."""
+    import gzip
+
+    if name.endswith(".jsonl.gz"):
+        text = "".join(json.dumps({"customer_id": f"c{i % 700}", "event": "view", "timestamp": 1714557600 + i,
+                                   "price": i % 97 + 0.5}) + "\n" for i in range(rows))
+    else:
+        text = "customer_id,event,timestamp,price\n" + "".join(
+            f"c{i % 700},view,{1714557600 + i},{i % 97}.5\n" for i in range(rows))
+    data = bytearray(gzip.compress(text.encode(), compresslevel=6))
+    if where == "middle":
+        middle = len(data) // 2
+        for k in range(50):
+            data[middle + k] ^= 0xFF
+    else:  # the CRC-32 in the trailer: every byte decodes, the check at the end fails
+        data[-8] ^= 0xFF
+    path = tmp_path / name
+    path.write_bytes(bytes(data))
+    return path, len(data)
+
+
+def stored_rows(db) -> tuple[int, int, list[tuple[str, int]]]:
+    con = sqlite3.connect(db)
+    try:
+        return (con.execute("SELECT count(*) FROM events").fetchone()[0],
+                con.execute("SELECT count(*) FROM customers").fetchone()[0],
+                con.execute("SELECT status, rows_loaded FROM imports").fetchall())
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("name", ["log.csv.gz", "log.jsonl.gz"])
+@pytest.mark.parametrize("where", ["middle", "checksum"])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_damaged_compressed_stream_fails_the_import_and_stores_nothing(db, tmp_path, name, where, parallel):
+    path, size = damaged_gzip(tmp_path, name, where=where)
+    with pytest.raises(DamagedInput) as caught:
+        import_events(db, path, ImportOptions(batch_size=5_000, parallel=parallel))
+    message = str(caught.value)
+    assert "damaged" in message and str(path) in message
+    offset = int(re.search(r"byte ([\d,]+)", message).group(1).replace(",", ""))
+    assert 0 < offset <= size
+    events, customers, recorded = stored_rows(db)
+    assert (events, customers) == (0, 0)
+    assert recorded == [("failed", 0)]  # never "done"
+    # The same damaged file again fails again: nothing was taken for done or resumable.
+    with pytest.raises(DamagedInput):
+        import_events(db, path, ImportOptions(batch_size=5_000, parallel=parallel))
+    assert stored_rows(db)[0] == 0
+
+
+def test_the_command_line_names_the_damage_with_exit_1_and_no_traceback(tmp_path):
+    path, _ = damaged_gzip(tmp_path, "log.csv.gz")
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "import", str(path), "--db", str(tmp_path / "s.db")],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 1, proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert "damaged" in last and re.search(r"byte [\d,]+", last)
+    assert "done" not in proc.stdout
+
+
+def unclosed_quote_log(tmp_path, after: int, note_bytes: int = 0, end_newline: bool = True):
+    """Six good rows, a row whose note opens a quote that never closes (line 8), ``after`` good rows."""
+    note = "x" * note_bytes
+    lines = ["customer_id,event,timestamp,note"]
+    lines += [f"a{i},view,{1714557600 + i},n{i}{note}" for i in range(6)]
+    lines.append('bad,view,1714557600,"this quote is never closed')
+    lines += [f"b{i},view,{1714557700 + i},m{i}{note}" for i in range(after)]
+    log = tmp_path / "quote.csv"
+    log.write_text("\n".join(lines) + ("\n" if end_newline else ""))
+    return log, len(lines) - 1  # the records a user counts: one a line after the header
+
+
+@pytest.mark.parametrize("after, note_bytes", [
+    (30, 0),  # the quote runs to the end of the file
+    (3_000, 0),  # past the lines a field may span
+    (400, 4_000),  # past the 1 MiB a field may hold, in fewer lines
+])
+def test_an_unclosed_quote_is_one_reject_by_its_line_and_the_rows_after_it_are_read(db, tmp_path, after, note_bytes):
+    log, records = unclosed_quote_log(tmp_path, after, note_bytes)
+    summary = import_events(db, log, ImportOptions(batch_size=1_000))
+    assert summary.status == "done"
+    assert summary.read == records  # every line after the header, as a user counts them
+    assert [r.line for r in summary.rejects] == [8]
+    assert "quote" in summary.rejects[0].reason or "field" in summary.rejects[0].reason
+    assert summary.loaded == records - 1
+    con = sqlite3.connect(db)
+    stored = {r[0] for r in con.execute("SELECT external_id FROM customers")}
+    longest = con.execute("SELECT max(length(properties)) FROM events").fetchone()[0]
+    con.close()
+    assert stored == {f"a{i}" for i in range(6)} | {f"b{i}" for i in range(after)}
+    assert longest < note_bytes + 100  # no row swallowed the ones after it
