@@ -13,7 +13,12 @@ Reject reasons (the text starts with one of these):
 ``unparseable time`` / ``empty time`` / ``time ... out of range``,
 ``bad encoding`` (not UTF-8), ``bad CSV`` (the CSV parser's complaint),
 ``invalid JSON``, ``not a JSON object``, ``line too long``, ``file is cut off``
-(a compressed file that ends early), ``the file ends in the middle of this row``.
+(a compressed file that ends early), ``the file ends in the middle of this row``,
+``unclosed quote`` (a quoted CSV field running past
+:data:`~designer.store.csvtext.MAX_RECORD_LINES` lines or to the end of the
+file: the record is rejected by its first line and the lines after it are read
+again, as is a field past the 1 MiB limit). Compressed data that turns out
+damaged is no reject: it raises :class:`DamagedStream`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from zlib import error as zlib_error
 
 from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
-from designer.store.csvtext import READ_CHUNK, Feeder, TextStream, plain_lines
+from designer.store.csvtext import MAX_RECORD_LINES, READ_CHUNK, Feeder, FieldOverrun, TextStream, plain_lines
 from designer.store.mapping import Mapping, MappingError
 from designer.store.parquet import ParquetRecords, ParquetUnavailable, is_parquet, parquet_files
 from designer.store.timeparse import TimeError, TimeParser
@@ -54,6 +59,9 @@ _DAMAGED = (gzip.BadGzipFile, zlib_error)
 
 csv.field_size_limit(MAX_LINE)
 
+
+#: Why a record whose quoted field never closes is refused (formatted with how far it runs).
+UNCLOSED_QUOTE = "unclosed quote: the quoted field starting on this line {}; the lines after it are read again"
 
 #: Why a last row with all its cells but no line break after it is refused.
 CUT_OFF_ROW = (
@@ -315,7 +323,7 @@ class EventSource:
     def _csv_reader(self, block: str = ""):
         self._feeder = Feeder(block, self.text)
         self._reader = csv.reader(self._feeder, delimiter=self.delimiter, strict=False)
-        self._reader_base = self._line  # the reader's line_num counts from here
+        self._reader_base = self._line  # the feeder's lines handed out count from here
 
     def _open_csv(self) -> None:
         m = self.mapping
@@ -330,20 +338,24 @@ class EventSource:
         first = None
         first_line = 0
         while first is None:
+            self._feeder.start_record()
             try:
                 row = next(self._reader)
             except StopIteration:
                 break
             except _DAMAGED as exc:
                 raise self._damaged(exc) from None
+            except FieldOverrun:
+                raise SourceError(f"cannot read the first row of {self.path}: it opens a quote that is not "
+                                  f"closed within {MAX_RECORD_LINES:,} lines") from None
             except (csv.Error, EOFError) as exc:
                 raise SourceError(f"cannot read the first row of {self.path}: {exc}") from exc
             if row:
                 first = row
             else:
-                first_line = self._reader.line_num  # blank lines before it
+                first_line = self._feeder.handed  # blank lines before it
         first_line += 1  # where the first record starts
-        self._line = self._reader.line_num
+        self._line = self._feeder.handed
         self._reader = None
         names: list[str] | None = list(m.columns) if m.columns else None
         header = m.header
@@ -546,18 +558,33 @@ class EventSource:
         records = 0
         try:
             while records < limit:
+                line = prev + 1  # where the next record starts
+                feeder.start_record()
                 try:
                     row = next(reader)
                 except StopIteration:
                     self._reader, self._done = None, True
                     break
-                except csv.Error as exc:
+                except FieldOverrun:
+                    # A quote never closed: the record is rejected, the lines it took are records again.
+                    feeder.give_back()
                     records += 1
-                    rejects.append((prev + 1, f"bad CSV: {exc}"))
-                    prev = base + reader.line_num
+                    rejects.append((line, UNCLOSED_QUOTE.format(f"runs past {MAX_RECORD_LINES:,} lines")))
+                    prev = base + feeder.handed
+                except csv.Error as exc:
+                    feeder.give_back()  # a field past the size limit: as for an unclosed quote
+                    records += 1
+                    rejects.append((line, f"bad CSV: {exc}"))
+                    prev = base + feeder.handed
                 else:
-                    line = prev + 1
-                    prev = base + reader.line_num
+                    if feeder.ran_out:
+                        # The file ends inside a quoted field that began on this record's first line.
+                        feeder.give_back()
+                        records += 1
+                        rejects.append((line, UNCLOSED_QUOTE.format("runs to the end of the file")))
+                        prev = base + feeder.handed
+                        continue
+                    prev = base + feeder.handed
                     if feeder.ended_mid_line and len(row) == self.columns:
                         # As for plain lines: a row the file stops in may have lost the end of its last value.
                         records += 1

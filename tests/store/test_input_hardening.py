@@ -182,6 +182,7 @@ def unclosed_quote_log(tmp_path, after: int, note_bytes: int = 0, end_newline: b
     (30, 0),  # the quote runs to the end of the file
     (3_000, 0),  # past the lines a field may span
     (400, 4_000),  # past the 1 MiB a field may hold, in fewer lines
+    (0, 0),  # the last line opens it
 ])
 def test_an_unclosed_quote_is_one_reject_by_its_line_and_the_rows_after_it_are_read(db, tmp_path, after, note_bytes):
     log, records = unclosed_quote_log(tmp_path, after, note_bytes)
