@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import sqlite3
 import time
 from pathlib import Path
 
@@ -67,6 +68,32 @@ def store_url(url_or_path: str | os.PathLike) -> str:
     return "sqlite:///" + str(Path(text).expanduser().resolve())
 
 
+def read_only_query(path: Path) -> str | None:
+    """The URI query opening an existing store read-only, when this process cannot write it.
+
+    A store file shared read-only, or a backup on a read-only medium: SQLite would otherwise
+    fail on the first thing that writes (switching to WAL, making the ``-shm`` file). When the
+    folder is read-only too and no ``-shm`` file exists, nobody can be writing the store, and
+    ``immutable=1`` lets SQLite read it without one. ``os.access`` asks the OS, which answers
+    for this user (on Windows, for the read-only attribute).
+    """
+    if not path.is_file():
+        return None
+    folder_writable = os.access(path.parent, os.W_OK)
+    wal, shm = (path.with_name(path.name + suffix) for suffix in ("-wal", "-shm"))
+    if os.access(path, os.W_OK) and (folder_writable or (wal.exists() and shm.exists())):
+        return None
+    if not folder_writable and not shm.exists():
+        return "mode=ro&immutable=1"
+    return "mode=ro"
+
+
+def is_read_only(engine: Engine) -> bool:
+    """Whether a SQLite store was opened read-only (``mode=ro`` or ``immutable=1`` in its URI)."""
+    query = engine.url.query
+    return engine.dialect.name == "sqlite" and (query.get("mode") == "ro" or query.get("immutable") == "1")
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:
@@ -74,7 +101,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         # make bulk inserts into the indexes markedly cheaper than 4 KB ones.
         cursor.execute("PRAGMA page_size=16384")
         # WAL only applies to files; an in-memory store answers "memory".
-        cursor.execute("PRAGMA journal_mode=WAL")
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc):
+                raise
+            # A store opened read-only (a backup in rollback-journal mode) is read as it is.
         cursor.execute("PRAGMA foreign_keys=ON")
         # Safe in WAL mode (a power cut may lose the last commits, never corrupt).
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -97,7 +129,12 @@ def _create_engine(url: str) -> Engine:
         # One shared connection, or every connection would see its own empty store.
         engine = create_engine(url, poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        if parsed.query.get("uri") != "true" and not database.startswith("file:"):
+            path = Path(database)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            query = read_only_query(path)
+            if query is not None:  # opened read-only: nothing tries to write what cannot be written
+                url = f"sqlite:///{path.resolve().as_uri()}?{query}&uri=true"
         # Connections move between threads (an import writes on its own thread);
         # the pool hands each to one thread at a time.
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S, "check_same_thread": False})
@@ -135,6 +172,9 @@ def _server_engine(url: str, parsed) -> Engine:
 def _initialise(engine: Engine) -> None:
     """Create a fresh store's schema, or migrate an existing one."""
     tables = set(inspect(engine).get_table_names())
+    if is_read_only(engine):
+        _check_read_only(engine, tables)
+        return
     if "meta" not in tables and _create_schema(engine):
         return
     try:
@@ -142,6 +182,26 @@ def _initialise(engine: Engine) -> None:
     except migrations.MigrationError as exc:
         raise StoreError(str(exc)) from exc
     _heal_event_indexes(engine)
+
+
+def _check_read_only(engine: Engine, tables: set[str]) -> None:
+    """A store opened read-only is read as it is: it must be a store of this program's schema."""
+    shown = engine.url.render_as_string(hide_password=True)
+    if "meta" not in tables:
+        raise StoreError(f"{shown} is read-only and holds no store (no store metadata)")
+    try:
+        with engine.connect() as conn:
+            version = migrations.stored_version(conn)
+    except migrations.MigrationError as exc:
+        raise StoreError(str(exc)) from exc
+    if version < migrations.READABLE_FROM:
+        raise StoreError(
+            f"{shown} is read-only and was made by an older version of the program (schema {version}, "
+            f"this program reads {migrations.READABLE_FROM} and later); open it once with write access to upgrade it"
+        )
+    if version > SCHEMA_VERSION:
+        raise StoreError(f"the store has schema version {version}, newer than this program's {SCHEMA_VERSION}; "
+                         "update the program to open it")
 
 
 def _create_schema(engine: Engine) -> bool:

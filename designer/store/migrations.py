@@ -94,6 +94,11 @@ def _integer_dedupe_keys(conn: Connection) -> None:
         build_event_indexes(conn)
 
 
+#: The oldest schema this program reads as it is, without migrating it: a store opened read-only
+#: (:func:`designer.store.db.read_only_query`) cannot be migrated. Version 4 only added a column
+#: that readers do without (:mod:`designer.store.stats` shows no reject counts then).
+READABLE_FROM = 3
+
 #: target version -> step from the version before it.
 STEPS: dict[int, Step] = {
     2: _integer_dedupe_keys,
