@@ -2,7 +2,8 @@
 
 Exit codes: 0 the command finished (an import with rejected rows still
 finished); 1 the input names something that is not there (``forget`` of an
-unknown customer); 2 the file, mapping or store could not be read; 130 an
+unknown customer) or is damaged (an import file whose compressed data is
+bad: nothing from it is kept); 2 the file, mapping or store could not be read; 130 an
 import stopped by Ctrl-C (resumable: run the same command again).
 """
 
@@ -15,9 +16,10 @@ import time
 from pathlib import Path
 
 from designer.commands.errors import CommandError
-from designer.store.bookkeeping import pid_alive
+from designer.store.bookkeeping import counts_text, pid_alive
 from designer.store.db import StoreError, open_store
 from designer.store.importer import (
+    DamagedInput,
     ImportFailed,
     ImportOptions,
     ImportSummary,
@@ -37,7 +39,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="import an event log (CSV or JSON Lines, plain or gzip) into the store",
         description="Import events into the store. Rejected rows are listed by line number and the import goes "
         "on. Importing the same file again adds nothing; an interrupted import resumes when run again "
-        "(or use --rollback). Exit 0 when the import finished, 2 when it could not run.",
+        "(or use --rollback). Exit 0 when the import finished, 1 when the file is damaged (nothing from it is kept), "
+        "2 when it could not run.",
     )
     p.add_argument("file", metavar="FILE", help="CSV or JSON Lines file, optionally .gz")
     _db(p)
@@ -208,6 +211,8 @@ def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") 
     )
     if summary.customers_created:
         print(f"  new customers {summary.customers_created:,}")
+    if summary.reject_counts:
+        print(f"  rejected by reason: {terminal_text(summary.reasons_text())}")
     for r in summary.rejects[:20]:
         print(f"  line {r.line}: {r.reason}")
     if summary.rejected > 20:
@@ -241,6 +246,8 @@ def run_import(args: argparse.Namespace) -> int:
     bar = TerminalProgress()
     try:
         summary = import_events(args.db, args.file, options, progress=bar)
+    except DamagedInput as exc:
+        raise CommandError(str(exc), 1) from None  # the file is damaged: the input's problem
     except ImportFailed as exc:
         raise CommandError(str(exc), 2) from None
     finally:
@@ -327,6 +334,8 @@ def run_stats(args: argparse.Namespace) -> int:
                 f"  #{i['id']:<4} {i['kind']:<9} {i['status']:<12} read {i['read']:,} loaded {i['loaded']:,} "
                 f"rejected {i['rejected']:,} duplicates {i['duplicates']:,}  {terminal_text(i['file'])}"
             )
+            if i["reject_counts"]:
+                print(f"        rejected by reason: {terminal_text(counts_text(i['reject_counts']))}")
     print(f"runs       {stats.runs:,}")
     if stats.erasures:
         print(f"erasures   {stats.erasures:,}")

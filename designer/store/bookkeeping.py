@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import time
 from dataclasses import dataclass, field
@@ -20,10 +21,38 @@ from sqlalchemy import Engine, select
 
 from designer.store.schema import imports
 
-#: Rejects kept in the summary and in the ``imports`` row (the count is always exact).
+#: Rejects kept in the summary and in the ``imports`` row (the count is always exact, and so is
+#: the count of each reason: :func:`reject_kind`).
 REJECTS_KEPT = 100
+
+#: A quoted value inside a reason (``'not a time'``, ``"it's"``): the data, not the kind.
+_QUOTED = re.compile(r"""\s*(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")(?:\.\.\.)?""")
+
+#: A bare number inside a reason (``customer id 1.5 is not text``): the data too.
+_NUMBER = re.compile(r"\s-?\d[\w.+-]*")
+
+
+def reject_kind(reason: str) -> str:
+    """The kind of a reject reason, without the row's values: what the per-reason counts group by.
+
+    ``unparseable time 'x'`` and ``unparseable time 'y': digits other than 0-9`` are both
+    ``unparseable time``; ``wrong column count: expected 4, found 5`` is ``wrong column count``.
+    The kind never holds a value from the file (quoted values and what follows a colon go),
+    so the counts can be shown and kept without repeating the data.
+    """
+    text = _NUMBER.sub("", _QUOTED.sub("", reason))
+    for stop in (":", ";", " ("):
+        text = text.split(stop, 1)[0]
+    return " ".join(text.split())[:80] or "rejected"
+
+
 class ImportFailed(Exception):
     """The import could not run (file, mapping, store); nothing was marked done."""
+
+
+class DamagedInput(ImportFailed):
+    """The file turned out damaged part-way (its compressed data): the import removed what it
+    had stored from it and is recorded as ``failed``. A problem of the input, not of the program."""
 
 
 @dataclass(frozen=True)
@@ -65,12 +94,35 @@ class ImportSummary:
     rejected: int = 0
     duplicates: int = 0
     rejects: list[Reject] = field(default_factory=list)
+    #: Rejected rows by kind (:func:`reject_kind`), every one counted, not only those kept.
+    reject_counts: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     resumed_at: int = 0  # records skipped because an earlier run had stored them
     customers_created: int = 0
     # When the same bytes were imported before with other options: when (epoch ms) and which options.
     earlier_started: int | None = None
     earlier_options: dict | None = None
+
+    def add_rejects(self, rejects: list[tuple[int, str]]) -> dict:
+        """Count a batch's rejects and keep the first :data:`REJECTS_KEPT`; returns the
+        ``imports`` row's columns to update with them (nothing when the batch had none)."""
+        if not rejects:
+            return {}
+        self.rejected += len(rejects)
+        counts = self.reject_counts
+        for _line, reason in rejects:
+            kind = reject_kind(reason)
+            counts[kind] = counts.get(kind, 0) + 1
+        values = {"reject_counts": json.dumps(counts, sort_keys=True)}
+        room = REJECTS_KEPT - len(self.rejects)
+        if room > 0:
+            self.rejects.extend(Reject(line, reason) for line, reason in rejects[:room])
+            values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in self.rejects])
+        return values
+
+    def reasons_text(self) -> str:
+        """``wrong column count 130, unparseable time 40``: the counts, most frequent first."""
+        return counts_text(self.reject_counts)
 
     def counts_json(self) -> dict:
         """The machine-readable summary the CLI prints with ``--json``."""
@@ -80,10 +132,30 @@ class ImportSummary:
             "rejected": self.rejected,
             "duplicates": self.duplicates,
             "rejects": [{"line": r.line, "reason": r.reason} for r in self.rejects[:REJECTS_KEPT]],
+            "reject_counts": dict(self.reject_counts),
         }
         if self.earlier_options is not None:
             out["earlier"] = {"import_id": self.import_id, "started": self.earlier_started, "options": self.earlier_options}
         return out
+
+
+def ordered_counts(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Reject counts most frequent first (ties by name), as every display lists them."""
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """Reject counts as one line: ``wrong column count 130, unparseable time 40``."""
+    return ", ".join(f"{kind} {count:,}" for kind, count in ordered_counts(counts))
+
+
+def stored_counts(row) -> dict[str, int]:
+    """The per-reason counts an ``imports`` row holds (empty for imports recorded before they were kept)."""
+    try:
+        counts = json.loads(row["reject_counts"] or "{}")
+    except (KeyError, ValueError):
+        return {}
+    return counts if isinstance(counts, dict) else {}
 
 
 def now_ms() -> int:
@@ -147,6 +219,7 @@ def summary_from_row(row, status: str, path: str) -> ImportSummary:
         rejected=row["rows_rejected"],
         duplicates=row["rows_duplicate"],
         rejects=[Reject(r["line"], r["reason"]) for r in json.loads(row["rejects"] or "[]")],
+        reject_counts=stored_counts(row),
     )
 
 

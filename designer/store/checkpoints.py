@@ -6,6 +6,12 @@ the import may finish before the signal arrives. With
 committed at least ``N`` records creates ``PATH`` and waits while ``PATH``
 exists; the test sends its signal (or deletes the file to let it go on).
 Without the variable nothing is held; the check costs one comparison per batch.
+
+``DESIGNER_STORE_CREATE_HOLD=PATH`` does the same where a new store gets its
+schema: the process writes ``PATH.waiting`` before it asks for the store's
+write lock, and once it holds the lock and has created the tables (not yet
+committed) it creates ``PATH`` and waits while it exists, so a test can start
+a second process against a store being created.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV = "DESIGNER_IMPORT_HOLD"
+CREATE_ENV = "DESIGNER_STORE_CREATE_HOLD"
 
 
 @dataclass
@@ -40,3 +47,21 @@ class CheckpointHold:
         self.marker.write_text(str(committed))
         while self.marker.exists():  # a signal (Ctrl-C, SIGKILL) ends the wait
             time.sleep(0.02)
+
+
+def _wait_while(marker: Path) -> None:
+    while marker.exists():  # a signal (Ctrl-C, SIGKILL) ends the wait
+        time.sleep(0.02)
+
+
+def creation_hold(stage: str) -> None:
+    """``stage`` "waiting" (before asking for the lock) or "created" (schema made, not committed)."""
+    path = os.environ.get(CREATE_ENV)
+    if not path:
+        return
+    marker = Path(path)
+    if stage == "waiting":
+        marker.with_name(marker.name + ".waiting").write_text("1")
+        return
+    marker.write_text("1")
+    _wait_while(marker)

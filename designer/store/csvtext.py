@@ -91,32 +91,73 @@ class TextStream:
                 return rest
 
 
+#: Most lines one record may span (a quoted field with line breaks in it). Past this, the field
+#: is taken for an unclosed quote: the record is rejected by its first line and the lines after
+#: it are read again as records, so one stray quote cannot swallow the rest of the file.
+MAX_RECORD_LINES = 1_000
+
+
+class FieldOverrun(Exception):
+    """A record ran past :data:`MAX_RECORD_LINES` lines: a quote that is never closed."""
+
+
 class Feeder:
     """Lines for ``csv.reader``: a block's lines, then more lines from the stream while a record needs them.
 
     Once the reader returns a row and :attr:`exhausted` is true, the reader
     stands at a record boundary at the end of the block (or of the last line
     it needed beyond it), and block reading can take over again.
+
+    The feeder keeps the lines of the record being read (:meth:`start_record`), so a record
+    that turns out to be an unclosed quote (too many lines, too large a field, or the end of
+    the file inside the quote) gives its lines after the first back (:meth:`give_back`) to be
+    read again. :attr:`handed` counts the lines consumed, net of those given back: the line
+    numbers of what the reader returns.
     """
 
-    def __init__(self, block: str, text: TextStream) -> None:
+    def __init__(self, block: str, text: TextStream, max_record_lines: int = MAX_RECORD_LINES) -> None:
         self.lines = list(io.StringIO(block, newline=""))
         self.pos = 0
         self.text = text
         self.last = ""  # the line handed out last
+        self.max_record_lines = max_record_lines
+        self.record: list[str] = []  # lines handed out for the record being read
+        self.handed = 0
+        #: The stream ended while the reader asked for more lines (inside a quoted field when a row follows).
+        self.ran_out = False
 
     def __iter__(self) -> Feeder:
         return self
 
+    def start_record(self) -> None:
+        self.record = []
+        self.ran_out = False
+
+    def give_back(self) -> int:
+        """Hand the record's lines after its first out again; returns how many."""
+        rest = self.record[1:]
+        if rest:
+            self.lines = rest + self.lines[self.pos :]
+            self.pos = 0
+            self.handed -= len(rest)
+            self.last = self.record[0]
+        self.record = self.record[:1]
+        return len(rest)
+
     def __next__(self) -> str:
+        if len(self.record) >= self.max_record_lines:
+            raise FieldOverrun
         if self.pos < len(self.lines):
             line = self.lines[self.pos]
             self.pos += 1
         else:
             line = self.text.readline()
             if not line:
+                self.ran_out = True
                 raise StopIteration
         self.last = line
+        self.record.append(line)
+        self.handed += 1
         return line
 
     @property
@@ -150,4 +191,4 @@ def plain_lines(block: str, max_line: int) -> list[str] | None:
     return lines
 
 
-__all__ = ["Feeder", "READ_CHUNK", "TextStream", "plain_lines"]
+__all__ = ["MAX_RECORD_LINES", "FieldOverrun", "Feeder", "READ_CHUNK", "TextStream", "plain_lines"]

@@ -47,6 +47,7 @@ from sqlalchemy import Engine, and_, delete, exists, select
 
 from designer.store.bookkeeping import (
     REJECTS_KEPT,
+    DamagedInput,
     ImportFailed,
     ImportSummary,
     Progress,
@@ -61,13 +62,13 @@ from designer.store.bookkeeping import (
 )
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, store_salt
+from designer.store.db import StoreError, open_store, store_salt, write_lock
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
 from designer.store.profiles import undo_profile_changes
 from designer.store.schema import customers, events, imports
 from designer.store.parquet import is_parquet
-from designer.store.sources import EventSource, SourceError, file_digest
+from designer.store.sources import DamagedStream, EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
 from designer.store.writer import StoreWriter
 
@@ -155,11 +156,7 @@ def import_events(
     with engine.connect() as conn:
         pending = pending_rebuild(conn) if conn.dialect.name == "sqlite" else None
         if pending is not None and (unfinished is None or unfinished["id"] != pending):
-            row = conn.execute(select(imports.c.file).where(imports.c.id == pending)).first()
-            raise ImportFailed(
-                f"import {pending} ({row.file if row else '?'}) into this empty store is unfinished; "
-                "resume it (import the same file again) or roll it back (--rollback) first"
-            )
+            _refuse_if_taken(conn, pending, pending)
     parallel = options.parallel if options.parallel is not None else size >= PARALLEL_MIN_BYTES
     try:
         if parallel:
@@ -187,18 +184,19 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
         },
         sort_keys=True,
     )
-    if unfinished is not None:
-        summary = summary_from_row(unfinished, "running", str(path))
-        import_id = summary.import_id
-        with engine.begin() as conn:
+    # One transaction under the store's write lock: recording this import and deciding on a bulk
+    # load see what another import committed a moment before (two imports into a new store).
+    with engine.begin() as conn:
+        write_lock(conn)
+        if unfinished is not None:
+            import_id = unfinished["id"]
+            _refuse_if_taken(conn, import_id, None)  # another process may have resumed it meanwhile
             conn.execute(
                 imports.update()
                 .where(imports.c.id == import_id)
                 .values(status="running", pid=os.getpid(), host=socket.gethostname())
             )
-        summary.resumed_at = source.skip(unfinished["checkpoint"])
-    else:
-        with engine.begin() as conn:
+        else:
             import_id = conn.execute(
                 imports.insert().values(
                     kind="events",
@@ -215,16 +213,21 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                     rejects="[]",
                 )
             ).inserted_primary_key[0]
-        summary = ImportSummary(import_id=import_id, file=str(path), sha256=sha, status="running")
-    bulk = False
-    if engine.dialect.name == "sqlite":
-        with engine.begin() as conn:
+        bulk = False
+        if conn.dialect.name == "sqlite":
+            pending = pending_rebuild(conn)
+            if pending is not None and pending != import_id:
+                _refuse_if_taken(conn, pending, pending)  # raises: the transaction, this row included, is undone
             if unfinished is not None:
-                bulk = pending_rebuild(conn) == import_id
+                bulk = pending == import_id
             elif options.bulk:
                 bulk = start_bulk_load(conn, import_id)
+    if unfinished is not None:
+        summary = summary_from_row(unfinished, "running", str(path))
+        summary.resumed_at = source.skip(unfinished["checkpoint"])
+    else:
+        summary = ImportSummary(import_id=import_id, file=str(path), sha256=sha, status="running")
     status = "interrupted"
-    rejects = summary.rejects
     hold = CheckpointHold.from_env()
     try:
         with engine.connect() as conn:
@@ -238,18 +241,14 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         summary.read += batch.read
                         summary.loaded += inserted
                         summary.duplicates += len(batch.customers) - inserted
-                        summary.rejected += len(batch.rejects)
-                        values = dict(
+                        values = summary.add_rejects(batch.rejects)
+                        values.update(
                             rows_read=summary.read,
                             rows_loaded=summary.loaded,
                             rows_rejected=summary.rejected,
                             rows_duplicate=summary.duplicates,
                             checkpoint=summary.read,  # records consumed from the start of the file
                         )
-                        room = REJECTS_KEPT - len(rejects)
-                        if room > 0 and batch.rejects:
-                            rejects.extend(Reject(line, reason) for line, reason in batch.rejects[:room])
-                            values["rejects"] = json.dumps([{"line": r.line, "reason": r.reason} for r in rejects])
                         if batch.done and not bulk:
                             values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
@@ -276,6 +275,8 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         break
             finally:
                 _untune(conn)
+    except DamagedStream as exc:
+        raise DamagedInput(_fail_damaged(engine, import_id, exc)) from None
     except SourceError as exc:
         mark(engine, import_id, "interrupted")
         raise ImportFailed(f"{exc} (the import can be resumed or rolled back)") from exc
@@ -287,6 +288,43 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
     summary.status = status
     summary.seconds = time.perf_counter() - began
     return summary
+
+
+def _refuse_if_taken(conn, import_id: int, pending: int | None) -> None:
+    """Raise :class:`ImportFailed` when import ``import_id`` is running in another process, or is
+    a bulk load into the empty store (``pending``) that this import would get in the way of."""
+    row = conn.execute(select(imports.c.file, imports.c.status, imports.c.pid, imports.c.host)
+                       .where(imports.c.id == import_id)).first()
+    if row is None:
+        return
+    if row.status == "running" and pid_alive(row.pid, row.host):
+        raise ImportFailed(
+            f"the store is busy: import {import_id} ({row.file}) is running in process {row.pid}; "
+            "wait for it to finish, then import again"
+        )
+    if pending == import_id:
+        raise ImportFailed(
+            f"import {import_id} ({row.file}) into this empty store is unfinished; "
+            "resume it (import the same file again) or roll it back (--rollback) first"
+        )
+
+
+def _fail_damaged(engine: Engine, import_id: int, exc: DamagedStream) -> str:
+    """Remove what an import stored from a file found damaged, record it ``failed``; the message.
+
+    The damage is found some way after it, so rows committed before it may be garbage: none of
+    the file's rows is kept. ``failed`` is neither done nor resumable, so importing the same
+    bytes again reads them afresh (and fails again) instead of skipping or resuming.
+    """
+    try:
+        removed = rollback_import(engine, import_id).events_removed
+    except Exception:  # noqa: BLE001 - the damage is the news; say what may be left
+        mark(engine, import_id, "interrupted")
+        return f"{exc}; removing what was stored failed: roll it back with --rollback"
+    with engine.begin() as conn:
+        conn.execute(imports.update().where(imports.c.id == import_id).values(status="failed", rows_loaded=0))
+    kept = f"the {removed:,} events stored from it were removed" if removed else "nothing was stored from it"
+    return f"{exc}; the import failed and {kept}"
 
 
 def _finish_bulk(conn, import_id: int, summary: ImportSummary, progress, size: int, began: float) -> None:
@@ -388,6 +426,6 @@ def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) 
 
 
 __all__ = [
-    "REJECTS_KEPT", "ImportFailed", "ImportOptions", "ImportSummary", "Progress", "Reject", "Rollback",
+    "REJECTS_KEPT", "DamagedInput", "ImportFailed", "ImportOptions", "ImportSummary", "Progress", "Reject", "Rollback",
     "import_events", "imports_of_file", "options_of", "rollback_import",
 ]

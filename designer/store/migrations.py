@@ -20,6 +20,9 @@ costs an import about a third of what the blob did.
 
 Version 3 added ``profile_changes``, so rolling a profile import back restores
 the customers it changed.
+
+Version 4 added ``imports.reject_counts``: how many rows each reject reason
+refused, counted over the whole file (only the first 100 rows are kept).
 """
 
 from __future__ import annotations
@@ -91,10 +94,16 @@ def _integer_dedupe_keys(conn: Connection) -> None:
         build_event_indexes(conn)
 
 
+#: The oldest schema this program reads as it is, without migrating it: a store opened read-only
+#: (:func:`designer.store.db.read_only_query`) cannot be migrated. Version 4 only added a column
+#: that readers do without (:mod:`designer.store.stats` shows no reject counts then).
+READABLE_FROM = 3
+
 #: target version -> step from the version before it.
 STEPS: dict[int, Step] = {
     2: _integer_dedupe_keys,
     3: lambda conn: profile_changes.create(conn, checkfirst=True),
+    4: ["ALTER TABLE imports ADD COLUMN reject_counts TEXT"],
 }
 
 

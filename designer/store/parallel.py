@@ -32,10 +32,15 @@ from dataclasses import dataclass
 from itertools import accumulate, chain
 
 from designer.store.mapping import Mapping, MappingError
-from designer.store.sources import Batch, EventSource, SourceError
+from designer.store.sources import Batch, DamagedStream, EventSource, SourceError
 from designer.store.timeparse import TimeError
 
-_ERRORS = {"mapping": MappingError, "source": SourceError, "time": TimeError}
+#: Errors the child reports by name; the most specific first (DamagedStream is a SourceError).
+_ERRORS = {"mapping": MappingError, "damaged": DamagedStream, "source": SourceError, "time": TimeError}
+
+
+def _kind(exc: Exception) -> str:
+    return next(k for k, v in _ERRORS.items() if isinstance(exc, v))
 
 
 @dataclass(frozen=True)
@@ -94,8 +99,7 @@ def _child(conn, spec: ParseSpec) -> None:
         try:
             source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt)
         except (MappingError, SourceError, TimeError) as exc:
-            kind = next(k for k, v in _ERRORS.items() if isinstance(exc, v))
-            conn.send(("error", kind, str(exc)))
+            conn.send(("error", _kind(exc), str(exc)))
             return
         with source:
             conn.send(("ready", source.format, source.size, source.skip(spec.skip)))
@@ -103,7 +107,7 @@ def _child(conn, spec: ParseSpec) -> None:
                 try:
                     batch = source.next_batch(spec.batch_size)
                 except SourceError as exc:
-                    conn.send(("error", "source", str(exc)))
+                    conn.send(("error", _kind(exc), str(exc)))
                     return
                 position = source.size if batch.done else source.position()
                 conn.send(("batch", _pack(batch), batch.done, position))

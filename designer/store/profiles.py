@@ -40,11 +40,9 @@ from sqlalchemy import Engine, bindparam, delete, select
 from designer.store.codec import dumps_properties, json_value
 from designer.store.db import StoreError, open_store, store_salt
 from designer.store.bookkeeping import (
-    REJECTS_KEPT,
     ImportFailed,
     ImportSummary,
     Progress,
-    Reject,
     mark,
     now_ms,
     pid_alive,
@@ -222,16 +220,13 @@ def import_customers(
                 with conn.begin():
                     loaded = _store_profiles(conn, records, import_id)
                     summary.read += read
-                    summary.rejected += len(rejects)
                     # Rows for an id that appeared twice in the batch count as duplicates too.
                     summary.loaded += loaded
                     summary.duplicates += read - len(rejects) - loaded
-                    room = REJECTS_KEPT - len(summary.rejects)
-                    summary.rejects.extend(Reject(l, r) for l, r in rejects[: max(room, 0)])
-                    values = dict(
+                    values = summary.add_rejects(rejects)
+                    values.update(
                         rows_read=summary.read, rows_loaded=summary.loaded, rows_rejected=summary.rejected,
                         rows_duplicate=summary.duplicates, checkpoint=summary.read,
-                        rejects=json.dumps([{"line": r.line, "reason": r.reason} for r in summary.rejects]),
                     )
                     if finished:
                         values.update(status="done", finished=now_ms())

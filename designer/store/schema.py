@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 #: The version a freshly created store has; migrations bring older stores here.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Canonical event names the presets map to (others are kept as custom names).
 CANONICAL_EVENTS = (
@@ -92,6 +92,8 @@ imports = Table(
     Column("pid", Integer, nullable=True),  # of the importing process, to spot a dead one
     Column("host", Text, nullable=True),
     Column("rejects", Text, nullable=False, default="[]"),  # JSON: first 100 {"line", "reason"}
+    # JSON {kind: count} over every rejected row (bookkeeping.reject_kind); NULL before version 4.
+    Column("reject_counts", Text, nullable=True),
 )
 Index("ix_imports_sha256", imports.c.sha256)
 

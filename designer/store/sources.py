@@ -13,7 +13,12 @@ Reject reasons (the text starts with one of these):
 ``unparseable time`` / ``empty time`` / ``time ... out of range``,
 ``bad encoding`` (not UTF-8), ``bad CSV`` (the CSV parser's complaint),
 ``invalid JSON``, ``not a JSON object``, ``line too long``, ``file is cut off``
-(a compressed file that ends early), ``the file ends in the middle of this row``.
+(a compressed file that ends early), ``the file ends in the middle of this row``,
+``unclosed quote`` (a quoted CSV field running past
+:data:`~designer.store.csvtext.MAX_RECORD_LINES` lines or to the end of the
+file: the record is rejected by its first line and the lines after it are read
+again, as is a field past the 1 MiB limit). Compressed data that turns out
+damaged is no reject: it raises :class:`DamagedStream`.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from zlib import error as zlib_error
 
 from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
-from designer.store.csvtext import READ_CHUNK, Feeder, TextStream, plain_lines
+from designer.store.csvtext import MAX_RECORD_LINES, READ_CHUNK, Feeder, FieldOverrun, TextStream, plain_lines
 from designer.store.mapping import Mapping, MappingError
 from designer.store.parquet import ParquetRecords, ParquetUnavailable, is_parquet, parquet_files
 from designer.store.timeparse import TimeError, TimeParser
@@ -47,11 +52,16 @@ NUL_BYTE = "NUL character in the record"
 #: (characters); longer ones are rejected.
 MAX_LINE = 1 << 20
 _SNIFF_BYTES = 64 * 1024
-#: What a compressed file cut short raises while it is read.
+#: What a compressed file raises while it is read: cut short (``EOFError``; what came before is
+#: intact) or damaged (``zlib.error``, a failed checksum: what was decoded may be garbage).
 _CUT_OFF = (EOFError, gzip.BadGzipFile, zlib_error)
+_DAMAGED = (gzip.BadGzipFile, zlib_error)
 
 csv.field_size_limit(MAX_LINE)
 
+
+#: Why a record whose quoted field never closes is refused (formatted with how far it runs).
+UNCLOSED_QUOTE = "unclosed quote: the quoted field starting on this line {}; the lines after it are read again"
 
 #: Why a last row with all its cells but no line break after it is refused.
 CUT_OFF_ROW = (
@@ -62,6 +72,15 @@ CUT_OFF_ROW = (
 
 class SourceError(Exception):
     """The file cannot be read at all (missing, unreadable, not CSV/JSON Lines)."""
+
+
+class DamagedStream(SourceError):
+    """The file's compressed data is damaged: what it decoded to cannot be trusted.
+
+    Unlike a file cut short, the damage is found only some way after it (a bad code, or the
+    checksum at the end), so rows decoded before it may be garbage already: the import that
+    meets it removes what it stored from the file (see :mod:`designer.store.importer`).
+    """
 
 
 @dataclass
@@ -145,6 +164,24 @@ class Pseudonymiser:
     def __init__(self, salt: str) -> None:
         self.key = salt.encode()
 
+    def value(self, value):
+        """A JSON value pseudonymised whatever its type, so nothing of it is stored raw.
+
+        A number or boolean gets the pseudonym of its JSON text (``33612345678`` the same as the
+        text cell ``33612345678`` in a CSV), a list one per item (a list of emails stays a list
+        whose items match each email's pseudonym elsewhere), an object one for its whole
+        canonical JSON (its keys may identify someone too). Null and blank text stay as they are.
+        """
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return self(value) if value.strip() else value
+        if isinstance(value, list):
+            return [self.value(item) for item in value]
+        if isinstance(value, dict):
+            return self(json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True))
+        return self(json_scalar(value).strip('"'))
+
     def __call__(self, value: str) -> str:
         value = value.strip()
         if "@" in value:
@@ -219,6 +256,13 @@ class EventSource:
         except (OSError, ValueError):
             return self.size
 
+    def _damaged(self, exc: Exception) -> DamagedStream:
+        """The error for damaged compressed data, naming where it was found (bytes of the file as stored)."""
+        return DamagedStream(
+            f"{self.path}: the compressed data is damaged ({exc}); found by byte {self.position():,} of "
+            f"{self.size:,}, after line {self._line:,}; rows decoded before it cannot be trusted"
+        )
+
     def close(self) -> None:
         if self.records is not None:
             self.records.close()
@@ -279,7 +323,7 @@ class EventSource:
     def _csv_reader(self, block: str = ""):
         self._feeder = Feeder(block, self.text)
         self._reader = csv.reader(self._feeder, delimiter=self.delimiter, strict=False)
-        self._reader_base = self._line  # the reader's line_num counts from here
+        self._reader_base = self._line  # the feeder's lines handed out count from here
 
     def _open_csv(self) -> None:
         m = self.mapping
@@ -294,18 +338,24 @@ class EventSource:
         first = None
         first_line = 0
         while first is None:
+            self._feeder.start_record()
             try:
                 row = next(self._reader)
             except StopIteration:
                 break
-            except (csv.Error, *_CUT_OFF) as exc:
+            except _DAMAGED as exc:
+                raise self._damaged(exc) from None
+            except FieldOverrun:
+                raise SourceError(f"cannot read the first row of {self.path}: it opens a quote that is not "
+                                  f"closed within {MAX_RECORD_LINES:,} lines") from None
+            except (csv.Error, EOFError) as exc:
                 raise SourceError(f"cannot read the first row of {self.path}: {exc}") from exc
             if row:
                 first = row
             else:
-                first_line = self._reader.line_num  # blank lines before it
+                first_line = self._feeder.handed  # blank lines before it
         first_line += 1  # where the first record starts
-        self._line = self._reader.line_num
+        self._line = self._feeder.handed
         self._reader = None
         names: list[str] | None = list(m.columns) if m.columns else None
         header = m.header
@@ -459,7 +509,9 @@ class EventSource:
                 segments.append((good, None, numbers))
                 self._lines = lines[taken:]
                 self._line += taken
-        except _CUT_OFF as exc:
+        except _DAMAGED as exc:
+            raise self._damaged(exc) from None
+        except EOFError as exc:
             # A compressed file cut short: what came before stands, the rest is reported.
             records += 1
             rejects.append((self._line + 1, f"file is cut off: {exc}"))
@@ -506,18 +558,33 @@ class EventSource:
         records = 0
         try:
             while records < limit:
+                line = prev + 1  # where the next record starts
+                feeder.start_record()
                 try:
                     row = next(reader)
                 except StopIteration:
                     self._reader, self._done = None, True
                     break
-                except csv.Error as exc:
+                except FieldOverrun:
+                    # A quote never closed: the record is rejected, the lines it took are records again.
+                    feeder.give_back()
                     records += 1
-                    rejects.append((prev + 1, f"bad CSV: {exc}"))
-                    prev = base + reader.line_num
+                    rejects.append((line, UNCLOSED_QUOTE.format(f"runs past {MAX_RECORD_LINES:,} lines")))
+                    prev = base + feeder.handed
+                except csv.Error as exc:
+                    feeder.give_back()  # a field past the size limit: as for an unclosed quote
+                    records += 1
+                    rejects.append((line, f"bad CSV: {exc}"))
+                    prev = base + feeder.handed
                 else:
-                    line = prev + 1
-                    prev = base + reader.line_num
+                    if feeder.ran_out:
+                        # The file ends inside a quoted field that began on this record's first line.
+                        feeder.give_back()
+                        records += 1
+                        rejects.append((line, UNCLOSED_QUOTE.format("runs to the end of the file")))
+                        prev = base + feeder.handed
+                        continue
+                    prev = base + feeder.handed
                     if feeder.ended_mid_line and len(row) == self.columns:
                         # As for plain lines: a row the file stops in may have lost the end of its last value.
                         records += 1
@@ -637,8 +704,8 @@ class EventSource:
                 continue
             if self._listed is not None and key not in self._listed:
                 continue
-            if key.lower() in self._pseudo and isinstance(value, str) and value.strip():
-                value = self.pseudonym(value)
+            if key.lower() in self._pseudo:
+                value = self.pseudonym.value(value)
             text = json_scalar(value)
             if text is not None:
                 props.append((rename.get(key, key), text))
@@ -657,7 +724,10 @@ class EventSource:
         while read < limit:
             try:
                 line = stream.readline(MAX_LINE + 1)
-            except _CUT_OFF as exc:
+            except _DAMAGED as exc:
+                self._line = line_no
+                raise self._damaged(exc) from None
+            except EOFError as exc:
                 read += 1
                 batch.rejects.append((line_no + 1, f"file is cut off: {exc}"))
                 batch.done = True
@@ -769,4 +839,4 @@ class EventSource:
 
 
 
-__all__ = ["Batch", "EventSource", "Pseudonymiser", "SourceError", "detect_format", "file_digest", "open_binary"]
+__all__ = ["Batch", "DamagedStream", "EventSource", "Pseudonymiser", "SourceError", "detect_format", "file_digest", "open_binary"]

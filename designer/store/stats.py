@@ -5,8 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, inspect, select
 
+from designer.store.bookkeeping import stored_counts
 from designer.store.db import open_store
 from designer.store.migrations import stored_version
 from designer.store.schema import customers, erasures, events, imports, runs
@@ -52,13 +53,15 @@ def store_stats(store: str | os.PathLike | Engine) -> StoreStats:
             ).all()
         )
         first, last = conn.execute(select(func.min(events.c.time), func.max(events.c.time))).one()
-        rows = conn.execute(
-            select(
-                imports.c.id, imports.c.kind, imports.c.file, imports.c.status, imports.c.rows_read,
-                imports.c.rows_loaded, imports.c.rows_rejected, imports.c.rows_duplicate,
-                imports.c.started, imports.c.finished,
-            ).order_by(imports.c.id)
-        ).mappings()
+        wanted = [
+            imports.c.id, imports.c.kind, imports.c.file, imports.c.status, imports.c.rows_read,
+            imports.c.rows_loaded, imports.c.rows_rejected, imports.c.rows_duplicate,
+            imports.c.started, imports.c.finished,
+        ]
+        # A store opened read-only may be of schema 3, from before the counts were kept.
+        if "reject_counts" in {c["name"] for c in inspect(conn).get_columns("imports")}:
+            wanted.append(imports.c.reject_counts)
+        rows = conn.execute(select(*wanted).order_by(imports.c.id)).mappings()
         return StoreStats(
             store=engine.url.render_as_string(hide_password=True),
             schema_version=stored_version(conn),
@@ -72,6 +75,7 @@ def store_stats(store: str | os.PathLike | Engine) -> StoreStats:
                     "id": r["id"], "kind": r["kind"], "file": r["file"], "status": r["status"],
                     "read": r["rows_read"], "loaded": r["rows_loaded"], "rejected": r["rows_rejected"],
                     "duplicates": r["rows_duplicate"], "started": r["started"], "finished": r["finished"],
+                    "reject_counts": stored_counts(r),
                 }
                 for r in rows
             ],

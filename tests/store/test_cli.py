@@ -24,6 +24,7 @@ def test_import_prints_a_summary_and_json_counts(capsys, db):
     assert last == {
         "read": 11, "loaded": 10, "rejected": 1, "duplicates": 0,
         "rejects": [{"line": 12, "reason": "wrong column count: expected 9, found 4"}],
+        "reject_counts": {"wrong column count": 1},
     }
     assert "line 12: wrong column count" in out
     assert "rows/s" in err  # the progress bar

@@ -223,3 +223,18 @@ def test_a_backtest_asked_for_while_the_sample_shop_is_prepared_starts_when_it_i
         window.act_backtest.trigger()
         assert refused == ["The backtest starts when the event store is ready..."]
     assert blocker.args[0].entered > 0 and window.store.info.sample
+
+
+def test_the_import_dialog_counts_each_reject_reason_past_the_rows_it_lists(qtbot, window, tmp_path):
+    lines = ["customer_id,event,timestamp"] + [f"a{i},view" for i in range(120)] + \
+        [f"b{i},view,never" for i in range(30)] + ["c1,view,2025-05-01T10:00:00Z"]
+    csv = tmp_path / "many.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    dialog = window.import_events()
+    dialog.set_values(str(csv), str(tmp_path / "many.db"), "generic", "UTC")
+    with qtbot.waitSignal(dialog.imported, timeout=15_000):
+        qtbot.mouseClick(dialog.import_button, Qt.MouseButton.LeftButton)
+    assert dialog.summary.rejected == 150
+    assert "wrong column count 120" in dialog.result_label.text()
+    assert "unparseable time 30" in dialog.result_label.text()
+    qtbot.mouseClick(dialog.cancel_button, Qt.MouseButton.LeftButton)

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog
                                QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QTreeWidget,
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
+from designer.store.bookkeeping import ordered_counts
 from designer.store.db import StoreError, open_store
 from designer.store.importer import ImportFailed, ImportOptions, ImportSummary, Progress, import_events
 from designer.store.mapping import PRESETS
@@ -245,6 +246,9 @@ class ImportDialog(QDialog):
                   f"{numbers.count(s.rejected)} rejected, {numbers.count(s.duplicates)} duplicates")
         if s.resumed_at:
             counts += f" (resumed after {numbers.count(s.resumed_at)} rows)"
+        if s.reject_counts:
+            counts += "; rejected by reason: " + ", ".join(
+                f"{kind} {numbers.count(n)}" for kind, n in ordered_counts(s.reject_counts))
         self._say(f"{head}: {counts}.", "ok" if s.status == "done" and not s.rejected else
                   ("warning" if s.rejected or s.status != "done" else "muted"))
         if s.rejects:
