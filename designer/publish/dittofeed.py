@@ -181,7 +181,9 @@ def _message(kind: str):
             html, _ = template_html(c["template"], c.get("subject", ""), ctx.flow_path)
             definition = {"type": "Email", "from": c.get("from_email") or "", "subject":
                           _liquid(ctx, node, "subject", c.get("subject") or ""), "body": html}
-            template = _template(ctx, node, c["template"], definition)
+            # One template per send and journey version: the subject lives in a Dittofeed template, so two
+            # sends of one design (or two versions of a flow) must not share one.
+            template = _template(ctx, node, f"{ctx.name}: {node.id}", definition)
         elif kind == "Sms":
             template = _template(ctx, node, f"{ctx.name}: {node.id}",
                                  {"type": "Sms", "body": _liquid(ctx, node, "body", c["body"])})

@@ -5,10 +5,11 @@ Dittofeed's admin API upserts by id (``PUT /api/admin/segments``,
 made stable here (a UUID from the workspace and the thing's name): a PUT
 repeated after a timeout, a reset connection or a 5xx overwrites what the
 first one made and never makes a second, which is why the session's Retry may
-repeat these calls itself. Segments and the journey are named after the
-versioned flow name, so a new version never changes what an earlier one
-runs; an email template that already exists by name is used as it is (as for
-Klaviyo), a missing one is created. Before anything is sent, the journeys are
+repeat these calls itself. Segments, templates (one per message step: the
+subject is part of a Dittofeed email template) and the journey are named
+after the versioned flow name, so a new version never changes what an
+earlier one runs; a template that already exists by its name is used as it
+is, a missing one is created. Before anything is sent, the journeys are
 looked up: ours already there (a publish whose record was lost) is adopted;
 another journey with our name is refused rather than overwritten. Journeys
 are created ``NotStarted``; only ``activate`` sets one ``Running``.
@@ -86,7 +87,7 @@ class DittofeedClient(ApiClient):
 class _Bundle:
     journey: dict
     segments: list[dict]
-    #: Templates to create (those the workspace has by name already are used as they are).
+    #: Templates to create (one the workspace has by name already is used as it is).
     templates: list[dict]
     #: The node behind each journey node, by position.
     nodes: list[str]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from designer.cli import main
 from designer.model import io
+from designer.publish import tokens
 from designer.publish.dittofeed_publish import stable_id
 from tests.publish.fake_dittofeed import ADMIN_KEY, WORKSPACE, FakeDittofeed
 from tests.publish.schemas import errors
@@ -80,16 +81,24 @@ def test_each_example_survives_429_500_and_a_lost_answer_with_exactly_one_journe
 
 def test_segments_and_templates_are_sent_before_the_journey_and_existing_templates_reused(home, tmp_path, capsys):
     flow_file = _copy(ROOT / "flows" / "welcome_series.json", tmp_path)
-    with FakeDittofeed(templates=["welcome_1"]) as fake:
+    first_send = next(n["id"] for n in json.loads(flow_file.read_text())["nodes"] if n["kind"] == "send_email")
+    with FakeDittofeed(templates=[f"{io.load(flow_file).name}: {first_send}"]) as fake:
         assert main(_publish(fake, flow_file, "--json")) == 0
         summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
         (journey,) = fake.journeys
         paths = [p for m, p in fake.requests if m == "PUT"]
         assert paths[-1] == JOURNEYS and JOURNEYS not in paths[:-1]
-        assert summary["templates_created"] == 3  # welcome_1 is the workspace's own, used as it is
+        assert summary["templates_created"] == 3  # the first send's is the workspace's own, used as it is
         assert fake.store["templates"]["existing-0"]["definition"] == {"type": "Email"}
-        used = {n["variant"]["templateId"] for n in journey["definition"]["nodes"] if n["type"] == "MessageNode"}
-        assert "existing-0" in used and used <= set(fake.store["templates"])
+        used = {n["id"]: n["variant"]["templateId"] for n in journey["definition"]["nodes"]
+                if n["type"] == "MessageNode"}
+        assert used[first_send] == "existing-0" and set(used.values()) <= set(fake.store["templates"])
+        # Each send has its own template, carrying that send's subject.
+        subjects = {n["id"]: tokens.to_liquid(n["config"]["subject"]).text for n in json.loads(flow_file.read_text())["nodes"]
+                    if n["kind"] == "send_email"}
+        for node, template in used.items():
+            if node != first_send:
+                assert fake.store["templates"][template]["definition"]["subject"] == subjects[node]
 
 
 def test_a_400_names_the_field_and_the_node(home, tmp_path, capsys):
