@@ -332,6 +332,12 @@ class Runtime:
             out.append({"flow": v.flow_id, "flow_version": v.version, "journey": key, **step.to_json()})
         return out
 
+    def figures(self, flow_id: str) -> dict:
+        """The deployed flow's live figures, in a backtest's shape (see figures.py)."""
+        from designer.runtime.figures import live_figures
+
+        return live_figures(self, flow_id)
+
     def metrics(self) -> dict:
         with self.engine.connect() as conn:
             by_status = dict(conn.execute(select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)).all())
