@@ -183,6 +183,13 @@ class QuietHours:
         object.__setattr__(self, "minutes", tuple(((m >= s or m < e) if s > e else (s <= m < e))
                                                   for m in range(1440)))
 
+    @staticmethod
+    @lru_cache(maxsize=64)
+    def of(start: int, end: int) -> "QuietHours":
+        """One shared instance per period (it is immutable, and its minute table takes 1,440 steps
+        to build: a replay per customer in the runtime would otherwise build it for every send)."""
+        return QuietHours(start, end)
+
     @classmethod
     def between(cls, start: str, end: str) -> "QuietHours | None":
         """Quiet hours from 'HH:MM' texts; None for an empty period (start == end)."""

@@ -36,7 +36,7 @@ def send(n: Node) -> Step:
     node_id, key, channel, marketing = node.id, node.key, node.channel, node.marketing
     smart_ms, consent = plan.smart_ms, node.consent_property
     timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
-    quiet = clock.QuietHours(*plan.quiet) if plan.quiet is not None and plan.quiet[0] != plan.quiet[1] else None
+    quiet = clock.QuietHours.of(*plan.quiet) if plan.quiet is not None and plan.quiet[0] != plan.quiet[1] else None
     quiet_minutes = quiet.minutes if quiet is not None else None
     trace, note, finish = interp.trace, interp.note, interp.finish
     tally = interp.tally

@@ -78,7 +78,10 @@ class Runtime:
         self.lock = threading.RLock()
         self._plans: dict[int, tuple] = {}
         self._compiled_sets: dict[tuple, list] = {}
+        #: Per decision: the decide step (replay and outbox write), and for one that queued a
+        #: message, the time from the clock passing (the run's start) to the commit.
         self.decision_ms: list[float] = []
+        self.due_to_outbox_ms: list[float] = []
 
     # -- state -----------------------------------------------------------------
     def _get(self, conn, key: str, default: int = 0) -> int:
@@ -225,29 +228,39 @@ class Runtime:
         """
         done = 0
         with self.lock:
+            passed = time.perf_counter()  # the clock passed these due times (or the events came) now
             now = self.now()
             while True:
                 with self.engine.connect() as conn:
                     due = claims.due(conn, now)
+                    live = self._live(conn)  # once per batch: deploys wait for the runtime's lock
                 if not due:
                     return done
                 decided = 0
                 for cid in due:
                     started = time.perf_counter()
-                    if self.decide(cid, now):
-                        self.decision_ms.append((time.perf_counter() - started) * 1000)
+                    made = self.decide(cid, now, live=live)
+                    if made is not None:
+                        ended = time.perf_counter()
+                        self.decision_ms.append((ended - started) * 1000)
+                        if made:
+                            self.due_to_outbox_ms.append((ended - passed) * 1000)
                         decided += 1
                 if not decided:  # every one held by another worker: wait for the first of them
-                    decided += self.decide(due[0], now, wait=True)
+                    decided += self.decide(due[0], now, wait=True, live=live) is not None
                 done += decided
 
-    def decide(self, customer_id: int, now: int, wait: bool = False) -> bool:
+    def decide(self, customer_id: int, now: int, wait: bool = False,
+               live: list[Version] | None = None) -> int | None:
         """Claim one customer and replay them up to ``now``; new decisions and the next wake-up
-        commit together. False when the customer is not due (any more) or another worker holds them."""
+        commit together. How many messages it decided, or None when the customer is not due (any
+        more) or another worker holds them."""
+        made = 0
         with self.engine.begin() as conn:
             if not claims.claim(conn, customer_id, now, wait):
-                return False
-            live = self._live(conn)
+                return None
+            if live is None:
+                live = self._live(conn)
             plans = self._compiled(live)
             window_from = min((v.entries_from for v in live), default=now)
             replay = replay_customer(plans, self.engine, customer_id, window_from, now,
@@ -275,6 +288,7 @@ class Runtime:
                                  "reason": reason, "attempts": 0, "decided_at": now})
                 if rows:
                     conn.execute(t.outbox.insert(), rows)
+                    made = sum(r["status"] == "queued" for r in rows)
                     checkpoint("decide")
             # The next look: the first step a replay foresees, or the customer's first event the
             # clock has not reached yet (stored, but not part of this replay). The claimed row is
@@ -288,7 +302,7 @@ class Runtime:
                              .values(wake_at=min(wakes)))
             else:
                 conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
-        return True
+        return made
 
     # -- reading -----------------------------------------------------------------
     def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,
