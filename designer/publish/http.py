@@ -24,13 +24,16 @@ class RetryPolicy:
     backoff_factor: float = 0.5
     backoff_jitter: float = 0.25
     backoff_max: float = 30.0
+    #: Methods repeated; None: urllib3's idempotent ones. A caller whose every call carries an
+    #: idempotency key (the runtime's webhook deliveries) may repeat POST too.
+    methods: frozenset[str] | None = None
 
     def retry(self) -> Retry:
         return Retry(total=self.total, connect=self.total, read=self.total, status=self.total,
                      backoff_factor=self.backoff_factor, backoff_jitter=self.backoff_jitter,
                      backoff_max=self.backoff_max, status_forcelist=RETRY_STATUSES,
-                     allowed_methods=Retry.DEFAULT_ALLOWED_METHODS, respect_retry_after_header=True,
-                     raise_on_status=False)
+                     allowed_methods=self.methods or Retry.DEFAULT_ALLOWED_METHODS,
+                     respect_retry_after_header=True, raise_on_status=False)
 
 
 def make_session(headers: dict[str, str], policy: RetryPolicy | None = None) -> requests.Session:

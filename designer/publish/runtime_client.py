@@ -28,7 +28,7 @@ from designer.publish.report import Report
 TARGET = "runtime"
 DEFAULT_BASE_URL = "http://127.0.0.1:8787"
 #: The channels the runtime's delivery worker sends (others are decided and kept in its outbox).
-DELIVERED_CHANNELS = ("email",)
+DELIVERED_CHANNELS = ("email", "webhook")
 
 
 class RuntimeClient(ApiClient):

@@ -1,4 +1,4 @@
-"""The delivery worker: sends queued outbox email and marks it sent.
+"""The delivery worker: sends queued outbox email and webhook calls and marks them sent.
 
 What goes out is the message designer/content renders for that customer at
 that moment (:mod:`designer.runtime.messages`), with a ``Message-ID`` derived
@@ -22,6 +22,11 @@ Guarantee per channel:
   Message-ID (MTAs and mailbox providers do), at least once on the wire. SMTP
   has no way to ask a server whether it already has a message, so no sender
   can do better.
+* webhook: the same, at least once on the wire, with the outbox row's id as the
+  ``Idempotency-Key`` header, so a receiver that honours it acts once; the
+  session's urllib3 ``Retry`` repeats 429, 5xx and lost connections first.
+* SMS: decided and kept in the outbox (``queued``), not delivered: the runtime
+  has no SMS provider (the publish report says so).
 * a failure (refused, unreachable) retries with backoff, and after
   :data:`MAX_ATTEMPTS` the row ends ``failed`` with the reason; a message
   that does not render ends ``failed`` at once, with the problem.
@@ -38,7 +43,7 @@ import time
 
 from sqlalchemy import select, update
 
-from designer.publish.delivery import Outgoing, SmtpSender
+from designer.publish.delivery import Outgoing, SmtpSender, WebhookFailed, WebhookSender
 from designer.runtime import claims
 from designer.runtime import tables as t
 from designer.runtime.checkpoints import checkpoint
@@ -50,15 +55,23 @@ MAX_ATTEMPTS = 5
 
 
 class DeliveryWorker:
-    def __init__(self, engine, sender: SmtpSender) -> None:
+    """``sender``: email by SMTP (None: email stays queued); ``webhooks``: the webhook calls' sender
+    (None: a new one)."""
+
+    def __init__(self, engine, sender: SmtpSender | None, webhooks: WebhookSender | None = None) -> None:
         self.engine = engine
         self.sender = sender
+        self.webhooks = webhooks or WebhookSender()
         self.builder = MessageBuilder(engine)
+        #: Channel -> how one of its messages goes out (a channel without a sender stays queued).
+        self.channels = {"webhook": self._webhook}
+        if sender is not None:
+            self.channels["email"] = self._email
         t.create_tables(engine)
 
     def _pending(self):
         return (select(t.outbox, customers.c.email).join(customers, customers.c.id == t.outbox.c.customer_id)
-                .where(t.outbox.c.status.in_(("sending", "queued")), t.outbox.c.channel == "email")
+                .where(t.outbox.c.status.in_(("sending", "queued")), t.outbox.c.channel.in_(list(self.channels)))
                 # "sending" sorts after "queued" descending: rows left mid-send by a crash go first.
                 .order_by(t.outbox.c.status.desc(), t.outbox.c.id).limit(1))
 
@@ -95,18 +108,24 @@ class DeliveryWorker:
     def _send(self, row) -> tuple[str, str | None]:
         """Render and send one claimed row: its new status and the reason."""
         checkpoint("claimed")
-        if not row.email:
-            return "failed", "the customer has no email address"
         try:
-            msg = self.builder.render(row)
+            self.channels[row.channel](row)
         except NotRenderable as exc:
             return "failed", str(exc)
-        try:
-            self.sender.send(Outgoing(row.id, row.email, msg.subject, msg.text, msg.html, msg.from_name))
-        except (smtplib.SMTPException, OSError) as exc:
+        except (smtplib.SMTPException, OSError, WebhookFailed) as exc:
             return ("failed" if row.attempts + 1 >= MAX_ATTEMPTS else "queued"), str(exc)
         checkpoint("sent")
         return "sent", None
+
+    def _email(self, row) -> None:
+        if not row.email:
+            raise NotRenderable("the customer has no email address")
+        msg = self.builder.render(row)
+        self.sender.send(Outgoing(row.id, row.email, msg.subject, msg.text, msg.html, msg.from_name))
+
+    def _webhook(self, row) -> None:
+        msg = self.builder.render(row)
+        self.webhooks.send(row.id, msg.method, msg.url, msg.text)
 
     def _after(self, row, status: str) -> int:
         if status == "queued":  # a failure to retry: back off before the next try

@@ -4,7 +4,7 @@ Each serving process (one, or ``--workers N`` of them, or several ``serve``
 commands on many machines over one PostgreSQL store) runs the same three
 things: the API, a tick that decides whatever is due once a second (in manual
 mode too, so a ``POST /clock`` to one worker is shared by all; see claims.py)
-and, with ``--smtp``, a delivery thread. uvicorn's own worker processes
+and a delivery thread (webhook calls; email with ``--smtp``). uvicorn's own worker processes
 re-create the app from :data:`CONFIG_ENV` (the store, clock and SMTP server;
 the token stays in ``FLOW_RUNTIME_TOKEN``), so nothing secret is passed
 beyond what the environment already holds.
@@ -48,8 +48,7 @@ def build_app(config: ServeConfig, token: str | None = None) -> FastAPI:
                 await asyncio.sleep(TICK_SECONDS)
 
         app.state.tick = asyncio.get_running_loop().create_task(tick())
-        if config.smtp:
-            start_delivery(runtime, config.smtp, config.sender)
+        start_delivery(runtime, config.smtp, config.sender)
 
     return app
 
@@ -59,13 +58,14 @@ def app_from_env() -> FastAPI:
     return build_app(ServeConfig(**json.loads(os.environ[CONFIG_ENV])))
 
 
-def start_delivery(runtime: Runtime, smtp: str, sender: str) -> None:
-    """A daemon thread that delivers the outbox every second (a crash is safe: see delivery.py)."""
+def start_delivery(runtime: Runtime, smtp: str | None, sender: str) -> None:
+    """A daemon thread that delivers the outbox every second (a crash is safe: see delivery.py):
+    webhook calls always, email when there is an SMTP server."""
     from designer.publish.delivery import SmtpSender
     from designer.runtime.delivery import DeliveryWorker
 
-    host, _, port = smtp.rpartition(":")
-    worker = DeliveryWorker(runtime.engine, SmtpSender(host, int(port), sender))
+    host, _, port = (smtp or "").rpartition(":")
+    worker = DeliveryWorker(runtime.engine, SmtpSender(host, int(port), sender) if smtp else None)
 
     def loop() -> None:
         while True:
