@@ -34,6 +34,8 @@ class IngestResult:
     rejected: list[dict] = field(default_factory=list)
     #: external id -> earliest new event time (the customers to look at).
     touched: dict[str, int] = field(default_factory=dict)
+    #: external id -> event name -> earliest new time of that event.
+    names: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 _parser = TimeParser("UTC")
@@ -101,6 +103,9 @@ def write_events(conn: Connection, raws: list[Any], latest: int | None = None) -
     for c in good:
         t = out.touched.get(c.customer)
         out.touched[c.customer] = c.time if t is None else min(t, c.time)
+        by_name = out.names.setdefault(c.customer, {})
+        t = by_name.get(c.name)
+        by_name[c.name] = c.time if t is None else min(t, c.time)
     return out
 
 

@@ -187,15 +187,36 @@ class Runtime:
                 if result.touched:
                     ids = dict(conn.execute(select(customers.c.external_id, customers.c.id)
                                             .where(customers.c.external_id.in_(list(result.touched)))).all())
+                    waiting = set(conn.execute(select(t.wakeups.c.customer_id)
+                                               .where(t.wakeups.c.customer_id.in_(list(ids.values())))).scalars())
+                    triggers = self._trigger_events(conn)
                     late = 0
                     for ext, first in result.touched.items():
-                        self._wake(conn, ids[ext], first)
+                        when = self._wake_for(first, now, ids[ext] in waiting, result.names[ext], triggers)
+                        if when is not None:
+                            self._wake(conn, ids[ext], when)
                         late += first < now
                     self._add(conn, "events_ingested", result.accepted)
                     self._add(conn, "late_events", late)
                 checkpoint("ingested")
             self.run_due()
             return result
+
+    def _trigger_events(self, conn) -> set[str]:
+        """The events that start journeys in some deployed flow (lower case: names match loosely here)."""
+        return {p.trigger_event.lower() for p in self._compiled(self._live(conn)) if p.trigger_event}
+
+    @staticmethod
+    def _wake_for(first: int, now: int, waiting: bool, names: dict[str, int], triggers: set[str]) -> int | None:
+        """When new events make a customer worth a look. A customer with a wake-up (journeys in
+        progress, or events the clock has not reached) or a late event is looked at from the first
+        new event; one with neither, only from their first event that starts a journey somewhere:
+        any other event cannot decide anything until then (it is stored, and read by every later
+        replay), so the runtime skips a replay that would find nothing."""
+        if waiting or first < now:
+            return first
+        starts = [t for name, t in names.items() if name.lower() in triggers]
+        return min(starts) if starts else None
 
     def upsert_customer(self, external_id: str, body) -> None:
         with self.lock, self.engine.begin() as conn:

@@ -154,3 +154,24 @@ def test_live_figures_agree_with_the_outbox(make_client):
     assert figures["nodes"]["n6"]["in_progress"] == 3 and figures["in_progress"] == 4  # the others in the next
     r = client.get("/flows/nope/figures")
     assert r.status_code == 404 and r.json()["error"]["field"] == "id"
+
+
+def test_only_events_that_can_decide_something_wake_a_customer(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)
+    waiting = lambda: int(next(line.split()[-1] for line in client.get("/metrics").text.splitlines()  # noqa: E731
+                               if line.startswith("flow_runtime_customers_waiting ")))
+    client.post("/events", json={"customer": "vic", "event": "view", "time": T0, "properties": {}})
+    assert waiting() == 0  # no journey, and a view starts none: nothing to look at
+    client.post("/events", json={"customer": "vic", "event": "add_to_cart", "time": T0 + 60_000,
+                                 "properties": {"cart_id": "c9", "price": 150}})
+    assert waiting() == 1  # the cart starts a journey at T0 + 1 min
+    client.post("/clock", json={"now": T0 + 2 * 60_000})
+    assert waiting() == 1  # in the flow's first wait
+    client.post("/events", json={"customer": "vic", "event": "purchase", "time": T0 + 30 * 60_000,
+                                 "properties": {"cart_id": "c9", "price": 150}})
+    client.post("/clock", json={"now": T0 + 3 * HOUR})
+    assert client.get("/messages").json()["messages"] == []  # the purchase of a waiting customer counted
+    client.post("/events", json={"customer": "wes", "event": "view", "time": T0, "properties": {}})
+    assert "flow_runtime_late_events_total 1" in client.get("/metrics").text  # a late one is replayed, counted
