@@ -137,10 +137,6 @@ class ResultsPanel(QWidget):
         """Bound the window's dates by the store's history."""
         self.window_picker.set_store(info)
 
-    def window(self) -> tuple[int | None, int | None]:
-        """(from_ms, to_ms) for the engine: None ends for all history, else whole UTC days."""
-        return self.window_picker.window()
-
     def set_window_days(self, first: date | None, last: date | None) -> None:
         """Choose a window by days (None, None: all history), as the date pickers would."""
         self.window_picker.set_days(first, last)
