@@ -124,6 +124,21 @@ def test_a_crash_report_never_holds_a_password(tmp_path, monkeypatch):
     assert "hunter2" not in text and "postgresql://shop:***@db.example/shop" in text
 
 
+def test_a_crash_report_keeps_the_command_options_and_files_but_no_other_value(tmp_path, monkeypatch):
+    from designer.crash import write_report
+
+    monkeypatch.setenv("TRIGGER_FLOW_DATA_DIR", str(tmp_path / "data"))
+    store = tmp_path / "shop.db"
+    store.write_bytes(b"")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        report = write_report(exc, ["forget", "ana@example.com", "--db", str(store), "c\x00id"])
+    text = report.read_text()
+    assert f"command: main.py forget <value> --db {store} <value>" in text
+    assert "ana@example.com" not in text
+
+
 def test_command_modules_do_not_import_the_command_line_that_imports_them(tmp_path):
     """Each registered module loads on its own, without designer.cli (no import cycle)."""
     script = textwrap.dedent("""
