@@ -20,7 +20,7 @@ from designer.model.validate import has_errors, validate
 from designer.publish.metrics import MetricMapError, MetricNames
 from designer.publish.targets import EXPORTERS
 
-PUBLISH_TARGETS = ("klaviyo", "hubspot", "dittofeed")
+PUBLISH_TARGETS = ("klaviyo", "hubspot", "dittofeed", "runtime")
 PULL_TARGETS = ("klaviyo",)
 
 
@@ -33,18 +33,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--out", metavar="FILE", help="write the body here (default: stdout)")
     e.set_defaults(func=run_export)
 
-    p = sub.add_parser("publish", help="send a flow to an ESP as a draft",
+    p = sub.add_parser("publish", help="send a flow to an ESP as a draft, or deploy it to the runtime",
                        description="Compile, resolve names to the account's ids (creating missing templates and "
                        "lists), and create the flow as a draft. Re-publishing an unchanged flow creates nothing; "
-                       "a changed flow becomes a new draft with a versioned name. The API key comes from the "
-                       "environment (KLAVIYO_API_KEY, HUBSPOT_TOKEN, DITTOFEED_ADMIN_KEY) or the keyring. Exit 0 published or nothing to do, 1 the "
-                       "flow has errors or cannot be expressed, 2 the target cannot be reached or refuses the key.")
+                       "a changed flow becomes a new draft with a versioned name. --target runtime deploys the "
+                       "flow to a running 'serve' (--url) as its new version. The API key comes from the "
+                       "environment (KLAVIYO_API_KEY, HUBSPOT_TOKEN, DITTOFEED_ADMIN_KEY, FLOW_RUNTIME_TOKEN) or "
+                       "the keyring. Exit 0 published or nothing to do, 1 the flow has errors or cannot be "
+                       "expressed, 2 the target cannot be reached or refuses the key.")
     _flow_target(p, "flow JSON file (its publish record is updated)", PUBLISH_TARGETS)
     p.add_argument("--dry-run", action="store_true", help="look up ids and report, but create nothing")
     p.add_argument("--activate", action="store_true", help="set the flow live after creating it")
     p.add_argument("--allow-gaps", action="store_true",
                    help="publish even though the capability report lists errors")
-    p.add_argument("--base-url", metavar="URL", help="another API server (an EU data centre, a test double)")
+    p.add_argument("--base-url", "--url", dest="base_url", metavar="URL",
+                   help="another API server (an EU data centre, a test double); the runtime's address "
+                   "(default http://127.0.0.1:8787)")
     p.add_argument("--timeout", type=float, default=30.0, metavar="SECONDS", help="per-call timeout (30)")
     p.add_argument("--workspace", metavar="ID",
                    help="Dittofeed: the workspace id (default: the environment's DITTOFEED_WORKSPACE_ID)")
@@ -128,7 +132,9 @@ def make_client(args: argparse.Namespace):
     try:
         key = get_key(args.target)
     except MissingKey as exc:
-        raise CommandError(str(exc), 2) from None
+        if sender.key_required:
+            raise CommandError(str(exc), 2) from None
+        key = ""
     return sender.make_client(key, args.base_url or sender.default_base_url, args.timeout, options)
 
 

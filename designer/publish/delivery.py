@@ -10,6 +10,7 @@ from __future__ import annotations
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
+from email.utils import formataddr
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,8 @@ class Outgoing:
     subject: str
     text: str
     html: str
+    #: The From display name the message rendered with (the address is the sender's).
+    from_name: str = ""
 
 
 def message_id(row_id: int, domain: str) -> str:
@@ -31,9 +34,10 @@ class SmtpSender:
 
     def build(self, msg: Outgoing) -> EmailMessage:
         m = EmailMessage()
-        m["From"], m["To"], m["Subject"] = self.sender, msg.to, msg.subject
+        m["From"] = formataddr((msg.from_name, self.sender)) if msg.from_name else self.sender
+        m["To"], m["Subject"] = msg.to, msg.subject
         m["Message-ID"] = message_id(msg.row_id, self.domain)
-        m.set_content(msg.text)
+        m.set_content(msg.text or " ")
         m.add_alternative(msg.html, subtype="html")
         return m
 

@@ -13,7 +13,8 @@ from designer import identity
 
 #: The keyring service API keys are filed under (one entry per target).
 SERVICE = f"{identity.APP_NAME} API keys"
-ENV_VARS = {"klaviyo": "KLAVIYO_API_KEY", "hubspot": "HUBSPOT_TOKEN", "dittofeed": "DITTOFEED_ADMIN_KEY"}
+ENV_VARS = {"klaviyo": "KLAVIYO_API_KEY", "hubspot": "HUBSPOT_TOKEN", "dittofeed": "DITTOFEED_ADMIN_KEY",
+            "runtime": "FLOW_RUNTIME_TOKEN"}
 
 
 class MissingKey(Exception):

@@ -70,6 +70,9 @@ class Publisher:
     label = ""
     #: The remote flow's page, formatted with ``id`` (None: no link).
     flow_url: str | None = None
+    #: Whether an unchanged flow (the record's hash) is left alone without asking the target; a
+    #: target that tells an unchanged flow itself (the runtime) is always sent it.
+    trusts_record = True
 
     def __init__(self, client: ApiClient, *, sleep: Callable[[float], None] = time.sleep) -> None:
         self.client = client
@@ -93,6 +96,14 @@ class Publisher:
     def set_live(self, flow: Flow, record: dict, flow_path: str | Path | None) -> None:
         raise NotImplementedError
 
+    def name_for(self, flow: Flow, version: int) -> str:
+        """The name the flow goes under at the target (a new version never renames what an earlier runs)."""
+        return versioned_name(flow.name, version)
+
+    def dry_run_message(self, prepared: Prepared) -> str:
+        """What a dry run says it found (a target that looked something up says what)."""
+        return "dry run: nothing sent"
+
     # -- the whole publish ---------------------------------------------------
     def publish(self, flow: Flow, *, flow_path: str | Path | None = None, activate: bool = False,
                 allow_gaps: bool = False, dry_run: bool = False) -> tuple[PublishResult, Report]:
@@ -102,7 +113,7 @@ class Publisher:
         if record and record.get("destination", destination) != destination:
             record = None  # published to another account or server: this one has not seen the flow
         report = self.offline(flow, flow_path)
-        if record and record.get("flow_hash") == digest and record.get("remote_id"):
+        if self.trusts_record and record and record.get("flow_hash") == digest and record.get("remote_id"):
             result = self._result(record["remote_id"], False, record.get("name", flow.name),
                                   "unchanged since the last publish: nothing sent")
             if activate and not record.get("live"):
@@ -111,10 +122,10 @@ class Publisher:
         if report.errors and not allow_gaps:
             raise PublishRefused(f"{self.label} cannot express this flow as drawn:\n" + "\n".join(report.lines()))
         version = int(record.get("version", 1)) + 1 if record else 1
-        name = versioned_name(flow.name, version)
+        name = self.name_for(flow, version)
         prepared = self.prepare(flow, flow_path, report, name, version, dry_run)
         if dry_run:
-            result = self._result(None, False, name, "dry run: nothing sent")
+            result = self._result(None, False, name, self.dry_run_message(prepared))
         else:
             remote_id, created, message = self.send(flow, prepared, name, version)
             result = self._result(remote_id, created, name, message)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from designer.publish import dittofeed_publish, hubspot_publish
+from designer.publish import dittofeed_publish, hubspot_publish, runtime_client
 from designer.publish.api import ApiClient
 from designer.publish.klaviyo import client as klaviyo_client
 from designer.publish.metrics import MetricNames
@@ -37,6 +37,8 @@ class Sender:
     #: What the key is called where the target issues it.
     key_label: str = "API key"
     options: tuple[Option, ...] = field(default_factory=tuple)
+    #: Whether a publish needs a key at all (a runtime on loopback may run without a token).
+    key_required: bool = True
 
 
 def _klaviyo_publisher(client, names):
@@ -61,6 +63,11 @@ SENDERS: dict[str, Sender] = {
         lambda key, url, timeout, o: dittofeed_publish.DittofeedClient(
             key, workspace=o["workspace"], base_url=url, timeout=timeout),
         lambda client, _names: dittofeed_publish.DittofeedPublisher(client), "Admin API key", (WORKSPACE,)),
+    "runtime": Sender(
+        "runtime", "Runtime", runtime_client.DEFAULT_BASE_URL,
+        lambda key, url, timeout, _o: runtime_client.RuntimeClient(key or None, base_url=url, timeout=timeout),
+        lambda client, _names: runtime_client.RuntimePublisher(client), "Token (if the runtime has one)",
+        key_required=False),
 }
 
 

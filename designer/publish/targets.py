@@ -12,6 +12,7 @@ from designer.publish.hubspot import compile_hubspot
 from designer.publish.klaviyo.compile import compile_flow
 from designer.publish.metrics import MetricNames
 from designer.publish.report import Report
+from designer.publish.runtime_client import export_runtime
 
 Exporter = Callable[[Flow, "Path | None", MetricNames], tuple[dict, Report]]
 
@@ -33,4 +34,9 @@ def _dittofeed(flow: Flow, path: Path | None, names: MetricNames) -> tuple[dict,
     return compile_dittofeed(flow, path)
 
 
-EXPORTERS: dict[str, Exporter] = {"klaviyo": _klaviyo, "hubspot": _hubspot, "dittofeed": _dittofeed, "json": _json}
+def _runtime(flow: Flow, path: Path | None, names: MetricNames) -> tuple[dict, Report]:
+    return export_runtime(flow, path)
+
+
+EXPORTERS: dict[str, Exporter] = {"klaviyo": _klaviyo, "hubspot": _hubspot, "dittofeed": _dittofeed, "json": _json,
+                                  "runtime": _runtime}

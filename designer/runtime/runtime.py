@@ -39,7 +39,9 @@ from designer.engine.replay import replay_customer
 from designer.engine.simulate import flow_hash
 from designer.model import io
 from designer.model.flow import Flow
+from designer.runtime import claims
 from designer.runtime import tables as t
+from designer.runtime.checkpoints import checkpoint
 from designer.runtime.ingest import IngestResult, upsert_customer, write_events
 from designer.store.db import open_store
 from designer.store.schema import customers, events
@@ -83,13 +85,8 @@ class Runtime:
         v = conn.execute(select(t.state.c.value).where(t.state.c.key == key)).scalar()
         return int(v) if v is not None else default
 
-    def _set(self, conn, key: str, value: int) -> None:
-        if conn.execute(update(t.state).where(t.state.c.key == key).values(value=str(value))).rowcount == 0:
-            conn.execute(t.state.insert().values(key=key, value=str(value)))
-
     def _add(self, conn, key: str, n: int) -> None:
-        if n:
-            self._set(conn, key, self._get(conn, key) + n)
+        claims.add(conn, key, n)
 
     def now(self, conn=None) -> int:
         if self.clock == "wall":
@@ -193,6 +190,7 @@ class Runtime:
                         late += first < now
                     self._add(conn, "events_ingested", result.accepted)
                     self._add(conn, "late_events", late)
+                checkpoint("ingested")
             self.run_due()
             return result
 
@@ -206,11 +204,7 @@ class Runtime:
             self._wake(conn, cid, self.now(conn) - 1)
 
     def _wake(self, conn, customer_id: int, when: int) -> None:
-        old = conn.execute(select(t.wakeups.c.wake_at).where(t.wakeups.c.customer_id == customer_id)).scalar()
-        if old is None:
-            conn.execute(t.wakeups.insert().values(customer_id=customer_id, wake_at=when))
-        elif when < old:
-            conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == customer_id).values(wake_at=when))
+        claims.wake(conn, customer_id, when)
 
     # -- the clock -------------------------------------------------------------
     def advance(self, to: int) -> int:
@@ -218,33 +212,41 @@ class Runtime:
             raise RuntimeError_("wall_clock", "the clock moves by itself: serve --clock manual to set it", 409, "now")
         with self.lock:
             with self.engine.begin() as conn:
-                now = self._get(conn, "clock")
-                if to < now:
+                if not claims.move_clock(conn, to):
+                    now = self._get(conn, "clock")
                     raise RuntimeError_("clock_backwards", f"the clock is at {now}; it only moves forward", 422, "now")
-                self._set(conn, "clock", to)
             return self.run_due()
 
     def run_due(self) -> int:
-        """Decide for every customer whose wake-up is before the clock; returns how many."""
+        """Decide for every customer whose wake-up is before the clock; returns how many.
+
+        Returns once none is due: customers other workers hold are waited for (see claims.py),
+        so a ``POST /clock`` answers after everything due has run, whichever worker ran it.
+        """
         done = 0
         with self.lock:
             now = self.now()
             while True:
                 with self.engine.connect() as conn:
-                    due = conn.execute(select(t.wakeups.c.customer_id, t.wakeups.c.wake_at)
-                                       .where(t.wakeups.c.wake_at < now).order_by(t.wakeups.c.wake_at)
-                                       .limit(500)).all()
+                    due = claims.due(conn, now)
                 if not due:
                     return done
-                for cid, wake_at in due:
+                decided = 0
+                for cid in due:
                     started = time.perf_counter()
-                    self.decide(cid, now)
-                    self.decision_ms.append((time.perf_counter() - started) * 1000)
-                    done += 1
+                    if self.decide(cid, now):
+                        self.decision_ms.append((time.perf_counter() - started) * 1000)
+                        decided += 1
+                if not decided:  # every one held by another worker: wait for the first of them
+                    decided += self.decide(due[0], now, wait=True)
+                done += decided
 
-    def decide(self, customer_id: int, now: int) -> None:
-        """Replay one customer up to ``now``; new decisions and the next wake-up commit together."""
+    def decide(self, customer_id: int, now: int, wait: bool = False) -> bool:
+        """Claim one customer and replay them up to ``now``; new decisions and the next wake-up
+        commit together. False when the customer is not due (any more) or another worker holds them."""
         with self.engine.begin() as conn:
+            if not claims.claim(conn, customer_id, now, wait):
+                return False
             live = self._live(conn)
             plans = self._compiled(live)
             window_from = min((v.entries_from for v in live), default=now)
@@ -273,14 +275,20 @@ class Runtime:
                                  "reason": reason, "attempts": 0, "decided_at": now})
                 if rows:
                     conn.execute(t.outbox.insert(), rows)
-            conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
             # The next look: the first step a replay foresees, or the customer's first event the
-            # clock has not reached yet (stored, but not part of this replay).
+            # clock has not reached yet (stored, but not part of this replay). The claimed row is
+            # updated in place (not deleted and made again): a wake-up another worker is waiting to
+            # move earlier then lands on it.
             pending = conn.execute(select(func.min(events.c.time)).where(events.c.customer_id == customer_id,
                                                                          events.c.time >= now)).scalar()
             wakes = [w for w in (pending, replay.next_wake if replay is not None else None) if w is not None]
             if wakes:
-                conn.execute(t.wakeups.insert().values(customer_id=customer_id, wake_at=min(wakes)))
+                conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == customer_id)
+                             .values(wake_at=min(wakes)))
+            else:
+                conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
+            checkpoint("decide")
+        return True
 
     # -- reading -----------------------------------------------------------------
     def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,

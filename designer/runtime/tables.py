@@ -80,5 +80,9 @@ state = Table(
 
 
 def create_tables(engine) -> None:
-    """Add the runtime's tables to a store that lacks them."""
-    metadata.create_all(engine)
+    """Add the runtime's tables to a store that lacks them; two workers starting at once on a
+    server take turns (the second finds the tables made)."""
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7531903)")
+        metadata.create_all(conn)

@@ -78,7 +78,7 @@ def test_pause_records_skips_and_resume_sends_again(make_client):
     client.post(f"/flows/{FLOW['id']}/resume")
     client.post("/clock", json={"now": T0 + 30 * HOUR})
     msgs = client.get("/messages", params={"customer": "ann"}).json()["messages"]
-    assert [(m["node"], m["status"], m["time"]) for m in msgs] == [
+    assert [(m["node"], m["status"], m["time_ms"]) for m in msgs] == [
         ("n5", "skipped", T0 + HOUR), ("n10", "queued", T0 + 25 * HOUR)]
 
 
@@ -97,9 +97,9 @@ def test_a_redeploy_keeps_waiting_journeys_on_their_version(make_client):
     client.post("/clock", json={"now": T0 + 3 * HOUR})
     msgs = {m["customer"]: m for m in client.get("/messages", params={"status": "queued"}).json()["messages"]}
     assert msgs["ann"]["flow_version"] == 1 and msgs["ann"]["subject"] != "Version two"
-    assert msgs["ann"]["time"] == T0 + HOUR
+    assert msgs["ann"]["time_ms"] == T0 + HOUR
     assert msgs["bob"]["flow_version"] == 2 and msgs["bob"]["subject"] == "Version two"
-    assert msgs["bob"]["time"] == T0 + 2 * HOUR
+    assert msgs["bob"]["time_ms"] == T0 + 2 * HOUR
     trace = client.get("/customers/ann/journeys").json()["trace"]
     assert trace[0]["what"] == "entered" and {s["flow_version"] for s in trace} == {1}
 
@@ -115,3 +115,22 @@ def test_metrics_and_health(make_client):
     assert client.get("/health").json()["status"] == "ok"
     r = client.post("/clock", json={"now": T0})
     assert r.status_code == 422 and r.json()["error"]["code"] == "clock_backwards"
+
+
+def test_messages_give_iso_times_with_epoch_ms_beside(make_client):
+    from datetime import datetime, timezone
+
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)
+    _shopper(client, "ann", T0 + 1234)  # a time with milliseconds
+    _shopper(client, "bob", T0 + 3 * HOUR)
+    client.post("/clock", json={"now": T0 + 5 * HOUR})
+    msgs = client.get("/messages").json()["messages"]
+    assert [m["time"] for m in msgs] == ["2026-01-05T11:00:01.234Z", "2026-01-05T14:00:00Z"]
+    for m in msgs:
+        parsed = datetime.fromisoformat(m["time"].replace("Z", "+00:00"))
+        assert parsed.tzinfo is not None and round(parsed.timestamp() * 1000) == m["time_ms"]
+    later = client.get("/messages", params={"since": "2026-01-05T12:00:00Z"}).json()["messages"]
+    assert [m["customer"] for m in later] == ["bob"]
+    assert client.get("/messages", params={"since": str(T0 + 2 * HOUR)}).json()["messages"] == later

@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from email import message_from_bytes
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -26,8 +28,6 @@ class Collector:
         self.bodies: list[bytes] = []
 
     async def handle_DATA(self, server, session, envelope):
-        from email import message_from_bytes
-
         msg = message_from_bytes(envelope.content)
         self.ids.append(msg["Message-ID"])
         self.bodies.append(envelope.content)
@@ -76,6 +76,14 @@ def _kill_when_held(proc: subprocess.Popen, marker: Path) -> None:
     proc.wait()
 
 
+def _assert_rendered_cart(msg) -> None:
+    """The template's body for that shopper's cart (one item at 150), not a stand-in: both parts."""
+    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content()
+    assert "your cart is saved" in html and "Total $150.00" in html and "cart?id=c1" in html
+    assert "your cart is saved" in text and "Return to your cart" in text
+
+
 def _statuses(make_client) -> Counter:
     client = make_client()
     return Counter(m["status"] for m in client.get("/messages").json()["messages"])
@@ -99,8 +107,34 @@ def test_a_worker_killed_mid_delivery_loses_and_doubles_nothing(point, make_clie
     else:
         # The one accepted but not yet marked is sent again, under the same Message-ID.
         assert ids[before[0]] == 2 and sorted(ids.values()) == [1, 1, 2]
-    first = __import__("email").message_from_bytes(handler.bodies[-1])
+    first = message_from_bytes(handler.bodies[-1], policy=default)
     assert first["Subject"] == "Hi, you left something behind"  # rendered: the shoppers have no first name
+    _assert_rendered_cart(first)
     again = _worker(db, port)
     assert again.wait(timeout=120) == 0
     assert len(handler.ids) == sum(ids.values())  # a worker over a delivered outbox sends nothing
+
+
+def test_a_message_that_does_not_render_fails_with_the_problem_and_sends_nothing(make_client, tmp_path, smtp):
+    import copy
+
+    from designer.publish.delivery import SmtpSender
+    from designer.runtime.delivery import DeliveryWorker
+
+    handler, port = smtp
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    broken = copy.deepcopy(FLOW)
+    send = next(n for n in broken["nodes"] if n["id"] == "n5")
+    send["config"]["template"] = "no_such_template"
+    assert client.put(f"/flows/{FLOW['id']}", json=broken).status_code == 200
+    _shopper(client, "ann", T0)
+    client.post("/clock", json={"now": T0 + 2 * HOUR})
+    from designer.store.db import open_store
+
+    engine = open_store(tmp_path / "runtime.db")
+    assert DeliveryWorker(engine, SmtpSender("127.0.0.1", port, "shop@example.com")).deliver_all() == 0
+    engine.dispose()
+    (msg,) = client.get("/messages").json()["messages"]
+    assert msg["status"] == "failed" and "n5" in msg["reason"] and "no_such_template" in msg["reason"]
+    assert handler.ids == []

@@ -67,6 +67,6 @@ def test_replay_through_the_api_gives_the_backtests_messages(history, make_clien
         trace = simulate_together(flows, engine, window=(rows[0][2], end), trace_customer=external_id,
                                   workers=1, save=False)[0].trace
         expected |= {(external_id, s.node, s.time, s.what) for s in trace if s.what in ("sent", "skipped")}
-    got = {(m["customer"], m["node"], m["time"], "sent" if m["status"] == "queued" else "skipped")
+    got = {(m["customer"], m["node"], m["time_ms"], "sent" if m["status"] == "queued" else "skipped")
            for m in messages}
     assert got == expected

@@ -26,7 +26,7 @@ from designer.ui.publish.keyfield import KeyFields
 
 #: Targets the editor can send to (every one :mod:`designer.publish.senders` knows).
 SENDABLE = tuple(SENDERS)
-TARGETS = ("klaviyo", "hubspot", "dittofeed")
+TARGETS = ("klaviyo", "hubspot", "dittofeed", "runtime")
 
 
 class PublishDialog(QDialog):

@@ -40,7 +40,7 @@ class Connection:
 
     def client(self) -> ApiClient:
         sender = SENDERS[self.target]
-        if not self.key:
+        if not self.key and sender.key_required:
             raise TaskFailed(f"enter the {sender.label} {sender.key_label[0].lower()}{sender.key_label[1:]} first")
         problem = option_problem(sender, self.options)
         if problem:

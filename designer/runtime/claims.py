@@ -1,0 +1,87 @@
+"""How several runtime workers (threads, ``serve --workers N`` processes, machines) share one store.
+
+A due customer is *claimed* by locking their ``runtime_wakeups`` row for the
+decide transaction (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL): a
+second worker skips that customer and decides the next, so no customer is
+decided by two workers at once, and the decision and the next wake-up commit
+together. A claim is the transaction itself, with no lease to expire: a worker
+that dies (kill -9, a lost machine) loses its connection, the server rolls the
+transaction back and the row is free for the next worker at once (for a
+machine that vanishes without closing its connection, after TCP keepalive or
+the server's ``idle_in_transaction_session_timeout``).
+
+A wake-up is moved earlier with one atomic upsert (``INSERT ... ON CONFLICT DO
+UPDATE SET wake_at = least(...)``): an event ingested while another worker
+decides that customer waits for that decision to commit, then lands on the
+wake-up it wrote, so it is never lost. Counters are incremented in SQL for the
+same reason.
+
+SQLite has no row locks (``FOR UPDATE`` is not rendered there) and one writer
+at a time: one process serves a SQLite store, its threads taking turns on
+the runtime's lock.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Connection, Text, cast, func, select, update
+
+from designer.runtime import tables as t
+
+
+def shared(conn_or_engine) -> bool:
+    """Whether several processes may work on this store at once (a server with row locks)."""
+    return conn_or_engine.dialect.name == "postgresql"
+
+
+def _insert(conn: Connection):
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
+
+
+def wake(conn: Connection, customer_id: int, when: int) -> None:
+    """Look at ``customer_id`` again at ``when`` at the latest (an earlier wake-up stays)."""
+    stmt = _insert(conn)(t.wakeups).values(customer_id=customer_id, wake_at=when)
+    least = func.least if conn.dialect.name == "postgresql" else func.min  # SQLite's min(a, b) is scalar
+    conn.execute(stmt.on_conflict_do_update(index_elements=[t.wakeups.c.customer_id],
+                                            set_={"wake_at": least(t.wakeups.c.wake_at, stmt.excluded.wake_at)}))
+
+
+def claim(conn: Connection, customer_id: int, now: int, wait: bool) -> bool:
+    """Lock ``customer_id``'s wake-up for this transaction if it is due before ``now``.
+
+    ``wait=False`` skips a customer another worker holds; ``wait=True`` waits for that worker's
+    decision to commit (or its connection to die) and then looks again, so a caller that found
+    only held customers can wait for them instead of polling.
+    """
+    q = (select(t.wakeups.c.customer_id).where(t.wakeups.c.customer_id == customer_id, t.wakeups.c.wake_at < now)
+         .with_for_update(skip_locked=not wait))
+    return conn.execute(q).first() is not None
+
+
+def due(conn: Connection, now: int, limit: int = 500) -> list[int]:
+    """Customers whose wake-up is before ``now``, earliest first (a candidate list: claim each)."""
+    return list(conn.execute(select(t.wakeups.c.customer_id).where(t.wakeups.c.wake_at < now)
+                             .order_by(t.wakeups.c.wake_at).limit(limit)).scalars())
+
+
+def init_counter(conn: Connection, key: str, value: int = 0) -> None:
+    conn.execute(_insert(conn)(t.state).values(key=key, value=str(value)).on_conflict_do_nothing())
+
+
+def add(conn: Connection, key: str, n: int) -> None:
+    """``key`` += ``n`` in one statement (two workers counting at once both count)."""
+    if n:
+        init_counter(conn, key)
+        conn.execute(update(t.state).where(t.state.c.key == key)
+                     .values(value=cast(cast(t.state.c.value, BigInteger) + n, Text)))
+
+
+def move_clock(conn: Connection, to: int) -> bool:
+    """Set the manual clock to ``to`` unless it is already later; False when it is."""
+    init_counter(conn, "clock")
+    return conn.execute(update(t.state).where(t.state.c.key == "clock",
+                                              cast(t.state.c.value, BigInteger) <= to)
+                        .values(value=str(to))).rowcount == 1
