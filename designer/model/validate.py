@@ -18,6 +18,7 @@ from designer.model import conditions, durations
 from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
+from designer.model.score_checks import score_problems
 
 ERROR, WARNING = "error", "warning"
 #: Trigger events that start a shopping flow, which should stop once the customer buys.
@@ -212,6 +213,7 @@ def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str |
                             "add a step after it or delete it"))
     if order is not None:
         _cooldown_shorter_than_flow(flow, graph, order, add)
+    score_problems(flow, lambda severity, code, node, message, path: add(Problem(severity, code, node, message, path)))
     if trigger is None:
         return
     trig = flow.nodes[trigger]
