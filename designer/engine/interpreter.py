@@ -84,6 +84,7 @@ from designer.engine.history import History
 from designer.engine.journey import Customer, Hold, Journey, Node, Port, Step, entry_key
 from designer.engine.plan import FlowPlan, NodePlan
 from designer.engine.programme import ProgrammeFigures
+from designer.engine.scores import ScoreBook, Scorer
 
 #: Names other modules and tests reach through this module.
 __all__ = ["Interpreter", "Customer", "Journey", "entry_key", "order_value", "variant_draw"]
@@ -93,9 +94,12 @@ class Interpreter:
     """Runs every journey of the given flows for one customer at a time, adding to ``results``."""
 
     def __init__(self, plans: list[FlowPlan], results: list[SimulationResult], window_from: int, window_to: int,
-                 *, trace: list[TraceStep] | None = None, programme: ProgrammeFigures | None = None) -> None:
+                 *, trace: list[TraceStep] | None = None, programme: ProgrammeFigures | None = None,
+                 scores: dict[Orders, ScoreBook] | None = None) -> None:
         """``programme``: when several flows run as one programme, the figures only it shows
-        (its ``cap``, if any, is enforced across the flows: see the module docstring)."""
+        (its ``cap``, if any, is enforced across the flows: see the module docstring);
+        ``scores``: the run's predictive-score models per order definition (see
+        :func:`designer.engine.scores.books_for_run`), without which a score is read from the profile."""
         self.plans = plans
         self.programme = programme
         self.results = results
@@ -105,6 +109,8 @@ class Interpreter:
         #: Derived facts any flow reads, and what each flow's facts count as orders.
         self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
         self.orders = [Orders(p.conversion_event, p.conversion_value) for p in plans]
+        scorers = {o: Scorer(book, o) for o, book in (scores or {}).items()}  # one per orders: shared caches
+        self.scorers = [scorers.get(o) for o in self.orders]
         self._heap: list = []
         self.tally = Tally()
         #: Per flow, marketing messages per UTC day number (made into dates by flush()).
@@ -116,7 +122,7 @@ class Interpreter:
     def run_customer(self, customer_id: int, profile: dict, history: History, properties: str | None = None) -> None:
         """Every journey of ``customer_id``: ``profile`` holds the stored columns (and anything
         else known), ``properties`` the customer's properties JSON, merged in when first read."""
-        cust = Customer(customer_id, profile, history, self.orders, self.uses_facts, properties)
+        cust = Customer(customer_id, profile, history, self.orders, self.uses_facts, properties, self.scorers)
         heap = self._heap  # empty between customers
         times = history.times
         journeys: list[Journey] = []

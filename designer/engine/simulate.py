@@ -41,6 +41,7 @@ from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
+from designer.engine.facts import SCORES
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.horizon import unfinished
 from designer.engine.interpreter import Interpreter
@@ -145,11 +146,13 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
+    books = score_books(engine, plans)
 
     if trace_customer is not None:
         customer_id = _customer_id(engine, trace_customer)
         trace: list[TraceStep] = []
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace)
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace,
+                   books=books)
         trace.sort(key=lambda s: (s.time, s.journey))
         for r in results:
             r.trace = trace
@@ -171,10 +174,10 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
                 if stats.last_customer is not None and hi > lo:
                     report(min(1.0, (stats.last_customer - lo + 1) / (hi - lo)))
 
-            _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
+            _run_range(engine, plans, results, spec, window_from, window_to, tick=tick, books=books)
         else:
             _run_partitioned(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled,
-                             rules)
+                             rules, books)
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
@@ -189,6 +192,19 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
 
 
 # -- pieces ---------------------------------------------------------------------
+def score_books(engine: Engine, plans: list[FlowPlan]) -> dict:
+    """The predictive-score models the flows' rules need (none: no flow reads a score), trained
+    once for the run and shared by every process; scikit-learn missing is a run that cannot start."""
+    if not any(p.derived_facts & SCORES for p in plans):
+        return {}
+    from designer.engine.scores import ScoresUnavailable, books_for_run
+
+    try:
+        return books_for_run(engine, plans)
+    except ScoresUnavailable as exc:
+        raise SimulationError(f"a flow reads a predictive score: {exc}") from None
+
+
 def resolve_window(engine: Engine, window: Window | None,
                    span: tuple[int, int] | None = None) -> tuple[int, int]:
     """Fill missing window ends from the stored history (first event, last event + 1 ms);
@@ -344,10 +360,11 @@ def _shareable(engine: Engine) -> bool:
 def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationResult], spec: ReadSpec,
                window_from: int, window_to: int, *, customer_lo: int | None = None, customer_hi: int | None = None,
                customer_id: int | None = None, trace: list[TraceStep] | None = None,
-               tick: Callable[[ReadStats], None] | None = None) -> None:
-    """Simulate every customer in an id range (or one customer) into ``results``."""
+               tick: Callable[[ReadStats], None] | None = None, books: dict | None = None) -> None:
+    """Simulate every customer in an id range (or one customer) into ``results`` (``books``: the
+    run's score models, from :func:`score_books`)."""
     interp = Interpreter(plans, results, window_from, window_to, trace=trace,
-                         programme=results[0].programme if results else None)
+                         programme=results[0].programme if results else None, scores=books)
     stats = ReadStats()
     done = 0
     with _fewer_collections():
@@ -449,7 +466,8 @@ def _checkpoint() -> None:
 
 def _partition_worker(url: str, flow_texts: list[str], digests: list[str], window_from: int, window_to: int,
                       lo: int, hi: int, part: int, full_scan: bool,
-                      span: tuple[int, int] | None, rules: ProgrammeRules = None) -> list[SimulationResult]:
+                      span: tuple[int, int] | None, rules: ProgrammeRules = None,
+                      books: dict | None = None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
     cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
     _checkpoint()
@@ -475,7 +493,8 @@ def _partition_worker(url: str, flow_texts: list[str], digests: list[str], windo
             if stats.last_customer is not None and hi > lo:
                 progress_queue.put((part, (stats.last_customer - lo + 1) / (hi - lo)))
 
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick)
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick,
+                   books=books)
         return results
     finally:
         engine.dispose()
@@ -483,7 +502,7 @@ def _partition_worker(url: str, flow_texts: list[str], digests: list[str], windo
 
 def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
                      spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
-                     is_cancelled: Callable[[], bool], rules: ProgrammeRules = None) -> None:
+                     is_cancelled: Callable[[], bool], rules: ProgrammeRules = None, books: dict | None = None) -> None:
     """Split customers into ``n`` id ranges: this process simulates the first, helpers the others.
 
     Every process reads its own range straight from the store (the database
@@ -531,10 +550,10 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
             finally:
                 _inherited.clear()
             futures = {pool.submit(_partition_worker, url, texts, digests, window_from, window_to, bounds[k],
-                                   bounds[k + 1], k, spec.full_scan, spec.span, rules)
+                                   bounds[k + 1], k, spec.full_scan, spec.span, rules, books)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
-                       customer_hi=bounds[1], tick=tick)
+                       customer_hi=bounds[1], tick=tick, books=books)
             shares[0] = 1.0
             while futures:
                 if is_cancelled():

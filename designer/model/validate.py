@@ -18,6 +18,7 @@ from designer.model import conditions, durations
 from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
+from designer.model.score_checks import score_problems
 
 ERROR, WARNING = "error", "warning"
 #: Trigger events that start a shopping flow, which should stop once the customer buys.
@@ -213,6 +214,7 @@ def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str |
     tested = _tested_events(flow)
     if order is not None and trigger is not None:
         _cooldown_shorter_than_flow(flow, graph, order, flow.nodes[trigger], tested, add)
+    score_problems(flow, lambda severity, code, node, message, path: add(Problem(severity, code, node, message, path)))
     if trigger is None:
         return
     trig = flow.nodes[trigger]
