@@ -23,6 +23,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--smtp", metavar="HOST:PORT", help="deliver queued email through this SMTP server")
     p.add_argument("--from", dest="sender", default="shop@example.com", metavar="ADDRESS",
                    help="the From address of delivered email")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="serving processes (PostgreSQL only); several serve commands may share one store too")
     p.set_defaults(func=run)
 
 
@@ -40,53 +42,30 @@ def run(args: argparse.Namespace) -> int:
     if not is_loopback(args.host) and token is None:
         raise CommandError(f"refusing to listen on {args.host} without a token: set FLOW_RUNTIME_TOKEN "
                            "or serve on 127.0.0.1", INPUT)
+    if args.workers < 1:
+        raise CommandError("--workers: at least 1", INPUT)
+    if args.smtp:
+        host, _, port = args.smtp.rpartition(":")
+        if not host or not port.isdigit():
+            raise CommandError(f"--smtp {args.smtp!r}: expected HOST:PORT", INPUT)
     try:
-        import uvicorn
+        import uvicorn  # noqa: F401
 
-        from designer.runtime.app import create_app
+        from designer.runtime.server import ServeConfig, serve
     except ImportError:
         raise CommandError(INSTALL_HINT, CANNOT_RUN) from None
+    from designer.runtime.claims import shared
     from designer.runtime.runtime import Runtime
     from designer.store.db import StoreError
 
     try:
-        runtime = Runtime(args.db, clock=args.clock)
+        runtime = Runtime(args.db, clock=args.clock)  # the store opened (and its tables made) once, here
     except StoreError as exc:
         raise CommandError(str(exc)) from None
-    app = create_app(runtime, token)
-    if args.clock == "wall":
-        import asyncio
-
-        @app.on_event("startup")
-        async def tick() -> None:
-            async def loop() -> None:
-                while True:
-                    await asyncio.to_thread(runtime.run_due)
-                    await asyncio.sleep(1.0)
-            asyncio.get_running_loop().create_task(loop())
-    if args.smtp:
-        _start_delivery(runtime, args.smtp, args.sender)
-    # uvicorn stops gracefully on SIGTERM / Ctrl-C: the request in hand finishes, its transaction commits.
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    several = shared(runtime.engine)
+    runtime.engine.dispose()
+    if args.workers > 1 and not several:
+        raise CommandError(f"--workers {args.workers}: several workers need a PostgreSQL store; a SQLite store "
+                           "is served by one process", INPUT)
+    serve(ServeConfig(str(args.db), args.clock, args.smtp, args.sender), args.host, args.port, args.workers, token)
     return 0
-
-
-def _start_delivery(runtime, smtp: str, sender: str) -> None:
-    """A daemon thread that delivers the outbox every second (a crash is safe: see delivery.py)."""
-    import threading
-    import time
-
-    from designer.publish.delivery import SmtpSender
-    from designer.runtime.delivery import DeliveryWorker
-
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise CommandError(f"--smtp {smtp!r}: expected HOST:PORT", INPUT)
-    worker = DeliveryWorker(runtime.engine, SmtpSender(host, int(port), sender))
-
-    def loop() -> None:
-        while True:
-            worker.deliver_all()
-            time.sleep(1.0)
-
-    threading.Thread(target=loop, name="delivery", daemon=True).start()

@@ -75,6 +75,11 @@ class RuntimeClient(ApiClient):
     def resume(self, flow_id: str) -> dict:
         return self.request("POST", self._flow_path(flow_id) + "/resume")
 
+    def figures(self, flow_id: str) -> dict:
+        """``GET /flows/{id}/figures``: the deployed flow's live figures (a backtest's JSON shape under
+        ``figures``), its version and clock, and the outbox's counts per node."""
+        return self.request("GET", self._flow_path(flow_id) + "/figures")
+
     def messages(self, flow_id: str | None = None, status: str | None = None) -> list[dict]:
         params = {k: v for k, v in (("flow", flow_id), ("status", status)) if v}
         found = self.request("GET", "/messages", params=params or None).get("messages")
@@ -141,3 +146,4 @@ class RuntimePublisher(Publisher):
         if deployed is None:
             return "dry run: nothing sent; the runtime has no flow of this id, a publish deploys version 1"
         return f"dry run: nothing sent; the runtime runs version {deployed} of this flow"
+

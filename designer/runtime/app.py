@@ -99,6 +99,10 @@ def create_app(runtime: Runtime, token: str | None = None) -> FastAPI:
     def get_flow(flow_id: str) -> dict:
         return runtime.flow(flow_id)
 
+    @app.get("/flows/{flow_id}/figures")
+    def figures(flow_id: str) -> dict:
+        return runtime.figures(flow_id)
+
     @app.delete("/flows/{flow_id}")
     def delete_flow(flow_id: str) -> dict:
         runtime.delete(flow_id)

@@ -3,8 +3,8 @@
 With ``FLOW_RUNTIME_HOLD=<name>:<file>`` in its environment, a process that
 reaches the checkpoint ``<name>`` writes its pid to ``<file>`` and waits
 forever (until killed). Points: ``claimed`` and ``sent`` in delivery (see
-delivery.py), ``decide`` once a customer is claimed and decided but before
-the decision commits, ``ingested`` once a batch of events is written but
+delivery.py), ``decide`` once a claimed customer's new messages are written to
+the outbox but before the decision commits, ``ingested`` once a batch of events is written but
 before it commits. Without the variable a checkpoint costs one lookup.
 """
 

@@ -275,6 +275,7 @@ class Runtime:
                                  "reason": reason, "attempts": 0, "decided_at": now})
                 if rows:
                     conn.execute(t.outbox.insert(), rows)
+                    checkpoint("decide")
             # The next look: the first step a replay foresees, or the customer's first event the
             # clock has not reached yet (stored, but not part of this replay). The claimed row is
             # updated in place (not deleted and made again): a wake-up another worker is waiting to
@@ -287,7 +288,6 @@ class Runtime:
                              .values(wake_at=min(wakes)))
             else:
                 conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
-            checkpoint("decide")
         return True
 
     # -- reading -----------------------------------------------------------------
@@ -331,6 +331,12 @@ class Runtime:
                 continue
             out.append({"flow": v.flow_id, "flow_version": v.version, "journey": key, **step.to_json()})
         return out
+
+    def figures(self, flow_id: str) -> dict:
+        """The deployed flow's live figures, in a backtest's shape (see figures.py)."""
+        from designer.runtime.figures import live_figures
+
+        return live_figures(self, flow_id)
 
     def metrics(self) -> dict:
         with self.engine.connect() as conn:

@@ -134,3 +134,23 @@ def test_messages_give_iso_times_with_epoch_ms_beside(make_client):
     later = client.get("/messages", params={"since": "2026-01-05T12:00:00Z"}).json()["messages"]
     assert [m["customer"] for m in later] == ["bob"]
     assert client.get("/messages", params={"since": str(T0 + 2 * HOUR)}).json()["messages"] == later
+
+
+def test_live_figures_agree_with_the_outbox(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)
+    for i in range(4):
+        _shopper(client, f"s{i}", T0 + i * HOUR)
+    client.post("/clock", json={"now": T0 + 3 * HOUR + 1})
+    body = client.get(f"/flows/{FLOW['id']}/figures").json()
+    assert body["version"] == 1 and body["now"] == T0 + 3 * HOUR + 1
+    sent = [m for m in client.get("/messages").json()["messages"] if m["status"] == "queued"]
+    assert len(sent) == 3  # s0, s1, s2: s3's reminder is due at T0 + 4h
+    assert body["outbox"] == {"n5": {"queued": 3}}
+    figures = body["figures"]
+    assert figures["nodes"]["n5"]["messages"] == len(sent) and figures["nodes"]["n1"]["entered"] == 4
+    assert figures["nodes"]["n2"]["in_progress"] == 1  # s3 in the first hour's wait
+    assert figures["nodes"]["n6"]["in_progress"] == 3 and figures["in_progress"] == 4  # the others in the next
+    r = client.get("/flows/nope/figures")
+    assert r.status_code == 404 and r.json()["error"]["field"] == "id"

@@ -162,6 +162,15 @@ class ResultsPanel(QWidget):
             return
         self._status_for(result, stale)
 
+    def show_live(self, result: SimulationResult, note: str) -> None:
+        """Figures read from a runtime (not a backtest of this editor): the same views, the status
+        saying where they come from and as of when, never "out of date"."""
+        self._fill_totals(result)
+        self._fill_nodes(result)
+        self._fill_sends(result)
+        self.charts.show_result(result, False)
+        self._set_status(note)
+
     def _status_for(self, result: SimulationResult, stale: bool) -> None:
         if stale:
             self._set_status("Out of date: the flow, window or store changed since this run. "

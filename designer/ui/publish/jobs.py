@@ -86,6 +86,11 @@ def publish(conn: Connection, flow: Flow, path: str | None, *, activate: bool, a
     return _run(conn, go)
 
 
+def live_figures(conn: Connection, flow_id: str) -> dict:
+    """The runtime's live figures for a deployed flow (see designer/runtime/figures.py)."""
+    return _run(conn, lambda c: c.figures(flow_id))
+
+
 def list_flows(conn: Connection) -> list[tuple[str, str, str]]:
     """(id, name, status) of the account's flows (Klaviyo)."""
     return _run(conn, lambda c: [(f["id"], (f.get("attributes") or {}).get("name") or "",

@@ -8,10 +8,12 @@ from designer.model.flow import Flow
 from designer.publish.report import Report
 from designer.ui.publish.dialog import PublishDialog
 from designer.ui.publish.import_dialog import ImportKlaviyoDialog
+from designer.ui.publish.live import install as install_live
 
 
 def install(window) -> None:
-    """File > Publish… and File > Import from Klaviyo…, before the File menu's last entry (Quit)."""
+    """File > Publish… and File > Import from Klaviyo…, before the File menu's last entry (Quit);
+    Flow > Live Figures from Runtime… (designer/ui/publish/live.py)."""
     file_menu = window.menuBar().actions()[0].menu()
     quit_action = file_menu.actions()[-1]
     window.act_publish = QAction("&Publish…", window)
@@ -22,6 +24,7 @@ def install(window) -> None:
     window.act_import_klaviyo.triggered.connect(lambda _c=False: open_import(window))
     file_menu.insertActions(quit_action, [window.act_publish, window.act_import_klaviyo])
     file_menu.insertSeparator(quit_action)
+    install_live(window)
 
 
 def open_publish(window) -> PublishDialog:
