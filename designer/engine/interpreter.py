@@ -126,7 +126,10 @@ class Interpreter:
         heap = self._heap  # empty between customers
         times = history.times
         journeys: list[Journey] = []
+        by_name = history.by_name
         for plan, start in self._flows:
+            if plan.trigger_event not in by_name:
+                continue  # (most customers have the trigger events of one flow or two)
             for index in self.entries(plan, cust):
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 t = times[index]
@@ -147,16 +150,20 @@ class Interpreter:
             j = pop(heap)[3]
             j.resume(j)  # its clock and cursor were moved when it was parked
         if self.programme is not None:
-            end = self.window_to
-            self.programme.add_customer(cust.sends, [(j.plan.index, j.entry_time, j.end if j.end is not None else end)
-                                                     for j in journeys])
+            self.programme.add_journeys(cust.capped, journeys, self.window_to)
         note = self.note if self.trace is not None else None
         if len(self.plans) == 1:
             attribute(self.plans[0], self.orders[0], self.results[0], cust, journeys, self.window_to, note)
-        else:
-            for plan in self.plans:
-                attribute(plan, self.orders[plan.index], self.results[plan.index], cust,
-                          [j for j in journeys if j.plan is plan], self.window_to, note)
+            return
+        per_flow: dict[int, list[Journey]] = {}
+        for j in journeys:
+            mine = per_flow.get(j.plan.index)
+            if mine is None:
+                per_flow[j.plan.index] = [j]
+            else:
+                mine.append(j)
+        for i, mine in per_flow.items():  # a flow without journeys here has nothing to credit
+            attribute(self.plans[i], self.orders[i], self.results[i], cust, mine, self.window_to, note)
 
     def entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
         """Positions of the customer's trigger events that start a journey (the runtime narrows them

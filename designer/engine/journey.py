@@ -58,7 +58,8 @@ class Customer:
         #: (index) that sent it, so a send it stops can name the flow that stopped it.
         self.last_sent: dict[str, int] = {}
         self.last_flow: dict[str, int] = {}
-        #: (times, flow indexes) of the marketing messages a programme's frequency cap counts.
+        #: (times, flow indexes) of the marketing messages sent so far, in time order, when the flows
+        #: run as a programme: its frequency cap counts them, and its figures read them at the end.
         self.capped: tuple[list[int], list[int]] = ([], [])
         #: flow index -> [(time, node id, journey seq)] of marketing messages, for attribution (the
         #: journey by number: a reference would make a cycle the collector must free).

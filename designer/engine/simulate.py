@@ -149,6 +149,7 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     books = score_books(engine, plans)
 
     if trace_customer is not None:
+        spec.props_names = None  # a trace shows each trigger event's properties
         customer_id = _customer_id(engine, trace_customer)
         trace: list[TraceStep] = []
         _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace,
