@@ -109,8 +109,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "forget",
         help="erase one customer's profile and events (right to erasure)",
         description="Delete a customer and all their events for good. The store keeps only a note that an "
-        "erasure happened (when, how many events), nothing that identifies the person. Exit 1 if there is "
-        "no such customer.",
+        "erasure happened (when, how many events) and a keyed hash of the id, so later imports refuse that id's "
+        "events (rejects 'erased customer'). Exit 0 when erased (or erased before), 1 if there is no such "
+        "customer.",
     )
     f.add_argument("customer", metavar="CUSTOMER", help="the customer's external id (as imported)")
     _db(f)
@@ -383,10 +384,16 @@ def run_forget(args: argparse.Namespace) -> int:
         erasure = forget(engine, args.customer)
     except NotFound as exc:
         raise CommandError(str(exc), 1) from None
-    print(f"erased customer {args.customer!r} and {erasure.events_deleted:,} events; the store keeps only a note "
-          "that an erasure happened")
+    shown = terminal_text(repr(args.customer))
+    if erasure.already_erased:
+        left = f"; removed {erasure.orphans_deleted:,} events it had left behind" if erasure.orphans_deleted else ""
+        print(f"customer {shown} was already erased{left}; their later events are refused on import")
+    else:
+        print(f"erased customer {shown} and {erasure.events_deleted:,} events; the store keeps only a note "
+              "that an erasure happened, and refuses the id's later events on import")
     if args.json:
-        print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time}))
+        print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time,
+                          "already_erased": erasure.already_erased, "orphans_deleted": erasure.orphans_deleted}))
     return 0
 
 

@@ -23,6 +23,9 @@ the customers it changed.
 
 Version 4 added ``imports.reject_counts``: how many rows each reject reason
 refused, counted over the whole file (only the first 100 rows are kept).
+
+Version 5 added ``erased_ids``: keyed hashes of erased ids, so an erased
+customer's later events are refused (:mod:`designer.store.erased`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Union
 from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.schema import CreateTable
 
-from designer.store.schema import SCHEMA_VERSION, events, meta, profile_changes
+from designer.store.schema import SCHEMA_VERSION, erased_ids, events, meta, profile_changes
 
 Step = Union[list[str], Callable[[Connection], None]]
 
@@ -104,6 +107,7 @@ STEPS: dict[int, Step] = {
     2: _integer_dedupe_keys,
     3: lambda conn: profile_changes.create(conn, checkfirst=True),
     4: ["ALTER TABLE imports ADD COLUMN reject_counts TEXT"],
+    5: lambda conn: erased_ids.create(conn, checkfirst=True),
 }
 
 
