@@ -62,7 +62,8 @@ from designer.store.bookkeeping import (
 )
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, store_salt, write_lock
+from designer.store.db import StoreError, open_store, write_lock
+from designer.store.keys import store_key
 from designer.store.erased import ERASED, bump_deleted
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
@@ -130,7 +131,10 @@ def import_events(
         raise ImportFailed(str(exc)) from exc
     fingerprint = options.fingerprint()
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "events")
         other = same_bytes_other_options(conn, sha, fingerprint, "events")
     done = next((r for r in prior if r["status"] == "done"), None)

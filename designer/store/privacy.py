@@ -28,7 +28,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, exists, select
 
-from designer.store.db import open_store, store_salt, write_lock
+from designer.store.db import open_store, write_lock
+from designer.store.keys import store_key
 from designer.store.erased import bump_deleted, is_erased, record_erased
 from designer.store.schema import customers, erasures, events, profile_changes
 from designer.store.sources import Pseudonymiser
@@ -80,7 +81,7 @@ def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
 
 def _erase(conn, external_id: str, now: int) -> Erasure:
     """The erasure, in the caller's transaction (``found`` False when there is no such customer)."""
-    key = store_salt(conn)
+    key = store_key(conn)
     given = external_id.strip()
     candidates = list(dict.fromkeys([external_id, given, Pseudonymiser(key)(external_id)]))
     found = conn.execute(

@@ -38,7 +38,8 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, delete, select
 
 from designer.store.codec import dumps_properties, json_value
-from designer.store.db import StoreError, open_store, store_salt, write_lock
+from designer.store.db import StoreError, open_store, write_lock
+from designer.store.keys import store_key
 from designer.store.erased import ERASED, erased_hash, erased_set
 from designer.store.bookkeeping import (
     ImportFailed,
@@ -111,7 +112,10 @@ def import_customers(
         sort_keys=True,
     )
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "customers")
     done = next((r for r in prior if r["status"] == "done"), None)
     if done is not None and not force:

@@ -39,7 +39,7 @@ def test_a_version_1_store_gets_integer_keys_and_keeps_every_event(tmp_path):
     assert before, "the fixture has events"
     engine = open_store(path)
     with engine.connect() as conn:
-        assert migrations.stored_version(conn) == SCHEMA_VERSION == 5
+        assert migrations.stored_version(conn) == SCHEMA_VERSION == 6
         after = conn.exec_driver_sql(
             "SELECT id, customer_id, name, time, properties, import_id, dedupe_key FROM events ORDER BY id"
         ).all()
