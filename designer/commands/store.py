@@ -396,15 +396,17 @@ def run_sample(args: argparse.Namespace) -> int:
 
 def run_forget(args: argparse.Namespace) -> int:
     _use_key_file(args)
-    from designer.store.privacy import NotFound, forget
+    from designer.store.privacy import NotFound, ReaderHolds, forget
 
     engine = _open_existing(args.db)
     try:
         erasure = forget(engine, args.customer)
     except NotFound as exc:
-        raise CommandError(str(exc), 1) from None
+        raise CommandError(terminal_text(str(exc)), 1) from None
+    except ReaderHolds as exc:  # erased, but not yet out of the file
+        raise CommandError(terminal_text(str(exc)), 2) from None
     except StoreError as exc:  # the key is lost; the store is busy
-        raise CommandError(str(exc), 2) from None
+        raise CommandError(terminal_text(str(exc)), 2) from None
     shown = terminal_text(repr(args.customer))
     if erasure.already_erased:
         left = f"; removed {erasure.orphans_deleted:,} events it had left behind" if erasure.orphans_deleted else ""

@@ -16,6 +16,11 @@ sees it (its cached customer ids are dropped). Events left without their
 customer row (only an older version of the program, whose imports could
 undo an erasure, leaves them) are removed by every ``forget``.
 
+Values of the customer quoted in kept rejects and stored runs are replaced
+(:mod:`designer.store.redact`). On SQLite the call returns only once the
+data is gone from the file, or says that a reader holds it
+(:class:`ReaderHolds`).
+
 The customer is found by the id as stored, or by the pseudonym of that id
 when the import pseudonymised the id column.
 """
@@ -28,8 +33,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, exists, select
 
-from designer.store.db import open_store, write_lock
+from designer.store.db import BUSY_TIMEOUT_S, StoreError, open_store, write_lock
 from designer.store.keys import store_key
+from designer.store.redact import identifying_values, redact_texts
 from designer.store.erased import bump_deleted, is_erased, record_erased
 from designer.store.schema import customers, erasures, events, profile_changes
 from designer.store.sources import Pseudonymiser
@@ -51,8 +57,27 @@ class Erasure:
     found: bool = True
 
 
+class ReaderHolds(StoreError):
+    """The erasure is committed, but another connection's open read keeps the old pages in the file."""
+
+    def __init__(self, erasure: "Erasure", message: str) -> None:
+        super().__init__(message)
+        self.erasure = erasure
+
+
+#: How long the final checkpoint waits for other connections' reads to end.
+CHECKPOINT_WAIT_S = 3.0
+
+
 def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
-    """Erase one customer (profile and events); raises NotFound if there is none and never was."""
+    """Erase one customer (profile and events); raises NotFound if there is none and never was.
+
+    On SQLite, returns only once the erased data is gone from the file: deleted with
+    ``secure_delete`` (freed space overwritten) and the write-ahead log folded into the file and
+    emptied. When another connection's open read transaction keeps the log from being folded in
+    (its snapshot still needs the old pages), raises :class:`ReaderHolds`: the erasure is
+    committed, and running ``forget`` again once that reader has closed finishes the job.
+    """
     engine = open_store(store)
     sqlite = engine.dialect.name == "sqlite"
     now = int(time.time() * 1000)
@@ -64,10 +89,7 @@ def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
             with conn.begin():
                 write_lock(conn)
                 erasure = _erase(conn, external_id, now)
-            if sqlite:
-                # Old page images of the erased rows may sit in the WAL; fold it in and empty it.
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-                conn.commit()
+            folded = _fold_wal(conn) if sqlite else True
         finally:
             if sqlite:
                 conn.exec_driver_sql("PRAGMA secure_delete=OFF")
@@ -76,7 +98,24 @@ def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
         removed = (f" (removed {erasure.orphans_deleted:,} events left without their customer by an earlier "
                    "erasure)") if erasure.orphans_deleted else ""
         raise NotFound(f"no customer {external_id!r} in the store{removed}")
+    if not folded:
+        raise ReaderHolds(erasure, (
+            f"customer {external_id!r} is erased from the store, but another program is reading it (an open read "
+            "transaction: the editor, a backtest, a database browser), so the erased values are still in the "
+            "store's files until it closes. Close it, then run forget again to clear them"
+        ))
     return erasure
+
+
+def _fold_wal(conn) -> bool:
+    """Fold the write-ahead log into the file and empty it; False when a reader keeps part of it."""
+    conn.exec_driver_sql(f"PRAGMA busy_timeout={int(CHECKPOINT_WAIT_S * 1000)}")
+    try:
+        busy, log, moved = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_S * 1000)}")
+        conn.commit()
+    return busy == 0 and log == moved  # (0, -1, -1) when the store is not in WAL mode
 
 
 def _erase(conn, external_id: str, now: int) -> Erasure:
@@ -84,9 +123,9 @@ def _erase(conn, external_id: str, now: int) -> Erasure:
     key = store_key(conn)
     given = external_id.strip()
     candidates = list(dict.fromkeys([external_id, given, Pseudonymiser(key)(external_id)]))
-    found = conn.execute(
-        select(customers.c.id, customers.c.external_id).where(customers.c.external_id.in_(candidates)).limit(1)
-    ).first()
+    found = conn.execute(select(customers).where(customers.c.external_id.in_(candidates)).limit(1)).first()
+    # Their values quoted in kept rejects and stored runs go too (the id given, even if never found).
+    redact_texts(conn, identifying_values(external_id, found._asdict() if found is not None else None))
     orphans = conn.execute(
         delete(events).where(~exists().where(customers.c.id == events.c.customer_id))
     ).rowcount
