@@ -93,6 +93,16 @@ def is_read_only(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite" and (query.get("mode") == "ro" or query.get("immutable") == "1")
 
 
+def writable_store(url_or_path, action: str) -> Engine:
+    """:func:`open_store`, refusing by name a store opened read-only (``action`` says what needs writing)."""
+    engine = open_store(url_or_path)
+    if is_read_only(engine):
+        shown = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        raise StoreError(f"{shown} is read-only: {action} needs write access to the store")
+    return engine
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     try:

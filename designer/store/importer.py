@@ -62,7 +62,7 @@ from designer.store.bookkeeping import (
 )
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, write_lock
+from designer.store.db import StoreError, open_store, write_lock, writable_store
 from designer.store.keys import store_key
 from designer.store.erased import ERASED, bump_deleted
 from designer.store.mapping import PRESETS, Mapping, MappingError
@@ -122,7 +122,7 @@ def import_events(
     if not (path.is_file() or (path.is_dir() and is_parquet(path))):
         raise ImportFailed(f"no such file: {path}" if not path.is_dir() else f"{path}: a folder holding no Parquet files")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
     except StoreError as exc:
         raise ImportFailed(str(exc)) from exc
     try:

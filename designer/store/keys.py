@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -43,6 +44,8 @@ SERVICE = f"{identity.APP_NAME} store key"
 KEY_ID = "key_id"
 
 _chosen: Path | None = None
+#: What :func:`key_id` gives.
+_ID = re.compile(r"k[0-9a-f]{24}")
 
 
 class KeyMissing(StoreError):
@@ -178,7 +181,13 @@ def export_key(kid: str, path: Path) -> None:
 
 
 def store_key_id(conn) -> str | None:
-    return conn.execute(select(meta.c.value).where(meta.c.key == KEY_ID)).scalar()
+    """The id the store names its key by; StoreError when it is not one this program writes."""
+    kid = conn.execute(select(meta.c.value).where(meta.c.key == KEY_ID)).scalar()
+    if kid is not None and not _ID.fullmatch(kid):
+        # Also keeps a doctored id from naming a file outside the key folder.
+        raise StoreError(f"the store's key_id is {kid[:40]!r}, which this program never writes; "
+                         "the store was changed by another tool")
+    return kid
 
 
 def store_key(conn) -> str:

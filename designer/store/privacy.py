@@ -33,7 +33,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, delete, exists, select
 
-from designer.store.db import BUSY_TIMEOUT_S, StoreError, open_store, write_lock
+from designer.store.db import BUSY_TIMEOUT_S, StoreError, write_lock, writable_store
 from designer.store.keys import store_key
 from designer.store.redact import identifying_values, redact_texts
 from designer.store.erased import bump_deleted, is_erased, record_erased
@@ -78,7 +78,7 @@ def forget(store: str | os.PathLike | Engine, external_id: str) -> Erasure:
     (its snapshot still needs the old pages), raises :class:`ReaderHolds`: the erasure is
     committed, and running ``forget`` again once that reader has closed finishes the job.
     """
-    engine = open_store(store)
+    engine = writable_store(store, "erasing a customer")
     sqlite = engine.dialect.name == "sqlite"
     now = int(time.time() * 1000)
     with engine.connect() as conn:

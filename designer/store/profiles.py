@@ -38,7 +38,7 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, delete, select
 
 from designer.store.codec import dumps_properties, json_value
-from designer.store.db import StoreError, open_store, write_lock
+from designer.store.db import StoreError, open_store, write_lock, writable_store
 from designer.store.keys import store_key
 from designer.store.erased import ERASED, erased_hash, erased_set
 from designer.store.bookkeeping import (
@@ -103,7 +103,7 @@ def import_customers(
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
         sha, size = file_digest(path)
     except (StoreError, SourceError) as exc:
         raise ImportFailed(str(exc)) from exc

@@ -163,11 +163,11 @@ def detect_format(path: str | Path, mapping: Mapping) -> str:
 
 
 class Pseudonymiser:
-    """Keyed hashing of values (HMAC-SHA256 with the store's salt).
+    """Keyed hashing of values (HMAC-SHA256 with the store's key, kept apart: designer.store.keys).
 
     The same value always gives the same pseudonym in one store (so a hashed
     customer id still groups that customer's events) and cannot be reversed
-    without the salt. Values with an ``@`` are lower-cased and trimmed first,
+    without the key. Values with an ``@`` are lower-cased and trimmed first,
     so ``Ann@Example.com`` and ``ann@example.com`` agree.
     """
 

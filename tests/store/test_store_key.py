@@ -129,3 +129,13 @@ def test_two_stores_without_a_key_file_get_different_keys(tmp_path):
     import_events(tmp_path / "a.db", log, PSEUDO)
     import_events(tmp_path / "b.db", log, PSEUDO)
     assert stored_events(tmp_path / "a.db")[0]["customer"] != stored_events(tmp_path / "b.db")[0]["customer"]
+
+
+def test_a_key_id_this_program_never_writes_is_named_not_followed(db, tmp_path):
+    import_events(db, pseudonymised_log(tmp_path), PSEUDO)
+    con = sqlite3.connect(db)
+    con.execute("UPDATE meta SET value = '../../../etc/passwd' WHERE key = 'key_id'")
+    con.commit()
+    con.close()
+    with pytest.raises(ImportFailed, match="key_id is '../../../etc/passwd', which this program never writes"):
+        import_events(db, pseudonymised_log(tmp_path, "bob@example.com"), PSEUDO)
