@@ -18,6 +18,7 @@ from pathlib import Path
 from designer.commands.errors import CommandError
 from designer.store.bookkeeping import counts_text, pid_alive
 from designer.store.db import StoreError, open_store
+from designer.store.keys import KEY_FILE_ENV, use_key_file
 from designer.store.importer import (
     DamagedInput,
     ImportFailed,
@@ -102,6 +103,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     _db(t)
     _currency(t, "the currency of the store's prices (ISO 4217, e.g. EUR)")
+    t.add_argument("--export-key", metavar="FILE",
+                   help="write the store's pseudonymisation key to FILE, a key file to keep safe (another computer, "
+                   "a backup: give it with --key-file)")
     t.add_argument("--json", action="store_true", help="print the settings as JSON")
     t.set_defaults(func=run_store_settings)
 
@@ -109,8 +113,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "forget",
         help="erase one customer's profile and events (right to erasure)",
         description="Delete a customer and all their events for good. The store keeps only a note that an "
-        "erasure happened (when, how many events), nothing that identifies the person. Exit 1 if there is "
-        "no such customer.",
+        "erasure happened (when, how many events) and a keyed hash of the id, so later imports refuse that id's "
+        "events (rejects 'erased customer'). Exit 0 when erased (or erased before), 1 if there is no such "
+        "customer.",
     )
     f.add_argument("customer", metavar="CUSTOMER", help="the customer's external id (as imported)")
     _db(f)
@@ -120,6 +125,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _db(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", required=True, metavar="DB", help="event store: a SQLite file (created if new) or a database URL")
+    p.add_argument(
+        "--key-file", metavar="PATH",
+        help=f"the file keeping the store's pseudonymisation key (created with a new store when missing); "
+        f"default: ${KEY_FILE_ENV}, else the keyring, else the data folder",
+    )
+
+
+def _use_key_file(args: argparse.Namespace) -> None:
+    """The ``--key-file`` given, for every store opened by this command (designer.store.keys)."""
+    use_key_file(getattr(args, "key_file", None))  # none given: the environment and the keyring decide
 
 
 def _currency(p: argparse.ArgumentParser, text: str) -> None:
@@ -143,7 +158,7 @@ def _privacy(p: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="COLUMN",
-        help="replace this column's values by a keyed hash (per-store salt) before storing; repeatable",
+        help="replace this column's values by a keyed hash (the store's key, kept apart from it) before storing; repeatable",
     )
     p.add_argument("--drop", action="append", default=[], metavar="COLUMN", help="never store this column; repeatable")
 
@@ -222,6 +237,7 @@ def _print_summary(summary: ImportSummary, as_json: bool, what: str = "events") 
 
 
 def run_import(args: argparse.Namespace) -> int:
+    _use_key_file(args)
     if args.rollback:
         return _rollback(args)
     try:
@@ -285,6 +301,7 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def run_import_customers(args: argparse.Namespace) -> int:
+    _use_key_file(args)
     from designer.store.profiles import import_customers
 
     bar = TerminalProgress()
@@ -311,6 +328,7 @@ def _open_existing(db: str):
 
 
 def run_stats(args: argparse.Namespace) -> int:
+    _use_key_file(args)
     from designer.store.stats import store_stats
 
     engine = _open_existing(args.db)
@@ -353,6 +371,7 @@ def _pid_alive_row(item: dict, engine) -> bool:
 
 
 def run_sample(args: argparse.Namespace) -> int:
+    _use_key_file(args)
     from designer.store.sample import generate
 
     if args.customers < 1 or args.days < 1:
@@ -376,21 +395,47 @@ def run_sample(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    from designer.store.privacy import NotFound, forget
+    _use_key_file(args)
+    from designer.store.privacy import NotFound, ReaderHolds, forget
 
     engine = _open_existing(args.db)
     try:
         erasure = forget(engine, args.customer)
     except NotFound as exc:
-        raise CommandError(str(exc), 1) from None
-    print(f"erased customer {args.customer!r} and {erasure.events_deleted:,} events; the store keeps only a note "
-          "that an erasure happened")
+        raise CommandError(terminal_text(str(exc)), 1) from None
+    except ReaderHolds as exc:  # erased, but not yet out of the file
+        raise CommandError(terminal_text(str(exc)), 2) from None
+    except StoreError as exc:  # the key is lost; the store is busy
+        raise CommandError(terminal_text(str(exc)), 2) from None
+    shown = terminal_text(repr(args.customer))
+    if erasure.already_erased:
+        left = f"; removed {erasure.orphans_deleted:,} events it had left behind" if erasure.orphans_deleted else ""
+        print(f"customer {shown} was already erased{left}; their later events are refused on import")
+    else:
+        print(f"erased customer {shown} and {erasure.events_deleted:,} events; the store keeps only a note "
+              "that an erasure happened, and refuses the id's later events on import")
     if args.json:
-        print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time}))
+        print(json.dumps({"events_deleted": erasure.events_deleted, "time": erasure.time,
+                          "already_erased": erasure.already_erased, "orphans_deleted": erasure.orphans_deleted}))
     return 0
 
 
+def _export_key(engine, path: Path) -> None:
+    from designer.store.keys import export_key, store_key_id
+
+    with engine.connect() as conn:
+        kid = store_key_id(conn)
+    if kid is None:
+        raise CommandError("the store names no pseudonymisation key", 2)
+    try:
+        export_key(kid, path)
+    except StoreError as exc:
+        raise CommandError(str(exc), 2) from None
+    print(f"key {kid} written to {terminal_text(path)}: keep it apart from the store")
+
+
 def run_store_settings(args: argparse.Namespace) -> int:
+    _use_key_file(args)
     from designer.store.settings import set_store_currency, store_currency
 
     engine = _open_existing(args.db)
@@ -401,6 +446,8 @@ def run_store_settings(args: argparse.Namespace) -> int:
         current = store_currency(engine)
     except StoreError as exc:
         raise CommandError(str(exc), 2) from None
+    if args.export_key:
+        _export_key(engine, Path(args.export_key))
     print(f"currency   {current}")
     if args.json:
         print(json.dumps({"currency": current}))

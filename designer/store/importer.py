@@ -62,7 +62,9 @@ from designer.store.bookkeeping import (
 )
 from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, store_salt, write_lock
+from designer.store.db import StoreError, open_store, write_lock, writable_store
+from designer.store.keys import store_key
+from designer.store.erased import ERASED, bump_deleted
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
 from designer.store.profiles import undo_profile_changes
@@ -120,7 +122,7 @@ def import_events(
     if not (path.is_file() or (path.is_dir() and is_parquet(path))):
         raise ImportFailed(f"no such file: {path}" if not path.is_dir() else f"{path}: a folder holding no Parquet files")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
     except StoreError as exc:
         raise ImportFailed(str(exc)) from exc
     try:
@@ -129,7 +131,10 @@ def import_events(
         raise ImportFailed(str(exc)) from exc
     fingerprint = options.fingerprint()
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "events")
         other = same_bytes_other_options(conn, sha, fingerprint, "events")
     done = next((r for r in prior if r["status"] == "done"), None)
@@ -170,10 +175,12 @@ def import_events(
     except (MappingError, SourceError, TimeError) as exc:
         raise ImportFailed(str(exc)) from exc
     with source:
-        return _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began)
+        return _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began,
+                    salt)
 
 
-def _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began) -> ImportSummary:
+def _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began,
+         salt: str) -> ImportSummary:
     mapping_json = json.dumps(
         {
             "mapping": options.mapping.to_json(),
@@ -237,6 +244,13 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                 while True:
                     batch = source.next_batch(options.batch_size)
                     with conn.begin():
+                        # Under the write lock: an erasure commits before this batch or after it,
+                        # never between the check of erased customers and the inserts.
+                        write_lock(conn)
+                        writer.revalidate()
+                        refused = writer.erased_among(batch.customers, salt)
+                        if refused:
+                            batch = batch.without(refused, ERASED)
                         inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
                         summary.read += batch.read
                         summary.loaded += inserted
@@ -387,6 +401,7 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
     """
     engine = open_store(store)
     with engine.begin() as conn:
+        write_lock(conn)  # an import running meanwhile sees the customers removed (see designer.store.erased)
         row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
         if row is None:
             raise ImportFailed(f"no import with id {import_id}")
@@ -406,6 +421,8 @@ def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollba
                 )
             )
         ).rowcount
+        if orphans:
+            bump_deleted(conn)  # an import running meanwhile forgets the ids it cached
         conn.execute(
             imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=now_ms(), pid=None)
         )

@@ -77,19 +77,22 @@ def unpack_texts(packed: tuple[str, bytes | None], count: int) -> list[str]:
 def _pack(batch: Batch) -> tuple:
     columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
     keys = batch.keys if isinstance(batch.keys, array) else array("q", batch.keys)
-    return columns, array("q", batch.times).tobytes(), keys.tobytes(), batch.rejects, batch.read, batch.done
+    lines = array("q", batch.lines).tobytes()
+    return columns, array("q", batch.times).tobytes(), keys.tobytes(), batch.rejects, batch.read, batch.done, lines
 
 
 def _unpack(packed: tuple) -> Batch:
-    (customers, names, properties), raw_times, raw_keys, rejects, read, done = packed
+    (customers, names, properties), raw_times, raw_keys, rejects, read, done, raw_lines = packed
     times = array("q")
     times.frombytes(raw_times)
     n = len(times)
     keys = array("q")
     keys.frombytes(raw_keys)
+    lines = array("q")
+    lines.frombytes(raw_lines)
     return Batch(
         unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys,
-        rejects, read, done,
+        rejects, read, done, lines.tolist(),
     )
 
 

@@ -38,7 +38,9 @@ from pathlib import Path
 from sqlalchemy import Engine, bindparam, delete, select
 
 from designer.store.codec import dumps_properties, json_value
-from designer.store.db import StoreError, open_store, store_salt
+from designer.store.db import StoreError, open_store, write_lock, writable_store
+from designer.store.keys import store_key
+from designer.store.erased import ERASED, erased_hash, erased_set
 from designer.store.bookkeeping import (
     ImportFailed,
     ImportSummary,
@@ -101,7 +103,7 @@ def import_customers(
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
         sha, size = file_digest(path)
     except (StoreError, SourceError) as exc:
         raise ImportFailed(str(exc)) from exc
@@ -110,7 +112,10 @@ def import_customers(
         sort_keys=True,
     )
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "customers")
     done = next((r for r in prior if r["status"] == "done"), None)
     if done is not None and not force:
@@ -189,6 +194,7 @@ def import_customers(
             finished = False
             while not finished:
                 records: dict[str, dict] = {}
+                lines_of: dict[str, int] = {}  # external id -> the line that brought it into the batch
                 rejects: list[tuple[int, str]] = []
                 read = 0
                 while read < batch_size:
@@ -214,10 +220,19 @@ def import_customers(
                     if consumed <= skip:
                         continue  # stored by the run that was interrupted
                     read += 1
+                    known = len(records)
                     reason = _profile(row, len(header), role_of, prop_columns, hash_idx, pseudonym, records)
                     if reason:
                         rejects.append((line, reason))
+                    elif len(records) > known:
+                        lines_of[next(reversed(records))] = line
                 with conn.begin():
+                    write_lock(conn)  # an erasure commits wholly before this batch or after it
+                    for refused in _erased_profiles(conn, records, salt):
+                        rejects.append((lines_of[refused], ERASED))
+                        del records[refused]
+                    rejects.sort()
+                    lines_of.clear()
                     loaded = _store_profiles(conn, records, import_id)
                     summary.read += read
                     # Rows for an id that appeared twice in the batch count as duplicates too.
@@ -297,6 +312,19 @@ def _profile(row, ncols, role_of, prop_columns, hash_idx, pseudonym, records) ->
     else:
         records[record["external_id"]] = record
     return None
+
+
+def _erased_profiles(conn, records: dict[str, dict], key: str) -> list[str]:
+    """Ids in ``records`` with no customer row that belong to erased customers: refused, not re-created."""
+    erased = erased_set(conn)
+    if not erased:
+        return []
+    ids = list(records)
+    present: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        present.update(conn.execute(select(customers.c.external_id).where(customers.c.external_id.in_(chunk))).scalars())
+    return [i for i in ids if i not in present and erased_hash(key, i) in erased]
 
 
 def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:

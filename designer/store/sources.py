@@ -94,6 +94,16 @@ class Batch:
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), in line order
     read: int = 0  # records consumed (events + rejects)
     done: bool = False
+    lines: Sequence[int] = field(default_factory=list)  # each event's line (or row) in the file
+
+    def without(self, refused: set[str], reason: str) -> "Batch":
+        """This batch less the events of the customers in ``refused``, each a reject with ``reason``."""
+        keep = [c not in refused for c in self.customers]
+        rejects = sorted(self.rejects + [(line, reason) for line, k in zip(self.lines, keep) if not k])
+        kept = (list(compress(values, keep)) for values in (self.customers, self.names, self.times,
+                                                            self.properties, self.keys, self.lines))
+        customers, names, times, properties, keys, lines = kept
+        return Batch(customers, names, times, properties, keys, rejects, self.read, self.done, lines)
 
 
 def open_binary(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
@@ -153,11 +163,11 @@ def detect_format(path: str | Path, mapping: Mapping) -> str:
 
 
 class Pseudonymiser:
-    """Keyed hashing of values (HMAC-SHA256 with the store's salt).
+    """Keyed hashing of values (HMAC-SHA256 with the store's key, kept apart: designer.store.keys).
 
     The same value always gives the same pseudonym in one store (so a hashed
     customer id still groups that customer's events) and cannot be reversed
-    without the salt. Values with an ``@`` are lower-cased and trimmed first,
+    without the key. Values with an ``@`` are lower-cased and trimmed first,
     so ``Ann@Example.com`` and ``ann@example.com`` agree.
     """
 
@@ -632,11 +642,12 @@ class EventSource:
         if refused:
             rejects.extend((lines[i], reason) for i, reason in refused.items())
             keep = [i not in refused for i in range(len(lines))]
-            customers, names, times, properties = (
-                list(compress(values, keep)) for values in (customers, names, times, properties)
+            customers, names, times, properties, lines = (
+                list(compress(values, keep)) for values in (customers, names, times, properties, lines)
             )
         rejects.sort()
         batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
+        batch.lines = lines
         batch.keys = dedupe_keys(names, properties)
         return batch
 
@@ -718,6 +729,7 @@ class EventSource:
     def _jsonl_batch(self, limit: int) -> Batch:
         batch = Batch()
         customers, names, times, properties = batch.customers, batch.names, batch.times, batch.properties
+        lines = batch.lines
         stream = self.stream
         line_no = self._line
         read = 0
@@ -779,6 +791,7 @@ class EventSource:
                 names.append(name)
                 times.append(ms)
                 properties.append(body)
+                lines.append(line_no)
         self._line = line_no
         batch.read = read
         batch.keys = dedupe_keys(names, properties)
@@ -808,6 +821,7 @@ class EventSource:
                 batch.names.append(name)
                 batch.times.append(ms)
                 batch.properties.append(body)
+                batch.lines.append(row_no)
         self._line = row_no
         batch.read = len(rows)
         batch.done = len(rows) < limit
