@@ -44,7 +44,10 @@ class CheckpointHold:
         if self.at is None or self.done or committed < self.at:
             return
         self.done = True
-        self.marker.write_text(str(committed))
+        # Written whole, then renamed into place: a test polling for the marker never reads it half-written.
+        part = self.marker.with_name(self.marker.name + ".part")
+        part.write_text(str(committed))
+        os.replace(part, self.marker)
         while self.marker.exists():  # a signal (Ctrl-C, SIGKILL) ends the wait
             time.sleep(0.02)
 
