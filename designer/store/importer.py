@@ -89,6 +89,9 @@ class ImportOptions:
     parallel: bool | None = None
     # Into an empty store, build the event indexes once at the end (designer.store.bulk).
     bulk: bool = True
+    # CSV: plain blocks parsed and converted by Arrow (designer.store.arrowcsv); False: the exact
+    # per-row path alone. Both store the same events and rejects, so it is no part of the fingerprint.
+    compiled: bool = True
 
     def fingerprint(self) -> str:
         """Same file + same fingerprint = the same import (resumable, or already done)."""
@@ -162,11 +165,12 @@ def import_events(
         if parallel:
             spec = ParseSpec(
                 str(path), options.mapping, options.tz, tuple(options.pseudonymise), tuple(options.drop), salt,
-                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size,
+                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size, options.compiled,
             )
             source = ParserProcess(spec)
         else:
-            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt)
+            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt,
+                                 compiled=options.compiled)
     except (MappingError, SourceError, TimeError) as exc:
         raise ImportFailed(str(exc)) from exc
     with source:

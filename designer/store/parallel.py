@@ -53,6 +53,7 @@ class ParseSpec:
     salt: str
     skip: int  # records an earlier run already stored
     batch_size: int
+    compiled: bool = True  # CSV through the compiled path (designer.store.arrowcsv)
 
 
 def pack_texts(values: Sequence[str]) -> tuple[str, bytes | None]:
@@ -97,7 +98,8 @@ def _child(conn, spec: ParseSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         try:
-            source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt)
+            source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt,
+                                 compiled=spec.compiled)
         except (MappingError, SourceError, TimeError) as exc:
             conn.send(("error", _kind(exc), str(exc)))
             return

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zlib import error as zlib_error
 
+from designer.store import arrowcsv
 from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
 from designer.store.csvtext import MAX_RECORD_LINES, READ_CHUNK, Feeder, FieldOverrun, TextStream, plain_lines
@@ -216,8 +217,11 @@ class EventSource:
         pseudonymise: tuple[str, ...] = (),
         drop: tuple[str, ...] = (),
         salt: str = "",
+        compiled: bool = True,
     ) -> None:
         self.path = Path(path)
+        # CSV: plain blocks through Arrow (designer.store.arrowcsv) where pyarrow is installed.
+        self.compiled = compiled and arrowcsv.AVAILABLE
         self.mapping = mapping
         self.format = detect_format(path, mapping)
         self.times = TimeParser(tz, mapping.time_unit)
@@ -334,6 +338,10 @@ class EventSource:
         self._reader = None  # csv.reader while a block that is not plain is read
         self._done = False
         self._cut_line: str | None = None  # a last line the file ends in without a break
+        self._arrow: arrowcsv.ArrowConverter | None = None  # the compiled path, when it serves this file
+        self._arrow_rest: tuple | None = None  # (Arrow table, its first line): rows parsed, not handed out
+        self._held: str | None = None  # text the compiled path gave back to the exact path, next in line
+        self._cut_exc: EOFError | None = None  # a cut-off compressed file, met by the compiled path
         self._csv_reader()
         first = None
         first_line = 0
@@ -424,6 +432,11 @@ class EventSource:
         self._name_memo = Memo(self._event_name)
         pseudonym = self.pseudonym
         self._pseudo_memo = Memo(lambda v: pseudonym(v) if v.strip() else v) if pseudonym else None
+        if self.compiled and self.columns > 1:
+            self._arrow = arrowcsv.ArrowConverter(
+                self.ci, self.ei, self.ti, self._props, self._name_memo, self._time_column,
+                self._pseudo_idx, self._pseudo_memo,
+            )
 
     def _csv_records(self, limit: int, rejects: list[tuple[int, str]]) -> tuple[int, list[list[str]], list[int]]:
         """Up to ``limit`` records: ``(records read, wanted columns of the good rows, their lines)``.
@@ -461,24 +474,24 @@ class EventSource:
                         records += 1
                         rejects.append((self._line, CUT_OFF_ROW))
                         continue
-                    if self._done:
+                    if self._held is not None:
+                        block, self._held = self._held, None
+                    elif self._done:
                         break
-                    block = self.text.block()
+                    elif self._cut_exc is not None:
+                        cut, self._cut_exc = self._cut_exc, None
+                        raise cut
+                    elif self._arrow is not None:
+                        break  # the next block is the compiled path's to try
+                    else:
+                        block = self.text.block()
                     if block is None:
                         self._done = True
                         break
-                    lines = plain_lines(block, MAX_LINE) if ncols > 1 else None
-                    if lines is None:
-                        self._csv_reader(block)
+                    self._take_block(block)
+                    lines = self._lines
+                    if self._reader is not None or not lines:
                         continue
-                    # A cut row short of cells is already a wrong column count; one with all its
-                    # cells may still have lost the end of its last value.
-                    if self.text.cut_mid_line and lines and lines[-1].count(delimiter) == want:
-                        self._cut_line = lines.pop()
-                        if not lines:
-                            continue
-                    counts = set(map(str.count, lines, repeat(delimiter)))
-                    self._lines, self._clean = lines, counts == {want} and "\x00" not in block
                 first = self._line + 1
                 if self._clean:
                     take = min(limit - records, len(lines))
@@ -529,6 +542,91 @@ class EventSource:
                     columns[i] += [row[i] for row in rows]
             lines_of_rows += numbers
         return records, columns, lines_of_rows
+
+    def _take_block(self, block: str) -> None:
+        """Make a block of text the exact path's next lines (plain) or its csv.reader's input."""
+        ncols = self.columns
+        lines = plain_lines(block, MAX_LINE) if ncols > 1 else None
+        if lines is None:
+            self._csv_reader(block)
+            return
+        # A cut row short of cells is already a wrong column count; one with all its
+        # cells may still have lost the end of its last value.
+        if self.text.cut_mid_line and lines and lines[-1].count(self.delimiter) == ncols - 1:
+            self._cut_line = lines.pop()
+        counts = set(map(str.count, lines, repeat(self.delimiter)))
+        self._lines, self._clean = lines, counts == {ncols - 1} and "\x00" not in block
+
+    def _compiled_ready(self) -> bool:
+        """Whether the next records are the compiled path's: rows it holds, or a block nobody has read yet."""
+        if self._arrow is None:
+            return False
+        if self._arrow_rest is not None:
+            return True
+        return not (self._lines or self._reader is not None or self._pending is not None or self._done
+                    or self._cut_line is not None or self._held is not None or self._cut_exc is not None)
+
+    def _compiled_table(self, limit: int):
+        """About ``limit`` lines of blocks the compiled path may read, as one Arrow table; None if none.
+
+        The first block it may not take, and any run Arrow refuses, is held for the exact path.
+        """
+        parts: list[str] = []
+        data: list[bytes] = []
+        lines = 0
+        while lines < limit:
+            try:
+                block = self.text.block()
+            except _DAMAGED as exc:
+                raise self._damaged(exc) from None
+            except EOFError as exc:
+                self._cut_exc = exc  # reported by the exact path, after these lines
+                break
+            if block is None:
+                self._done = True
+                break
+            raw = arrowcsv.compiled_bytes(block, self.delimiter, self.columns, MAX_LINE)
+            if raw is None:
+                self._held = block
+                break
+            parts.append(block)
+            data.append(raw)
+            lines += raw.count(b"\n")
+        if not data:
+            return None
+        table = arrowcsv.read_table(b"".join(data), self.columns, self.delimiter)
+        if table is None:
+            self._held = "".join(parts) + (self._held or "")
+        return table
+
+    def _compiled_batch(self, limit: int) -> Batch | None:
+        """Up to ``limit`` records through the compiled path, or None when the exact path must read on."""
+        table, first = self._arrow_rest or (None, self._line + 1)
+        self._arrow_rest = None
+        have = table.num_rows if table is not None else 0
+        if have < limit and not (self._done or self._held is not None or self._cut_exc is not None):
+            more = self._compiled_table(limit - have)
+            if more is not None:
+                table = more if table is None else arrowcsv.concat([table, more])
+        if table is None:
+            return None
+        if table.num_rows > limit:
+            self._arrow_rest = (table.slice(limit), first + limit)
+            table = table.slice(0, limit)
+        rows = table.num_rows
+        self._line = first + rows - 1
+        customers, names, times, properties, refused = self._arrow.convert(table)
+        batch = Batch(read=rows)
+        if refused:
+            batch.rejects = sorted((first + i, reason) for i, reason in refused.items())
+            keep = [i not in refused for i in range(rows)]
+            customers, names, times, properties = (
+                list(compress(values, keep)) for values in (customers, names, times, properties)
+            )
+        batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
+        batch.keys = dedupe_keys(names, properties)
+        batch.done = self._done and self._arrow_rest is None and self._held is None and self._cut_exc is None
+        return batch
 
     def _csv_row(self, row: list[str], line: int, rows: list, lines: list, rejects: list) -> int:
         """File one row read by csv.reader; returns 1 if it is a record, 0 for a blank line."""
@@ -599,10 +697,15 @@ class EventSource:
         return records
 
     def _csv_batch(self, limit: int) -> Batch:
+        if self._compiled_ready():
+            compiled = self._compiled_batch(limit)
+            if compiled is not None:
+                return compiled
         batch = Batch()
         rejects = batch.rejects
         batch.read, columns, lines = self._csv_records(limit, rejects)
-        batch.done = self._done and not self._lines and self._reader is None
+        batch.done = (self._done and not self._lines and self._reader is None and self._held is None
+                      and self._cut_exc is None and self._arrow_rest is None)
         if not lines:
             rejects.sort()
             return batch
