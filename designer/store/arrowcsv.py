@@ -227,18 +227,31 @@ class ArrowConverter:
         """The canonical properties JSON per row, as :func:`designer.store.columns.properties_json` writes it."""
         if not self.properties:
             return ["{}"] * rows
-        pieces = []
-        for prop, prefix in zip(self.properties, self.prefixes):
+        texts = []
+        sparse = False
+        for prop in self.properties:
             column = columns[prop.index]
             text = self._json_texts(column)
             if text is None:  # the per-value rule, exactly as the exact path applies it
                 values = column.to_pylist()
                 filled = list(filter(None, values))
                 text = _pa.array(prop.values(values, filled), _pa.string())
-            empty = _pc.equal(_pc.binary_length(column), 0)
-            pieces.append(_pc.if_else(empty, "", _pc.binary_join_element_wise(prefix, text, "")))
-        joined = _pc.binary_join_element_wise(*pieces, "") if len(pieces) > 1 else pieces[0]
-        body = _pc.utf8_slice_codeunits(joined, 1)  # the first comma
+            empty = _pc.min(_pc.binary_length(column)).as_py() == 0
+            texts.append((text, _pc.equal(_pc.binary_length(column), 0) if empty else None))
+            sparse = sparse or empty
+        if not sparse:
+            # Every property in every row: '{"a":' value ',"b":' value ... '}' in one call.
+            pieces: list = []
+            for n, (prop, (text, _)) in enumerate(zip(self.properties, texts)):
+                pieces += [("{" if n == 0 else ",") + prop.key + ":", text]
+            return _pc.binary_join_element_wise(*pieces, "}", "").to_pylist()
+        # Empty cells leave their property out: ',"key":value' parts, joined, first comma dropped.
+        parts = []
+        for prefix, (text, empty) in zip(self.prefixes, texts):
+            part = _pc.binary_join_element_wise(prefix, text, "")
+            parts.append(part if empty is None else _pc.if_else(empty, "", part))
+        joined = _pc.binary_join_element_wise(*parts, "") if len(parts) > 1 else parts[0]
+        body = _pc.utf8_slice_codeunits(joined, 1)
         return _pc.binary_join_element_wise("{", body, "}", "").to_pylist()
 
     @staticmethod
@@ -247,14 +260,24 @@ class ArrowConverter:
 
         A cell that starts like a number but is no plain one (``007``, ``1e3``,
         a 19-digit id) or holds a character JSON escapes is left to the rule.
+        The cheapest proof is tried first: no cell starts like a number, or every
+        cell is a plain number (which holds nothing to escape).
         """
-        if _any(_pc.match_substring_regex(column, _ESCAPED)):
-            return None
-        number = _pc.match_substring_regex(column, _PLAIN_NUMBER)
         numeric = _pc.match_substring_regex(column, _NUMBER_START)
+        if not _any(numeric):
+            if _any(_pc.match_substring_regex(column, _ESCAPED)):
+                return None
+            return _pc.binary_join_element_wise('"', column, '"', "")
+        number = _pc.match_substring_regex(column, _PLAIN_NUMBER)
         if _any(_pc.and_(numeric, _pc.invert(number))):
             return None
-        if _any(_pc.and_(number, _pc.greater(_pc.binary_length(column), _MAX_NUMBER))):
+        if _pc.max(_pc.binary_length(column)).as_py() > _MAX_NUMBER and _any(
+            _pc.and_(number, _pc.greater(_pc.binary_length(column), _MAX_NUMBER))
+        ):
+            return None
+        if _pc.all(number).as_py():
+            return column
+        if _any(_pc.match_substring_regex(column, _ESCAPED)):
             return None
         return _pc.if_else(number, column, _pc.binary_join_element_wise('"', column, '"', ""))
 

@@ -238,8 +238,13 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
             _tune_for_import(conn)
             try:
                 writer = StoreWriter(conn, import_id, bulk=bulk)
+                phases = summary.phases
+                phases.update(waiting=0.0, storing=0.0)
                 while True:
+                    tick = time.perf_counter()
                     batch = source.next_batch(options.batch_size)
+                    tock = time.perf_counter()
+                    phases["waiting"] += tock - tick
                     with conn.begin():
                         inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
                         summary.read += batch.read
@@ -256,6 +261,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         if batch.done and not bulk:
                             values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
+                    phases["storing"] += time.perf_counter() - tock
                     summary.customers_created = writer.customers_created
                     hold.reached(summary.read)
                     if progress is not None:
@@ -272,7 +278,9 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         )
                     if batch.done:
                         if bulk:
+                            tick = time.perf_counter()
                             _finish_bulk(conn, import_id, summary, progress, source.size, began)
+                            phases["indexing"] = time.perf_counter() - tick
                         status = "done"
                         break
                     if should_stop is not None and should_stop():
