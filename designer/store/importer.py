@@ -246,10 +246,11 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                     tock = time.perf_counter()
                     phases["waiting"] += tock - tick
                     with conn.begin():
-                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties,
+                                                         batch.keys, batch.customer_values, batch.customer_codes)
                         summary.read += batch.read
                         summary.loaded += inserted
-                        summary.duplicates += len(batch.customers) - inserted
+                        summary.duplicates += len(batch.times) - inserted
                         values = summary.add_rejects(batch.rejects)
                         values.update(
                             rows_read=summary.read,

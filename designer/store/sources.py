@@ -95,6 +95,16 @@ class Batch:
     rejects: list[tuple[int, str]] = field(default_factory=list)  # (line, reason), in line order
     read: int = 0  # records consumed (events + rejects)
     done: bool = False
+    # Customers as distinct ids and one code per event (``customers`` then empty): how a batch
+    # crosses from the parser process, so the storing side resolves each id once per batch.
+    customer_values: list[str] | None = None
+    customer_codes: Sequence[int] | None = None
+
+    def external_ids(self) -> list[str]:
+        """The customer id of each event, however the batch holds them."""
+        if self.customer_codes is None:
+            return self.customers
+        return list(map(self.customer_values.__getitem__, self.customer_codes))
 
 
 def open_binary(path: str | Path) -> tuple[BinaryIO, BinaryIO]:
