@@ -91,6 +91,9 @@ class ImportOptions:
     parallel: bool | None = None
     # Into an empty store, build the event indexes once at the end (designer.store.bulk).
     bulk: bool = True
+    # CSV: plain blocks parsed and converted by Arrow (designer.store.arrowcsv); False: the exact
+    # per-row path alone. Both store the same events and rejects, so it is no part of the fingerprint.
+    compiled: bool = True
 
     def fingerprint(self) -> str:
         """Same file + same fingerprint = the same import (resumable, or already done)."""
@@ -167,11 +170,12 @@ def import_events(
         if parallel:
             spec = ParseSpec(
                 str(path), options.mapping, options.tz, tuple(options.pseudonymise), tuple(options.drop), salt,
-                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size,
+                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size, options.compiled,
             )
             source = ParserProcess(spec)
         else:
-            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt)
+            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt,
+                                 compiled=options.compiled)
     except (MappingError, SourceError, TimeError) as exc:
         raise ImportFailed(str(exc)) from exc
     with source:
@@ -241,20 +245,27 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
             _tune_for_import(conn)
             try:
                 writer = StoreWriter(conn, import_id, bulk=bulk)
+                phases = summary.phases
+                phases.update(waiting=0.0, storing=0.0)
                 while True:
+                    tick = time.perf_counter()
                     batch = source.next_batch(options.batch_size)
+                    tock = time.perf_counter()
+                    phases["waiting"] += tock - tick
                     with conn.begin():
                         # Under the write lock: an erasure commits before this batch or after it,
                         # never between the check of erased customers and the inserts.
                         write_lock(conn)
                         writer.revalidate()
-                        refused = writer.erased_among(batch.customers, salt)
+                        ids = batch.customer_values if batch.customer_codes is not None else batch.customers
+                        refused = writer.erased_among(ids, salt)
                         if refused:
                             batch = batch.without(refused, ERASED)
-                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties,
+                                                         batch.keys, batch.customer_values, batch.customer_codes)
                         summary.read += batch.read
                         summary.loaded += inserted
-                        summary.duplicates += len(batch.customers) - inserted
+                        summary.duplicates += len(batch.times) - inserted
                         values = summary.add_rejects(batch.rejects)
                         values.update(
                             rows_read=summary.read,
@@ -266,6 +277,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         if batch.done and not bulk:
                             values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
+                    phases["storing"] += time.perf_counter() - tock
                     summary.customers_created = writer.customers_created
                     hold.reached(summary.read)
                     if progress is not None:
@@ -282,7 +294,9 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         )
                     if batch.done:
                         if bulk:
+                            tick = time.perf_counter()
                             _finish_bulk(conn, import_id, summary, progress, source.size, began)
+                            phases["indexing"] = time.perf_counter() - tick
                         status = "done"
                         break
                     if should_stop is not None and should_stop():

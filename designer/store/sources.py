@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import BinaryIO
 from zlib import error as zlib_error
 
+from designer.store import arrowcsv
 from designer.store.codec import dedupe_keys, json_scalar
 from designer.store.columns import Memo, PropertyColumn, TimeColumn, mapped, properties_json
 from designer.store.csvtext import MAX_RECORD_LINES, READ_CHUNK, Feeder, FieldOverrun, TextStream, plain_lines
@@ -95,12 +96,24 @@ class Batch:
     read: int = 0  # records consumed (events + rejects)
     done: bool = False
     lines: Sequence[int] = field(default_factory=list)  # each event's line (or row) in the file
+    # Customers as distinct ids and one code per event (``customers`` then empty): how a batch
+    # crosses from the parser process, so the storing side resolves each id once per batch.
+    customer_values: list[str] | None = None
+    customer_codes: Sequence[int] | None = None
+
+    def external_ids(self) -> list[str]:
+        """The customer id of each event, however the batch holds them."""
+        if self.customer_codes is None:
+            return self.customers
+        return list(map(self.customer_values.__getitem__, self.customer_codes))
 
     def without(self, refused: set[str], reason: str) -> "Batch":
-        """This batch less the events of the customers in ``refused``, each a reject with ``reason``."""
-        keep = [c not in refused for c in self.customers]
+        """This batch less the events of the customers in ``refused``, each a reject with ``reason``
+        (the customers come back one id per event)."""
+        customers = self.external_ids()
+        keep = [c not in refused for c in customers]
         rejects = sorted(self.rejects + [(line, reason) for line, k in zip(self.lines, keep) if not k])
-        kept = (list(compress(values, keep)) for values in (self.customers, self.names, self.times,
+        kept = (list(compress(values, keep)) for values in (customers, self.names, self.times,
                                                             self.properties, self.keys, self.lines))
         customers, names, times, properties, keys, lines = kept
         return Batch(customers, names, times, properties, keys, rejects, self.read, self.done, lines)
@@ -226,8 +239,11 @@ class EventSource:
         pseudonymise: tuple[str, ...] = (),
         drop: tuple[str, ...] = (),
         salt: str = "",
+        compiled: bool = True,
     ) -> None:
         self.path = Path(path)
+        # CSV: plain blocks through Arrow (designer.store.arrowcsv) where pyarrow is installed.
+        self.compiled = compiled and arrowcsv.AVAILABLE
         self.mapping = mapping
         self.format = detect_format(path, mapping)
         self.times = TimeParser(tz, mapping.time_unit)
@@ -238,6 +254,7 @@ class EventSource:
         self._pending: list | None = None  # a first CSV row that turned out to be data
         self._pending_line = 0
         self.records: ParquetRecords | None = None
+        self._records = None  # the compiled Parquet path (designer.store.arrowrecords)
         if self.format == "parquet":
             try:
                 self.records = ParquetRecords(path, tz)
@@ -246,6 +263,10 @@ class EventSource:
             self.stream = self.raw = None
             self.size = self.records.size
             self._open_jsonl()  # named fields, read by the JSON Lines record rules
+            if self.compiled:
+                from designer.store.arrowrecords import RecordConverter
+
+                self._records = RecordConverter(self)
             return
         self.stream, self.raw = open_binary(path)
         self.size = self.raw.seek(0, io.SEEK_END)
@@ -344,6 +365,10 @@ class EventSource:
         self._reader = None  # csv.reader while a block that is not plain is read
         self._done = False
         self._cut_line: str | None = None  # a last line the file ends in without a break
+        self._arrow: arrowcsv.ArrowConverter | None = None  # the compiled path, when it serves this file
+        self._arrow_rest: tuple | None = None  # (Arrow table, its first line): rows parsed, not handed out
+        self._held: str | None = None  # text the compiled path gave back to the exact path, next in line
+        self._cut_exc: EOFError | None = None  # a cut-off compressed file, met by the compiled path
         self._csv_reader()
         first = None
         first_line = 0
@@ -434,6 +459,11 @@ class EventSource:
         self._name_memo = Memo(self._event_name)
         pseudonym = self.pseudonym
         self._pseudo_memo = Memo(lambda v: pseudonym(v) if v.strip() else v) if pseudonym else None
+        if self.compiled and self.columns > 1:
+            self._arrow = arrowcsv.ArrowConverter(
+                self.ci, self.ei, self.ti, self._props, self._name_memo, self._time_column,
+                self._pseudo_idx, self._pseudo_memo,
+            )
 
     def _csv_records(self, limit: int, rejects: list[tuple[int, str]]) -> tuple[int, list[list[str]], list[int]]:
         """Up to ``limit`` records: ``(records read, wanted columns of the good rows, their lines)``.
@@ -471,24 +501,24 @@ class EventSource:
                         records += 1
                         rejects.append((self._line, CUT_OFF_ROW))
                         continue
-                    if self._done:
+                    if self._held is not None:
+                        block, self._held = self._held, None
+                    elif self._done:
                         break
-                    block = self.text.block()
+                    elif self._cut_exc is not None:
+                        cut, self._cut_exc = self._cut_exc, None
+                        raise cut
+                    elif self._arrow is not None:
+                        break  # the next block is the compiled path's to try
+                    else:
+                        block = self.text.block()
                     if block is None:
                         self._done = True
                         break
-                    lines = plain_lines(block, MAX_LINE) if ncols > 1 else None
-                    if lines is None:
-                        self._csv_reader(block)
+                    self._take_block(block)
+                    lines = self._lines
+                    if self._reader is not None or not lines:
                         continue
-                    # A cut row short of cells is already a wrong column count; one with all its
-                    # cells may still have lost the end of its last value.
-                    if self.text.cut_mid_line and lines and lines[-1].count(delimiter) == want:
-                        self._cut_line = lines.pop()
-                        if not lines:
-                            continue
-                    counts = set(map(str.count, lines, repeat(delimiter)))
-                    self._lines, self._clean = lines, counts == {want} and "\x00" not in block
                 first = self._line + 1
                 if self._clean:
                     take = min(limit - records, len(lines))
@@ -539,6 +569,93 @@ class EventSource:
                     columns[i] += [row[i] for row in rows]
             lines_of_rows += numbers
         return records, columns, lines_of_rows
+
+    def _take_block(self, block: str) -> None:
+        """Make a block of text the exact path's next lines (plain) or its csv.reader's input."""
+        ncols = self.columns
+        lines = plain_lines(block, MAX_LINE) if ncols > 1 else None
+        if lines is None:
+            self._csv_reader(block)
+            return
+        # A cut row short of cells is already a wrong column count; one with all its
+        # cells may still have lost the end of its last value.
+        if self.text.cut_mid_line and lines and lines[-1].count(self.delimiter) == ncols - 1:
+            self._cut_line = lines.pop()
+        counts = set(map(str.count, lines, repeat(self.delimiter)))
+        self._lines, self._clean = lines, counts == {ncols - 1} and "\x00" not in block
+
+    def _compiled_ready(self) -> bool:
+        """Whether the next records are the compiled path's: rows it holds, or a block nobody has read yet."""
+        if self._arrow is None:
+            return False
+        if self._arrow_rest is not None:
+            return True
+        return not (self._lines or self._reader is not None or self._pending is not None or self._done
+                    or self._cut_line is not None or self._held is not None or self._cut_exc is not None)
+
+    def _compiled_table(self, limit: int):
+        """About ``limit`` lines of blocks the compiled path may read, as one Arrow table; None if none.
+
+        The first block it may not take, and any run Arrow refuses, is held for the exact path.
+        """
+        parts: list[str] = []
+        data: list[bytes] = []
+        lines = 0
+        while lines < limit:
+            try:
+                block = self.text.block()
+            except _DAMAGED as exc:
+                raise self._damaged(exc) from None
+            except EOFError as exc:
+                self._cut_exc = exc  # reported by the exact path, after these lines
+                break
+            if block is None:
+                self._done = True
+                break
+            raw = arrowcsv.compiled_bytes(block, self.delimiter, self.columns, MAX_LINE)
+            if raw is None:
+                self._held = block
+                break
+            parts.append(block)
+            data.append(raw)
+            lines += raw.count(b"\n")
+        if not data:
+            return None
+        table = arrowcsv.read_table(b"".join(data), self.columns, self.delimiter)
+        if table is None:
+            self._held = "".join(parts) + (self._held or "")
+        return table
+
+    def _compiled_batch(self, limit: int) -> Batch | None:
+        """Up to ``limit`` records through the compiled path, or None when the exact path must read on."""
+        table, first = self._arrow_rest or (None, self._line + 1)
+        self._arrow_rest = None
+        have = table.num_rows if table is not None else 0
+        if have < limit and not (self._done or self._held is not None or self._cut_exc is not None):
+            more = self._compiled_table(limit - have)
+            if more is not None:
+                table = more if table is None else arrowcsv.concat([table, more])
+        if table is None:
+            return None
+        if table.num_rows > limit:
+            self._arrow_rest = (table.slice(limit), first + limit)
+            table = table.slice(0, limit)
+        rows = table.num_rows
+        self._line = first + rows - 1
+        customers, names, times, properties, refused = self._arrow.convert(table)
+        batch = Batch(read=rows)
+        lines = range(first, first + rows)  # a compiled block holds one record per line
+        if refused:
+            batch.rejects = sorted((first + i, reason) for i, reason in refused.items())
+            keep = [i not in refused for i in range(rows)]
+            customers, names, times, properties, lines = (
+                list(compress(values, keep)) for values in (customers, names, times, properties, lines)
+            )
+        batch.customers, batch.names, batch.times, batch.properties = customers, names, times, properties
+        batch.lines = list(lines)
+        batch.keys = dedupe_keys(names, properties)
+        batch.done = self._done and self._arrow_rest is None and self._held is None and self._cut_exc is None
+        return batch
 
     def _csv_row(self, row: list[str], line: int, rows: list, lines: list, rejects: list) -> int:
         """File one row read by csv.reader; returns 1 if it is a record, 0 for a blank line."""
@@ -609,10 +726,15 @@ class EventSource:
         return records
 
     def _csv_batch(self, limit: int) -> Batch:
+        if self._compiled_ready():
+            compiled = self._compiled_batch(limit)
+            if compiled is not None:
+                return compiled
         batch = Batch()
         rejects = batch.rejects
         batch.read, columns, lines = self._csv_records(limit, rejects)
-        batch.done = self._done and not self._lines and self._reader is None
+        batch.done = (self._done and not self._lines and self._reader is None and self._held is None
+                      and self._cut_exc is None and self._arrow_rest is None)
         if not lines:
             rejects.sort()
             return batch
@@ -800,12 +922,43 @@ class EventSource:
     # -- public -----------------------------------------------------------------------
 
     def _parquet_batch(self, limit: int) -> Batch:
-        """Rows of a Parquet file through the JSON Lines record rules; a reject names its row."""
+        """Rows of a Parquet file through the JSON Lines record rules; a reject names its row.
+
+        Each table goes column-wise through :mod:`designer.store.arrowrecords` when it
+        can, else row by row through :meth:`_json_record`; both give the same events.
+        """
         batch = Batch()
         try:
-            rows = self.records.take(limit)
+            tables = self.records.take_tables(limit)
         except (ValueError, OSError) as exc:
             raise SourceError(f"{self.path}: after row {self._line}: {exc}") from None
+        for table in tables:
+            first = self._line + 1
+            converted = self._records.convert(table) if self._records is not None else None
+            if converted is None:
+                self._parquet_rows(self.records.rows(table), batch)
+                continue
+            customers, names, times, properties, refused = converted
+            lines = range(first, first + table.num_rows)
+            if refused:
+                batch.rejects += sorted((first + i, reason) for i, reason in refused.items())
+                keep = [i not in refused for i in range(table.num_rows)]
+                customers, names, times, properties, lines = (
+                    list(compress(values, keep)) for values in (customers, names, times, properties, lines)
+                )
+            batch.lines += lines
+            batch.customers += customers
+            batch.names += names
+            batch.times += times
+            batch.properties += properties
+            self._line += table.num_rows
+        batch.read = sum(t.num_rows for t in tables)
+        batch.done = batch.read < limit
+        batch.keys = dedupe_keys(batch.names, batch.properties)
+        return batch
+
+    def _parquet_rows(self, rows: list[dict], batch: Batch) -> None:
+        """Parquet rows as objects, one at a time through the JSON Lines record rules."""
         row_no = self._line
         for obj in rows:
             row_no += 1
@@ -823,10 +976,6 @@ class EventSource:
                 batch.properties.append(body)
                 batch.lines.append(row_no)
         self._line = row_no
-        batch.read = len(rows)
-        batch.done = len(rows) < limit
-        batch.keys = dedupe_keys(batch.names, batch.properties)
-        return batch
 
     def next_batch(self, limit: int) -> Batch:
         """Up to ``limit`` records (stored rows plus rejects)."""

@@ -164,19 +164,31 @@ class StoreWriter:
         times: Sequence[int],
         properties: Sequence[str],
         keys: Sequence[bytes],
+        distinct: Sequence[str] | None = None,
+        codes: Sequence[int] | None = None,
     ) -> int:
         """Insert one batch given as columns (one entry per event); returns how many events were new.
 
         Creates the customers not seen before. ``keys`` are the events'
         :func:`designer.store.codec.dedupe_keys` (the parser computes them: it
-        has more time to spare than the writer).
+        has more time to spare than the writer). The customers come either as
+        ``external_ids`` (one per event) or as ``distinct`` ids with ``codes``
+        (one per event, indexing ``distinct``), so each id is looked up once.
         """
-        if not external_ids:
-            return 0
-        ids = self.customer_ids(external_ids)
-        rows = zip(map(ids.__getitem__, external_ids), names, times, properties, keys)
+        if codes is not None:
+            if not len(codes):
+                return 0
+            ids = self.customer_ids(distinct)
+            internal = list(map(ids.__getitem__, distinct))
+            customer_ids = list(map(internal.__getitem__, codes))
+        else:
+            if not external_ids:
+                return 0
+            ids = self.customer_ids(external_ids)
+            customer_ids = map(ids.__getitem__, external_ids)
+        rows = zip(customer_ids, names, times, properties, keys)
         if self.sqlite:
-            return self._insert_sqlite(rows, len(external_ids))
+            return self._insert_sqlite(rows, len(times))
         return self.insert_events(rows)
 
     def _statement(self, rows: int) -> str:
