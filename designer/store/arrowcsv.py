@@ -59,8 +59,8 @@ _MAX_NUMBER = 300
 def compiled_bytes(block: str, delimiter: str, columns: int, max_line: int) -> bytes | None:
     """The block as UTF-8 for Arrow if the compiled path reads it exactly as the exact path would, else None.
 
-    That is: complete lines (it ends with a line break), no quote, NUL or
-    lone ``\\r``, no undecodable byte, no line past ``max_line`` characters,
+    That is: complete lines (it ends with a line break), no quote, NUL,
+    byte order mark or lone ``\\r``, no undecodable byte, no line past ``max_line`` characters,
     and ``columns - 1`` delimiters per line on average. Arrow refuses a line
     with another number of cells, and a line with fewer delimiters (a blank
     one included) must be paired with one with more for the average to hold,
@@ -68,6 +68,8 @@ def compiled_bytes(block: str, delimiter: str, columns: int, max_line: int) -> b
     """
     if columns < 2 or not block.endswith("\n") or '"' in block or "\x00" in block:
         return None
+    if not block.isascii() and "\ufeff" in block:
+        return None  # Arrow drops a byte order mark at the start of what it reads; here it is data
     lines = block.count("\n")
     if "\r" in block and block.count("\r") != block.count("\r\n"):
         return None
