@@ -46,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, delete, exists, select
+from sqlalchemy import Engine, select
 
 from designer.store.bookkeeping import (
     REJECTS_KEPT,
@@ -63,15 +63,15 @@ from designer.store.bookkeeping import (
     same_bytes_other_options,
     summary_from_row,
 )
-from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
+from designer.store.bulk import finish_bulk_load, pending_rebuild, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, write_lock, writable_store
+from designer.store.db import StoreError, write_lock, writable_store
 from designer.store.keys import store_key
-from designer.store.erased import ERASED, bump_deleted
+from designer.store.erased import ERASED
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
-from designer.store.profiles import undo_profile_changes
-from designer.store.schema import customers, events, imports
+from designer.store.rollback import Rollback, imports_of_file, rollback_import
+from designer.store.schema import imports
 from designer.store.parquet import is_parquet
 from designer.store.sources import DamagedStream, EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
@@ -397,66 +397,6 @@ def _untune(conn) -> None:
         conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
         conn.exec_driver_sql("PRAGMA threads=0")
         conn.commit()
-
-
-@dataclass(frozen=True)
-class Rollback:
-    import_id: int
-    events_removed: int
-    customers_removed: int
-    customers_restored: int = 0  # customers a profile import changed, given their values back
-
-
-def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollback:
-    """Remove everything an import stored: its events, and customers that only it brought in.
-
-    A profile import also gives the customers it changed their earlier values
-    back (each field unless a later import changed it again).
-
-    The ``imports`` row stays, with status ``rolled_back``, so history shows
-    what happened; the same file can then be imported afresh.
-    """
-    engine = open_store(store)
-    with engine.begin() as conn:
-        write_lock(conn)  # an import running meanwhile sees the customers removed (see designer.store.erased)
-        row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
-        if row is None:
-            raise ImportFailed(f"no import with id {import_id}")
-        if row["status"] == "running" and pid_alive(row["pid"], row["host"]):
-            raise ImportFailed(f"import {import_id} is still running (process {row['pid']}); stop it first")
-        restored = 0
-        if row["kind"] == "customers":
-            restored = undo_profile_changes(conn, import_id)
-        removed = conn.execute(delete(events).where(events.c.import_id == import_id)).rowcount
-        if conn.dialect.name == "sqlite" and pending_rebuild(conn) == import_id:
-            restore_indexes(conn)  # its bulk load had dropped them
-        orphans = conn.execute(
-            delete(customers).where(
-                and_(
-                    customers.c.import_id == import_id,
-                    ~exists().where(events.c.customer_id == customers.c.id),
-                )
-            )
-        ).rowcount
-        if orphans:
-            bump_deleted(conn)  # an import running meanwhile forgets the ids it cached
-        conn.execute(
-            imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=now_ms(), pid=None)
-        )
-    return Rollback(import_id, removed, orphans, restored)
-
-
-def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) -> list[dict]:
-    """Every import recorded for this file's bytes, newest first."""
-    engine = open_store(store)
-    try:
-        sha, _ = file_digest(path)
-    except SourceError as exc:
-        raise ImportFailed(str(exc)) from exc
-    with engine.connect() as conn:
-        rows = conn.execute(select(imports).where(imports.c.sha256 == sha).order_by(imports.c.id.desc())).mappings().all()
-    return [dict(r) for r in rows]
-
 
 
 __all__ = [

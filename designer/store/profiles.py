@@ -35,10 +35,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, delete, select
+from sqlalchemy import Engine, bindparam, select
 
 from designer.store.codec import dumps_properties, json_value
-from designer.store.db import StoreError, open_store, write_lock, writable_store
+from designer.store.db import StoreError, write_lock, writable_store
 from designer.store.keys import store_key
 from designer.store.erased import ERASED, erased_hash, erased_set
 from designer.store.bookkeeping import (
@@ -66,7 +66,7 @@ _YES = {"yes", "y", "true", "t", "1", "subscribed", "opted_in", "opt_in", "opted
 _NO = {"no", "n", "false", "f", "0", "unsubscribed", "opted_out", "opt_out", "opted-out", "denied", "revoked"}
 _FIELDS = ("email", "first_name", "timezone", "consent")
 #: What a profile import may change, and its rollback gives back.
-_UNDONE = (*_FIELDS, "properties")
+UNDONE = (*_FIELDS, "properties")
 _CHUNK = 5000
 
 
@@ -357,9 +357,9 @@ def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
         merged = {**json.loads(old["properties"] or "{}"), **props}
         new = {f: record.get(f, old[f]) for f in _FIELDS}
         new["properties"] = dumps_properties(merged)
-        if all(new[f] == old[f] for f in _UNDONE):
+        if all(new[f] == old[f] for f in UNDONE):
             continue
-        updates.append({"b_id": old["id"], **new, "before": {f: old[f] for f in _UNDONE}})
+        updates.append({"b_id": old["id"], **new, "before": {f: old[f] for f in UNDONE}})
     if inserts:
         conn.execute(customers.insert(), inserts)
     if updates:
@@ -367,7 +367,7 @@ def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
         conn.execute(
             customers.update()
             .where(customers.c.id == bindparam("b_id"))
-            .values(**{f: bindparam(f) for f in _UNDONE}),
+            .values(**{f: bindparam(f) for f in UNDONE}),
             [{k: v for k, v in u.items() if k != "before"} for u in updates],
         )
     return len(inserts) + len(updates)
@@ -385,7 +385,7 @@ def _record_changes(conn, updates: list[dict], import_id: int) -> None:
                 )
             ).scalars()
         )
-    after = {u["b_id"]: json.dumps({f: u[f] for f in _UNDONE}, sort_keys=True) for u in updates}
+    after = {u["b_id"]: json.dumps({f: u[f] for f in UNDONE}, sort_keys=True) for u in updates}
     fresh = [
         {"import_id": import_id, "customer_id": u["b_id"], "before": json.dumps(u["before"], sort_keys=True), "after": after[u["b_id"]]}
         for u in updates
@@ -401,24 +401,3 @@ def _record_changes(conn, updates: list[dict], import_id: int) -> None:
             .values(after=bindparam("c_after")),
             again,
         )
-
-
-def undo_profile_changes(conn, import_id: int) -> int:
-    """Give back the values an import changed, field by field, unless a later change overwrote them.
-
-    Returns how many customers got a value back. Runs inside the caller's transaction.
-    """
-    restored = 0
-    rows = conn.execute(
-        select(profile_changes.c.customer_id, profile_changes.c.before, profile_changes.c.after, customers)
-        .join(customers, customers.c.id == profile_changes.c.customer_id)
-        .where(profile_changes.c.import_id == import_id)
-    ).mappings().all()
-    for row in rows:
-        before, after = json.loads(row["before"]), json.loads(row["after"])
-        back = {f: before[f] for f in _UNDONE if f in before and row[f] == after.get(f) and before[f] != after.get(f)}
-        if back:
-            conn.execute(customers.update().where(customers.c.id == row["customer_id"]).values(**back))
-            restored += 1
-    conn.execute(delete(profile_changes).where(profile_changes.c.import_id == import_id))
-    return restored

@@ -71,16 +71,37 @@ def test_forget_during_an_import_is_not_undone_by_it(tmp_path, prefilled):
     assert again.returncode == 0 and "already erased" in again.stdout
 
 
-def test_an_erased_id_is_refused_by_later_imports_of_events_and_profiles(db, tmp_path):
+LATER = {
+    "csv": "customer_id,event,timestamp\nbob,view,1714557700\nann,purchase,1714557700\ncy,view,1714557700\n",
+    "jsonl": "\n".join(json.dumps({"customer_id": c, "event": e, "timestamp": 1714557700})
+                       for c, e in (("bob", "view"), ("ann", "purchase"), ("cy", "view"))) + "\n\n",
+}
+
+
+def write_later(path, kind: str) -> None:
+    if kind != "parquet":
+        path.write_text(LATER[kind])
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table({"customer_id": ["bob", "ann", "cy"], "event": ["view", "purchase", "view"],
+                             "timestamp": [1714557700] * 3}), path)
+
+
+@pytest.mark.parametrize("kind, parallel", [("csv", False), ("csv", True), ("jsonl", False), ("jsonl", True),
+                                            ("parquet", False)])
+def test_an_erased_id_is_refused_by_later_imports_of_events_and_profiles(db, tmp_path, kind, parallel):
     log = tmp_path / "log.csv"
     log.write_text("customer_id,event,timestamp\nann,view,1714557600\nbob,view,1714557600\n")
     import_events(db, log, ImportOptions(mapping=preset("generic")))
     forget(db, "ann")
-    later = tmp_path / "later.csv"
-    later.write_text("customer_id,event,timestamp\nbob,view,1714557700\nann,purchase,1714557700\ncy,view,1714557700\n")
-    summary = import_events(db, later, ImportOptions(mapping=preset("generic")))
+    later = tmp_path / f"later.{kind}"
+    write_later(later, kind)
+    summary = import_events(db, later, ImportOptions(mapping=preset("generic"), parallel=parallel))
     assert (summary.loaded, summary.rejected) == (2, 1)
-    assert [(r.line, r.reason) for r in summary.rejects] == [(3, ERASED)]
+    line = 3 if kind == "csv" else 2  # JSON Lines and Parquet rows have no header
+    assert [(r.line, r.reason) for r in summary.rejects] == [(line, ERASED)]
     assert sorted(e["customer"] for e in stored_events(db)) == ["bob", "bob", "cy"]
 
     people = tmp_path / "people.csv"
