@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from bisect import bisect_left, bisect_right
-from itertools import compress
 from json.scanner import make_scanner
 
 #: The JSON decoder's scanner, called without ``json.loads``'s wrappers (three Python calls
@@ -43,10 +42,14 @@ class History:
         if names.count(first) == len(names):  # one name only (often): no loop
             self.by_name = {first: list(range(len(names)))}
             return
-        # One pass in C per distinct name (a customer's events have a handful of names) instead of
-        # a Python step per event.
-        span = range(len(names))
-        self.by_name = {name: list(compress(span, map(name.__eq__, names))) for name in set(names)}
+        by_name: dict[str, list[int]] = {}
+        for i, name in enumerate(names):
+            positions = by_name.get(name)
+            if positions is None:
+                by_name[name] = [i]
+            else:
+                positions.append(i)
+        self.by_name = by_name
 
     def __len__(self) -> int:
         return len(self.times)
