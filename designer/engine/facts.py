@@ -23,9 +23,10 @@ which the editor offers); :data:`FACTS` says how each is computed and
 * ``purchase_score`` / ``predicted_clv``: the predictive scores of
   :mod:`designer.engine.scores`, from the run's *scorer* (the models of the
   store's monthly cut-offs, so a journey at ``now`` sees a model trained on
-  data before ``now`` only). A run without models (a flow test, a store too
-  short to learn from) cannot derive them: they are :data:`UNDERIVED`, and
-  the customer's profile property of that name is read instead.
+  data before ``now`` only; None before the first model, or in a store too
+  short to learn from). A flow test has no models (``scripted_scores``): the
+  scores are :data:`UNDERIVED` there, and the case's customer properties of
+  that name are read instead.
 """
 
 from __future__ import annotations

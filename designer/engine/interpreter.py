@@ -126,25 +126,29 @@ class Interpreter:
         heap = self._heap  # empty between customers
         times = history.times
         journeys: list[Journey] = []
+        #: (plan, its journeys) of the flows the customer entered, in flow order.
+        per_flow: list[tuple[FlowPlan, list[Journey]]] = []
         by_name = history.by_name
         for plan, start in self._flows:
             if plan.trigger_event not in by_name:
                 continue  # (most customers have the trigger events of one flow or two)
-            for index in self.entries(plan, cust):
+            found = self.entries(plan, cust)
+            if not found:
+                continue
+            mine: list[Journey] = []
+            for index in found:
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 t = times[index]
-                j = Journey(len(journeys), plan, cust, index, t, start)
+                j = Journey(len(journeys) + len(mine), plan, cust, index, t, start)
                 heap.append((t, index + 1, j.seq, j))
-                journeys.append(j)
+                mine.append(j)
+            journeys.extend(mine)
+            per_flow.append((plan, mine))
+            self.results[plan.index].customers_entered += 1
         if not journeys:
             return
         if len(journeys) > 1:  # most customers start one journey: a one-item list is a heap already
             heapq.heapify(heap)
-        if len(self.plans) == 1:
-            self.results[0].customers_entered += 1
-        else:
-            for i in {j.plan.index for j in journeys}:
-                self.results[i].customers_entered += 1
         pop = heapq.heappop
         while heap:
             j = pop(heap)[3]
@@ -152,18 +156,8 @@ class Interpreter:
         if self.programme is not None:
             self.programme.add_journeys(cust.capped, journeys, self.window_to)
         note = self.note if self.trace is not None else None
-        if len(self.plans) == 1:
-            attribute(self.plans[0], self.orders[0], self.results[0], cust, journeys, self.window_to, note)
-            return
-        per_flow: dict[int, list[Journey]] = {}
-        for j in journeys:
-            mine = per_flow.get(j.plan.index)
-            if mine is None:
-                per_flow[j.plan.index] = [j]
-            else:
-                mine.append(j)
-        for i, mine in per_flow.items():  # a flow without journeys here has nothing to credit
-            attribute(self.plans[i], self.orders[i], self.results[i], cust, mine, self.window_to, note)
+        for plan, mine in per_flow:  # a flow without journeys here has nothing to credit
+            attribute(plan, self.orders[plan.index], self.results[plan.index], cust, mine, self.window_to, note)
 
     def entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
         """Positions of the customer's trigger events that start a journey (the runtime narrows them

@@ -265,6 +265,15 @@ def stream(conn, engine: Engine, spec: ReadSpec, stats: ReadStats, *, customer_l
 
 
 def has_trigger(rows: list[tuple], triggers: list[tuple[str, int, int]]) -> bool:
+    """Whether any row is a trigger event of one of the flows, inside that flow's window."""
+    if len(triggers) > 1 and len({(lo, hi) for _, lo, hi in triggers}) == 1:
+        # Flows run together share one window: one pass over the rows for all trigger names.
+        names = {name for name, _, _ in triggers}
+        _, lo, hi = triggers[0]
+        for r in rows:
+            if r[1] in names and lo <= r[2] < hi:
+                return True
+        return False
     for name, lo, hi in triggers:
         for r in rows:
             if r[1] == name and lo <= r[2] < hi:

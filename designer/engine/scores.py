@@ -340,10 +340,9 @@ def books_for_run(engine, plans) -> dict[Orders, ScoreBook]:
     """The score book each flow's order definition needs, for the flows whose rules read a score
     (trained once per run, on the whole store: every cut-off's model sees only data before it)."""
     wanted = {Orders(p.conversion_event, p.conversion_value) for p in plans if p.derived_facts & SCORES}
-    books = {o: book_for_store(engine, o.event, o.value) for o in sorted(wanted, key=repr)}
-    # A store too small to learn from has no models at all: the scores are then read from the
-    # profile (a flow test's scripted customer, a score imported as a property), see facts.UNDERIVED.
-    return {o: book for o, book in books.items() if book.cutoffs}
+    # A store too short to learn from gives books without models: every score is then unknown
+    # (a condition on it is false), never a profile property that may know the future.
+    return {o: book_for_store(engine, o.event, o.value) for o in sorted(wanted, key=repr)}
 
 
 def report_for_store(engine, order_event: str = "purchase", value_property: str | None = "price") -> QualityReport:

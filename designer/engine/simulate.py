@@ -80,17 +80,21 @@ class SimulationCancelled(Exception):
 
 def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
              progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
-             workers: int | None = None, save: bool = True) -> SimulationResult:
+             workers: int | None = None, save: bool = True, scripted_scores: bool = False) -> SimulationResult:
     """Backtest one flow over the store; see the module docstring for the arguments."""
     return simulate_together([flow], store, window=window, progress=progress, cancel=cancel,
-                             trace_customer=trace_customer, workers=workers, save=save)[0]
+                             trace_customer=trace_customer, workers=workers, save=save,
+                             scripted_scores=scripted_scores)[0]
 
 
 def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, window: Window | None = None,
                       progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
                       workers: int | None = None, save: bool = True,
-                      programme: Programme | None = None) -> list[SimulationResult]:
+                      programme: Programme | None = None, scripted_scores: bool = False) -> list[SimulationResult]:
     """Backtest several flows as if all were live at once (shared smart sending); one result each.
+
+    ``scripted_scores``: the predictive scores are the customers' profile properties of that name
+    instead of the store's models (a flow test scripts them); a backtest never sets it.
 
     With a ``programme`` the flows run as one programme: its frequency cap holds across them,
     flows earlier in its priority go first when two would message a customer at the same
@@ -100,7 +104,8 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
         if order != list(range(len(flows))):
             ran = simulate_together([flows[i] for i in order], store, window=window, progress=progress,
                                     cancel=cancel, trace_customer=trace_customer, workers=workers, save=save,
-                                    programme=Programme(programme.cap, (), programme.collision_window))
+                                    programme=Programme(programme.cap, (), programme.collision_window),
+                                    scripted_scores=scripted_scores)
             out: list[SimulationResult | None] = [None] * len(flows)
             for position, i in enumerate(order):
                 out[i] = ran[position]
@@ -111,7 +116,8 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
     except StoreError as exc:
         raise SimulationError(str(exc)) from None
     try:
-        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save, programme)
+        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save, programme,
+                         scripted_scores)
     finally:
         if not isinstance(store, Engine):
             engine.dispose()  # opened here: its connections (and their page caches) go too
@@ -119,14 +125,14 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
 
 def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window | None, progress: Progress | None,
               cancel: Any, trace_customer: str | None, workers: int | None, save: bool,
-              programme: Programme | None = None) -> list[SimulationResult]:
+              programme: Programme | None = None, scripted_scores: bool = False) -> list[SimulationResult]:
     try:
         plans = [compile_flow(f, i) for i, f in enumerate(flows)]
     except PlanError as exc:
         raise SimulationError(str(exc), flow_errors=True) from None
     try:
         return _run_all(flows, plans, engine, started, window, progress, cancel, trace_customer, workers, save,
-                        programme_rules(programme))
+                        programme_rules(programme), scripted_scores)
     except (SQLAlchemyError, BrokenProcessPool) as exc:
         reason = getattr(exc, "orig", None) or exc
         raise SimulationError(f"the store {engine.url.render_as_string(hide_password=True)} could not be "
@@ -135,7 +141,7 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
 
 def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
              progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
-             save: bool, rules: ProgrammeRules = None) -> list[SimulationResult]:
+             save: bool, rules: ProgrammeRules = None, scripted_scores: bool = False) -> list[SimulationResult]:
     sampler = CoreSampler()  # looks at the machine's load while the run gets ready
     first, last = history_span(engine)
     span = (first, last) if first is not None else None
@@ -146,7 +152,7 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
-    books = score_books(engine, plans)
+    books = {} if scripted_scores else score_books(engine, plans)
 
     if trace_customer is not None:
         spec.props_names = None  # a trace shows each trigger event's properties
