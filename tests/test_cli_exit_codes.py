@@ -71,6 +71,14 @@ def test_a_missing_driver_names_the_package_to_install(tmp_path):
     assert "s3cret" not in proc.stderr
 
 
+@pytest.mark.parametrize("args", [["score", "--report"], ["audit", "1", "--customer", "c1"]])
+def test_a_mistyped_store_path_is_named_and_never_created(tmp_path, args):
+    missing = tmp_path / "shpo.db"
+    proc = run(tmp_path, *args, "--db", str(missing))
+    assert proc.returncode == 2 and f"{missing}: no such store" in proc.stderr
+    assert not missing.exists()
+
+
 def test_unknown_command_names_it_and_lists_commands_without_starting_the_editor(tmp_path):
     # No display and no offscreen platform: were the editor started, this would fail differently.
     env = env_for(tmp_path, DISPLAY=":97")

@@ -67,7 +67,8 @@ def _load_flow(path: str) -> Flow:
         raise CommandError(str(exc), 2) from None
 
 
-def _open(db: str):
+def open_existing(db: str):
+    """The store at ``db``, which must exist: a mistyped path is named, never created empty."""
     if "://" not in db and not Path(db).expanduser().exists():
         raise CommandError(f"{db}: no such store; create one with 'python main.py sample --db {db}' "
                            "or import events first", 2)
@@ -116,7 +117,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     if len(flows) > 1 or programme is not None or args.cluster:
         return programme_run(args, flows, programme)
     flow = flows[0]
-    engine = _open(args.db)
+    engine = open_existing(args.db)
     try:
         with checking(args.flow_files):  # sends whose template cannot render count as template_error
             result = _run(flow, engine, args, trace=args.trace)
@@ -207,7 +208,7 @@ def format_trace(flow: Flow, customer: str, r: SimulationResult) -> str:
 # -- compare -----------------------------------------------------------------------------
 def run_compare(args: argparse.Namespace) -> int:
     flow_a, flow_b = _load_flow(args.flow_a), _load_flow(args.flow_b)
-    engine = _open(args.db)
+    engine = open_existing(args.db)
     try:
         with checking({args.flow_a: flow_a}):
             a = _run(flow_a, engine, args)
