@@ -17,7 +17,8 @@ Entry point for the editor and the CLI::
 * ``save``: store the run in the ``runs`` table (``result.run_id``).
 
 Large histories are split by customer id range over worker processes (one
-per core): customers share nothing, so the partial results simply add up.
+per core; the processes themselves: :mod:`designer.engine.workers`): customers share
+nothing, so the partial results simply add up.
 Small ones run in the calling process. :func:`simulate_together` runs several
 flows in one pass, so smart sending sees the messages of all of them.
 """
@@ -26,15 +27,12 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.connection
 import os
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
@@ -49,6 +47,7 @@ from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.programme import ProgrammeFigures
 from designer.engine.segmentation import segment_warnings
 from designer.engine.versions import flow_hash, trust
+from designer.engine.workers import checkpoint, inherited, init_helper, shareable, start_method, worker_state
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
@@ -348,20 +347,11 @@ def _worker_count(engine: Engine, rows: int, workers: int | None, sampler: CoreS
     else:
         sampler.sample()
         n = min(sampler.free(), 4)
-        if n > 1 and rows < PARALLEL_MIN_ROWS[_start_method()]:
+        if n > 1 and rows < PARALLEL_MIN_ROWS[start_method()]:
             n = 1
-    if n > 1 and not _shareable(engine):
+    if n > 1 and not shareable(engine):
         n = 1
     return n
-
-
-def _shareable(engine: Engine) -> bool:
-    """Whether worker processes can open the same store (not an in-memory SQLite)."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite":
-        return True
-    database = url.database or ""
-    return database not in ("", ":memory:") and "mode=memory" not in database and not database.startswith("file::memory")
 
 
 def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationResult], spec: ReadSpec,
@@ -407,68 +397,7 @@ def _fewer_collections():
         gc.unfreeze()
 
 
-# -- worker processes -------------------------------------------------------------
-_worker_state: dict[str, Any] = {}
-
-#: The store's engine and the compiled flows, set while forked helpers start: a forked helper
-#: inherits them and skips opening the store and compiling the flows again (in a fresh fork that
-#: took 15 ms, on the run's critical path). Spawned helpers find it empty and do both.
-_inherited: dict[str, Any] = {}
-
-
-def _start_method() -> str:
-    """"fork" when it is safe (no other threads: the command line, the benchmark), which starts
-    workers in milliseconds; otherwise "spawn" (the editor runs simulations from a Qt worker
-    thread, and a forked child would inherit other threads' locks in whatever state they were)."""
-    import sys
-
-    alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
-    # Only on Linux: macOS system libraries are not safe to use in a forked child.
-    if sys.platform.startswith("linux") and alone and "PySide6" not in sys.modules:
-        return "fork"
-    return "spawn"
-
-
-def _partition_init(cancel_event, progress_queue) -> None:
-    _worker_state.update(cancel=cancel_event, progress=progress_queue)
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """End this helper when the process that started it ends, however it ends.
-
-    A helper killed with its parent's pipes still open (kill -9 of the
-    parent) would otherwise block on them forever, holding the store open. A
-    daemon thread waits on the parent's sentinel (a pipe on POSIX, the
-    process handle on Windows, so the same code works on both) and exits at
-    once when it fires.
-    """
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    sentinel = parent.sentinel
-
-    def watch() -> None:
-        multiprocessing.connection.wait([sentinel])
-        os._exit(3)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-#: A folder named here holds each helper at the start of its work (a file ``helper-PID`` says it
-#: waits; a file ``release`` lets it go on): a checkpoint for tests of what happens to running
-#: helpers, which must not race the run.
-HOLD_ENV = "DESIGNER_SIMULATE_HOLD"
-
-
-def _checkpoint() -> None:
-    folder = os.environ.get(HOLD_ENV)
-    if not folder:
-        return
-    hold = Path(folder)
-    (hold / f"helper-{os.getpid()}").write_text("waiting", encoding="utf-8")
-    while not (hold / "release").exists():
-        time.sleep(0.05)
+# -- the work of helper processes (starting and ending them: designer.engine.workers) ---------
 
 
 def _partition_worker(url: str, flow_texts: list[str], digests: list[str], window_from: int, window_to: int,
@@ -476,14 +405,14 @@ def _partition_worker(url: str, flow_texts: list[str], digests: list[str], windo
                       span: tuple[int, int] | None, rules: ProgrammeRules = None,
                       books: dict | None = None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
-    cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
-    _checkpoint()
-    engine = _inherited.get("engine")
+    cancel_event, progress_queue = worker_state["cancel"], worker_state["progress"]
+    checkpoint()
+    engine = inherited.get("engine")
     if engine is not None:
         # The parent's engine: new connections of our own, the parent's left alone (SQLAlchemy's
         # way to use an engine after a fork); the parent opened and checked the store already.
         engine.dispose(close=False)
-        plans = _inherited["plans"]
+        plans = inherited["plans"]
     else:
         engine = open_store(url)
         for digest in digests:
@@ -525,7 +454,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
     digests = [r.flow_hash for r in results]
-    method = _start_method()
+    method = start_method()
     ctx = multiprocessing.get_context(method)
     cancel_event, progress_queue = ctx.Event(), ctx.Queue()
     shares = [0.0] * n
@@ -546,16 +475,16 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
             shares[0] = (stats.last_customer - bounds[0] + 1) / (bounds[1] - bounds[0])
         drain()
 
-    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_partition_init,
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=init_helper,
                              initargs=(cancel_event, progress_queue)) as pool:
         futures = set()
         try:
             if method == "fork":
-                _inherited.update(engine=engine, plans=plans)
+                inherited.update(engine=engine, plans=plans)
             try:
                 pool.submit(int).result()  # helpers start (and fork what they inherit) before we go on
             finally:
-                _inherited.clear()
+                inherited.clear()
             futures = {pool.submit(_partition_worker, url, texts, digests, window_from, window_to, bounds[k],
                                    bounds[k + 1], k, spec.full_scan, spec.span, rules, books)
                        for k in range(1, n)}

@@ -1,6 +1,6 @@
 """The compiled Parquet path: a batch of typed Arrow columns through the JSON Lines record rules, column-wise.
 
-:meth:`designer.store.sources.EventSource._json_record` turns one object (a
+:meth:`designer.store.jsonsource.JsonLinesReading._json_record` turns one object (a
 JSON Lines record, or a Parquet row as a dict) into a stored event. For
 Parquet every row of a batch has the same fields of the same types, so the
 same rules can be applied a column at a time: the customer, event and time

@@ -38,7 +38,7 @@ from designer.store.keys import store_key
 from designer.store.redact import identifying_values, redact_texts
 from designer.store.erased import bump_deleted, is_erased, record_erased
 from designer.store.schema import customers, erasures, events, profile_changes
-from designer.store.sources import Pseudonymiser
+from designer.store.pseudonyms import Pseudonymiser
 
 
 class NotFound(LookupError):

@@ -52,7 +52,8 @@ from designer.store.bookkeeping import (
     summary_from_row,
 )
 from designer.store.schema import customers, imports, profile_changes
-from designer.store.sources import Pseudonymiser, SourceError, file_digest, open_binary
+from designer.store.opening import SourceError, file_digest, open_binary
+from designer.store.pseudonyms import Pseudonymiser
 from designer.store.timeparse import is_zone
 
 _ROLES = {

@@ -19,7 +19,7 @@ from designer.store.db import open_store, write_lock
 from designer.store.erased import bump_deleted
 from designer.store.profiles import UNDONE
 from designer.store.schema import customers, events, imports, profile_changes
-from designer.store.sources import SourceError, file_digest
+from designer.store.opening import SourceError, file_digest
 
 @dataclass(frozen=True)
 class Rollback:
