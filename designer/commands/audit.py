@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import open_existing
+from designer.commands.storeoptions import open_existing
 from designer.engine import clock
 from designer.engine.audit import AuditError, audit_csv, audit_customer
 from designer.engine.simulate import SimulationError

@@ -13,7 +13,8 @@ import argparse
 import json
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import _load_flow, _num, open_existing, _window
+from designer.commands.storeoptions import open_existing
+from designer.commands.simulate import _load_flow, _num, _window
 from designer.engine.figures import SimulationResult
 from designer.engine.simulate import SimulationError, simulate_together
 from designer.model import documents, programme as programmes

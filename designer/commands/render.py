@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import _load_flow, open_existing
+from designer.commands.storeoptions import open_existing
+from designer.commands.simulate import _load_flow
 from designer.content.context import build_context
 from designer.content.message import Renderer, is_send, preview_problems, to_eml
 from designer.content.moment import first_arrival, moment_at, read_customer

@@ -6,7 +6,7 @@ import argparse
 import json
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import open_existing
+from designer.commands.storeoptions import open_existing
 from designer.engine import clock
 from designer.engine.scores import CLV_DAYS, HORIZON_DAYS, ScoresUnavailable, report_for_store
 

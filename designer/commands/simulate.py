@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from designer.commands.errors import CommandError
+from designer.commands.storeoptions import open_existing
 from designer.content.backtest import checking
 from designer.engine import clock
 from designer.engine.figures import SimulationResult
@@ -15,7 +15,6 @@ from designer.model import io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
 from designer.model.kinds import summary
-from designer.store.db import StoreError, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -64,17 +63,6 @@ def _load_flow(path: str) -> Flow:
     try:
         return io.load(path)
     except FlowFormatError as exc:
-        raise CommandError(str(exc), 2) from None
-
-
-def open_existing(db: str):
-    """The store at ``db``, which must exist: a mistyped path is named, never created empty."""
-    if "://" not in db and not Path(db).expanduser().exists():
-        raise CommandError(f"{db}: no such store; create one with 'python main.py sample --db {db}' "
-                           "or import events first", 2)
-    try:
-        return open_store(db)
-    except StoreError as exc:
         raise CommandError(str(exc), 2) from None
 
 

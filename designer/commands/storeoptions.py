@@ -45,9 +45,11 @@ def checked_currency(code: str | None) -> str | None:
 
 
 def open_existing(db: str):
-    """The store at ``db``, which must exist already (a command that reads one never creates it)."""
+    """The store at ``db``, which must exist already (a command that reads one never creates it:
+    a mistyped path is named, not created empty)."""
     if "://" not in db and not Path(db).expanduser().exists():
-        raise CommandError(f"{db}: no such store", 2)
+        raise CommandError(f"{db}: no such store; create one with 'python main.py sample --db {db}' "
+                           "or import events first", 2)
     try:
         return open_store(db)
     except StoreError as exc:

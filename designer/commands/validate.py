@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
     listed: list[dict] = []
     vocabulary = None
     if args.db:
-        from designer.commands.simulate import open_existing
+        from designer.commands.storeoptions import open_existing
 
         store = open_existing(args.db)
         try:
