@@ -27,6 +27,7 @@ COMMAND_MODULES = (
     "designer.commands.validate",
     "designer.commands.simulate",
     "designer.commands.render",
+    "designer.commands.importing",
     "designer.commands.store",
     "designer.commands.flowtest",
     "designer.commands.score",

@@ -26,6 +26,26 @@ def mask_passwords(text: str) -> str:
     return _URL_PASSWORD.sub(r"\1***@", text)
 
 
+def command_line(argv: Sequence[str]) -> str:
+    """The command line as a report may keep it: the command, its options, and the files it named;
+    any other value (a customer id or email given to ``forget``, a store URL, a key) is shown as
+    ``<value>``, since a report is meant to be sent to someone."""
+    shown = []
+    for i, arg in enumerate(argv):
+        if i == 0 or arg.startswith("-") or _is_file(arg):
+            shown.append(arg)
+        else:
+            shown.append("<value>")
+    return " ".join(shown)
+
+
+def _is_file(arg: str) -> bool:
+    try:
+        return Path(arg).is_file()
+    except (OSError, ValueError):  # a NUL byte or a name too long is not a file
+        return False
+
+
 def write_report(exc: BaseException, argv: Sequence[str]) -> Path:
     """Write a crash report for ``exc`` and return its path (raises OSError if it cannot)."""
     folder = identity.crash_dir()
@@ -40,7 +60,7 @@ def write_report(exc: BaseException, argv: Sequence[str]) -> Path:
         f"{identity.DISPLAY_NAME} {__version__} crash report",
         f"time: {time.strftime('%Y-%m-%d %H:%M:%S', time.gmtime())} UTC",
         f"python: {sys.version.split()[0]} on {platform.platform()}",
-        f"command: main.py {' '.join(argv)}",
+        f"command: main.py {command_line(argv)}",
         "",
         "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
     ]

@@ -1,5 +1,6 @@
 """Shared test set-up: run Qt offscreen, import the checkout (installed or not), and keep the
-app's data folder (sample shop, recovery files, crash reports) out of the user's own,
+app's data folder (sample shop, recovery files, crash reports, store keys) and the keyring
+out of the user's own,
 for this process and the ``python main.py`` processes tests start."""
 
 import os
@@ -11,6 +12,10 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TRIGGER_FLOW_DATA_DIR", tempfile.mkdtemp(prefix="trigger-flow-test-data-"))
+# Never the developer's own keyring: no keyring at all, so store keys go to the (temporary) data
+# folder; tests that need one install an in-memory keyring themselves.
+os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+os.environ.pop("FLOW_STORE_KEY_FILE", None)
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))

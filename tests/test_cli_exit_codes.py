@@ -71,6 +71,14 @@ def test_a_missing_driver_names_the_package_to_install(tmp_path):
     assert "s3cret" not in proc.stderr
 
 
+@pytest.mark.parametrize("args", [["score", "--report"], ["audit", "1", "--customer", "c1"]])
+def test_a_mistyped_store_path_is_named_and_never_created(tmp_path, args):
+    missing = tmp_path / "shpo.db"
+    proc = run(tmp_path, *args, "--db", str(missing))
+    assert proc.returncode == 2 and f"{missing}: no such store" in proc.stderr
+    assert not missing.exists()
+
+
 def test_unknown_command_names_it_and_lists_commands_without_starting_the_editor(tmp_path):
     # No display and no offscreen platform: were the editor started, this would fail differently.
     env = env_for(tmp_path, DISPLAY=":97")
@@ -122,6 +130,21 @@ def test_a_crash_report_never_holds_a_password(tmp_path, monkeypatch):
     text = report.read_text()
     assert report.parent == tmp_path / "data" / "crash-reports"
     assert "hunter2" not in text and "postgresql://shop:***@db.example/shop" in text
+
+
+def test_a_crash_report_keeps_the_command_options_and_files_but_no_other_value(tmp_path, monkeypatch):
+    from designer.crash import write_report
+
+    monkeypatch.setenv("TRIGGER_FLOW_DATA_DIR", str(tmp_path / "data"))
+    store = tmp_path / "shop.db"
+    store.write_bytes(b"")
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError as exc:
+        report = write_report(exc, ["forget", "ana@example.com", "--db", str(store), "c\x00id"])
+    text = report.read_text()
+    assert f"command: main.py forget <value> --db {store} <value>" in text
+    assert "ana@example.com" not in text
 
 
 def test_command_modules_do_not_import_the_command_line_that_imports_them(tmp_path):

@@ -6,11 +6,11 @@ import argparse
 import sys
 
 from designer.commands.errors import CommandError
+from designer.commands.storeoptions import open_existing
 from designer.engine import clock
 from designer.engine.audit import AuditError, audit_csv, audit_customer
 from designer.engine.simulate import SimulationError
 from designer.model.io import atomic_write_text
-from designer.store.db import StoreError, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -29,10 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.customer is None and args.csv is None:
         raise CommandError("give --customer ID to list one customer's log, or --csv FILE for everyone's", 2)
-    try:
-        engine = open_store(args.db)
-    except StoreError as exc:
-        raise CommandError(str(exc), 2) from None
+    engine = open_existing(args.db)
     try:
         if args.csv:
             audit, text = audit_csv(engine, args.run, args.customer)

@@ -13,7 +13,8 @@ import argparse
 import json
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import _load_flow, _num, _open, _window
+from designer.commands.storeoptions import open_existing
+from designer.commands.simulate import _load_flow, _num, _window
 from designer.engine.figures import SimulationResult
 from designer.engine.simulate import SimulationError, simulate_together
 from designer.model import documents, programme as programmes
@@ -58,7 +59,7 @@ def programme_run(args: argparse.Namespace, flows: list[Flow], programme: Progra
         raise CommandError("--trace follows one flow: give one flow file with it", 2)
     from designer.content.backtest import checking
 
-    engine = _open(args.db)
+    engine = open_existing(args.db)
     try:
         with checking(args.flow_files):  # sends whose template cannot render count as template_error
             results = _run_programme(args, flows, programme, engine)

@@ -13,7 +13,8 @@ import sys
 from pathlib import Path
 
 from designer.commands.errors import CommandError
-from designer.commands.simulate import _load_flow, _open
+from designer.commands.storeoptions import open_existing
+from designer.commands.simulate import _load_flow
 from designer.content.context import build_context
 from designer.content.message import Renderer, is_send, preview_problems, to_eml
 from designer.content.moment import first_arrival, moment_at, read_customer
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"{args.flow}: node {args.node} is a {node.kind}, not a send", 2)
     if args.format == "eml" and node.kind != "send_email":
         raise CommandError(f"--format eml needs an email; {args.node} is a {node.kind}", 2)
-    store = _open(args.db)
+    store = open_existing(args.db)
     try:
         customer = read_customer(store, args.customer)
         if customer is None:

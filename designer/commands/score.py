@@ -6,9 +6,9 @@ import argparse
 import json
 
 from designer.commands.errors import CommandError
+from designer.commands.storeoptions import open_existing
 from designer.engine import clock
 from designer.engine.scores import CLV_DAYS, HORIZON_DAYS, ScoresUnavailable, report_for_store
-from designer.store.db import StoreError, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,10 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        engine = open_store(args.db)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from None
+    engine = open_existing(args.db)
     try:
         report = report_for_store(engine, args.event, args.value)
     except ScoresUnavailable as exc:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 
 from designer.commands.errors import CommandError
+from designer.commands.storeoptions import open_existing
 from designer.content.backtest import checking
 from designer.engine import clock
 from designer.engine.figures import SimulationResult
@@ -15,7 +15,6 @@ from designer.model import io
 from designer.model.errors import FlowFormatError
 from designer.model.flow import Flow
 from designer.model.kinds import summary
-from designer.store.db import StoreError, open_store
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -67,16 +66,6 @@ def _load_flow(path: str) -> Flow:
         raise CommandError(str(exc), 2) from None
 
 
-def _open(db: str):
-    if "://" not in db and not Path(db).expanduser().exists():
-        raise CommandError(f"{db}: no such store; create one with 'python main.py sample --db {db}' "
-                           "or import events first", 2)
-    try:
-        return open_store(db)
-    except StoreError as exc:
-        raise CommandError(str(exc), 2) from None
-
-
 def _window(args: argparse.Namespace) -> tuple[int | None, int | None]:
     out = []
     for flag, value in (("--from", args.window_from), ("--to", args.window_to)):
@@ -116,7 +105,7 @@ def run_simulate(args: argparse.Namespace) -> int:
     if len(flows) > 1 or programme is not None or args.cluster:
         return programme_run(args, flows, programme)
     flow = flows[0]
-    engine = _open(args.db)
+    engine = open_existing(args.db)
     try:
         with checking(args.flow_files):  # sends whose template cannot render count as template_error
             result = _run(flow, engine, args, trace=args.trace)
@@ -207,7 +196,7 @@ def format_trace(flow: Flow, customer: str, r: SimulationResult) -> str:
 # -- compare -----------------------------------------------------------------------------
 def run_compare(args: argparse.Namespace) -> int:
     flow_a, flow_b = _load_flow(args.flow_a), _load_flow(args.flow_b)
-    engine = _open(args.db)
+    engine = open_existing(args.db)
     try:
         with checking({args.flow_a: flow_a}):
             a = _run(flow_a, engine, args)

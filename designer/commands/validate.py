@@ -31,9 +31,9 @@ def run(args: argparse.Namespace) -> int:
     listed: list[dict] = []
     vocabulary = None
     if args.db:
-        from designer.commands.simulate import _open
+        from designer.commands.storeoptions import open_existing
 
-        store = _open(args.db)
+        store = open_existing(args.db)
         try:
             vocabulary = read_vocabulary(store)
         finally:

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateNotFound, TemplateSyntaxError, UndefinedError
@@ -35,6 +36,8 @@ MAX_RANGE = 10_000
 #: Default limits of one render.
 MAX_SECONDS = 2.0
 MAX_OUTPUT = 1_000_000  # characters
+#: Chunks of output counted at a time.
+_BATCH = 256
 
 
 @dataclass(frozen=True)
@@ -248,13 +251,16 @@ def _render(env: MessageEnvironment, template, context: dict, name: str | None, 
     budget.deadline = time.perf_counter() + max_seconds
     size = 0
     parts: list[str] = []
-    append = parts.append
+    extend = parts.extend
     try:
-        for chunk in template.root_render_func(template.new_context(context)):
-            size += len(chunk)
+        chunks = template.root_render_func(template.new_context(context))
+        # The output is counted a batch of chunks at a time: a message is a few dozen chunks, and a
+        # Python step per chunk cost more than a subject line; a runaway loop still stops within a batch.
+        while batch := list(islice(chunks, _BATCH)):
+            size += sum(map(len, batch))
             if size > max_output:
                 raise RenderError(TemplateProblem("limit", f"the message passed {max_output:,} characters"))
-            append(chunk)
+            extend(batch)
     except RenderError as exc:
         raise RenderError(problem_from(exc, name)) from None
     except Exception as exc:  # any error inside the template is the template's problem

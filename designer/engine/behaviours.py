@@ -107,8 +107,13 @@ def profile_update(n: Node) -> Step:
     (next_n, go), node, result = n.ports["next"], n.node, n.interp.results[n.plan.index]
     counts, note = n.interp.tally.counts, n.interp.note
 
+    tracing = n.interp.trace is not None
+
     def step(j: Journey) -> None:
-        note(j, j.now, node.id, "profile", update_profile(j, node, result))
+        if tracing:
+            note(j, j.now, node.id, "profile", update_profile(j, node, result))
+        else:
+            update_profile(j, node, result, describe=False)
         counts[next_n] += 1
         go(j)
     return step

@@ -42,9 +42,10 @@ def _distributed():
 
 
 def partition_task(url: str, flow_texts: list[str], window_from: int, window_to: int, lo: int, hi: int,
-                   full_scan: bool, span: tuple[int, int] | None, rules=None) -> list[SimulationResult]:
+                   full_scan: bool, span: tuple[int, int] | None, rules=None,
+                   books: dict | None = None) -> list[SimulationResult]:
     """One partition on a worker: the customers with ids in [lo, hi), and their figures (unrounded,
-    so the merge adds exactly what a local run adds)."""
+    so the merge adds exactly what a local run adds); ``books``: the run's score models."""
     from designer.engine.plan import compile_flow
     from designer.engine.reader import read_spec
     from designer.engine.simulate import _run_range, new_results
@@ -56,7 +57,8 @@ def partition_task(url: str, flow_texts: list[str], window_from: int, window_to:
         results = new_results(plans, window_from, window_to, rules)
         spec = read_spec(plans, window_from, window_to, span)
         spec.full_scan = full_scan
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi)
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi,
+                   books=books)
         return results
     finally:
         engine.dispose()
@@ -89,7 +91,8 @@ def close(client) -> None:
 
 def run_partitions(client, engine: Engine, flows: list[Flow], results: list[SimulationResult], spec,
                    window_from: int, window_to: int, id_range: tuple[int, int],
-                   report: Callable[[float], None], is_cancelled: Callable[[], bool], rules=None) -> None:
+                   report: Callable[[float], None], is_cancelled: Callable[[], bool], rules=None,
+                   books: dict | None = None) -> None:
     """Submit one task per id range, merge the figures into ``results`` as they come back."""
     from designer.engine.simulate import SimulationCancelled, merge_parts
 
@@ -103,7 +106,7 @@ def run_partitions(client, engine: Engine, flows: list[Flow], results: list[Simu
     bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     texts = [io.dumps(f) for f in flows]
     futures = [client.submit(partition_task, url, texts, window_from, window_to, bounds[k], bounds[k + 1],
-                             spec.full_scan, spec.span, rules, pure=False) for k in range(n)]
+                             spec.full_scan, spec.span, rules, books, pure=False) for k in range(n)]
     done = 0
     try:
         for fut in distributed.as_completed(futures):
@@ -138,7 +141,8 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
     from designer.engine.plan import PlanError, compile_flow
     from designer.engine.reader import choose_scan, count_rows, read_spec
     from designer.engine.simulate import (SimulationError, _cancel_check, _id_range, add_run_warnings,
-                                          history_span, new_results, programme_rules, resolve_window)
+                                          history_span, new_results, programme_rules, resolve_window,
+                                          score_books)
     from designer.store.db import StoreError, open_store
 
     started = time.perf_counter()
@@ -160,11 +164,12 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
             spec.full_scan = choose_scan(conn, spec, count_rows(conn, engine, spec))
         rules = programme_rules(programme)
         results = new_results(plans, window_from, window_to, rules)
+        books = score_books(engine, plans)  # trained once here; every task applies the same models
         report(0.0)
         client = connect(address, connect_timeout)
         try:
             run_partitions(client, engine, flows, results, spec, window_from, window_to, _id_range(engine), report,
-                           _cancel_check(cancel), rules)
+                           _cancel_check(cancel), rules, books)
         finally:
             close(client)
         for r in results:

@@ -6,7 +6,8 @@ A condition compiles to a function of a *view*: any object with
 * ``entry_index`` (the trigger event's position; "since flow start" counts
   events after it, and trigger tests read its properties),
 * ``customer`` with ``history`` (:class:`~designer.engine.history.History`)
-  and ``profile_value(name, now)``.
+  and ``profile_value(name, now, flow)``, and ``plan.index`` (the flow's number
+  in the run: derived facts count orders as that flow's conversion settings say).
 
 A journey is such a view, so splits and the exit rule are evaluated on the
 journey itself. Events at or beyond the cursor are never read, which is the
@@ -238,7 +239,7 @@ def compile_condition(cond: Any) -> Predicate:
         return lambda v: test(v.customer.history.props(v.entry_index))  # the trigger event's properties
     name, op, value = cond["property"], cond.get("op", "="), cond.get("value")
     compare = _TESTS[op]
-    return lambda v: compare(v.customer.profile_value(name, v.now), value)
+    return lambda v: compare(v.customer.profile_value(name, v.now, v.plan.index), value)
 
 
 def _event_test(cond: dict) -> Predicate:

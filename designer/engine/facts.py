@@ -19,7 +19,14 @@ which the editor offers); :data:`FACTS` says how each is computed and
 * ``days_since_first_seen``: tenure, ``(now - first_seen) / 1 day`` as a float;
 * ``order_count``: conversion events (the flow's ``conversion.event``);
 * ``total_spent``: the sum of their :func:`order_value`;
-* ``days_since_last_order``: ``(now - last order) / 1 day`` (None without orders).
+* ``days_since_last_order``: ``(now - last order) / 1 day`` (None without orders);
+* ``purchase_score`` / ``predicted_clv``: the predictive scores of
+  :mod:`designer.engine.scores`, from the run's *scorer* (the models of the
+  store's monthly cut-offs, so a journey at ``now`` sees a model trained on
+  data before ``now`` only; None before the first model, or in a store too
+  short to learn from). A flow test has no models (``scripted_scores``): the
+  scores are :data:`UNDERIVED` there, and the case's customer properties of
+  that name are read instead.
 """
 
 from __future__ import annotations
@@ -27,13 +34,21 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from designer.engine.evaluate import as_number
 from designer.engine.history import History
-from designer.model.conditions import DERIVED_FACTS
+from designer.model.conditions import DERIVED_FACTS, SCORE_FACTS
 
 DAY_MS = 86_400_000
+#: What a fact returns when this run cannot derive it (no score models): read the profile instead.
+UNDERIVED = object()
+
+
+class Scorer(Protocol):
+    """The run's score models applied to one customer's history (see :class:`designer.engine.scores.Scorer`)."""
+
+    def value(self, name: str, history: History, now: int) -> float | None: ...
 
 
 def order_value(value: Any) -> float:
@@ -66,51 +81,68 @@ def _orders(history: History, cursor: int, orders: Orders) -> list[int]:
     return positions[:bisect_left(positions, cursor)]
 
 
-def _first_seen(history: History, cursor: int, now: int, orders: Orders) -> int | None:
+def _first_seen(history: History, cursor: int, now: int, orders: Orders,
+                scorer: Scorer | None = None) -> int | None:
     return history.times[0] if cursor else None
 
 
-def _last_seen(history: History, cursor: int, now: int, orders: Orders) -> int | None:
+def _last_seen(history: History, cursor: int, now: int, orders: Orders,
+               scorer: Scorer | None = None) -> int | None:
     return history.times[cursor - 1] if cursor else None
 
 
-def _days_since_first_seen(history: History, cursor: int, now: int, orders: Orders) -> float | None:
+def _days_since_first_seen(history: History, cursor: int, now: int, orders: Orders,
+                           scorer: Scorer | None = None) -> float | None:
     return (now - history.times[0]) / DAY_MS if cursor else None
 
 
-def _order_count(history: History, cursor: int, now: int, orders: Orders) -> int:
+def _order_count(history: History, cursor: int, now: int, orders: Orders,
+                 scorer: Scorer | None = None) -> int:
     return len(_orders(history, cursor, orders))
 
 
-def _total_spent(history: History, cursor: int, now: int, orders: Orders) -> float:
+def _total_spent(history: History, cursor: int, now: int, orders: Orders,
+                 scorer: Scorer | None = None) -> float:
     return round(sum(orders.value_of(history.props(i)) for i in _orders(history, cursor, orders)), 6)
 
 
-def _days_since_last_order(history: History, cursor: int, now: int, orders: Orders) -> float | None:
+def _days_since_last_order(history: History, cursor: int, now: int, orders: Orders,
+                           scorer: Scorer | None = None) -> float | None:
     found = _orders(history, cursor, orders)
     return (now - history.times[found[-1]]) / DAY_MS if found else None
 
 
-#: ``fact(history, cursor, now, orders) -> value``, per fact name.
-FACTS: dict[str, Callable[[History, int, int, Orders], Any]] = {
+def _score(name: str) -> Callable[..., Any]:
+    def score(history: History, cursor: int, now: int, orders: Orders, scorer: Scorer | None = None) -> Any:
+        return UNDERIVED if scorer is None else scorer.value(name, history, now)
+    score.__doc__ = f"{name} as of ``now``, from the models the run's scorer holds."
+    return score
+
+
+#: ``fact(history, cursor, now, orders, scorer) -> value``, per fact name.
+FACTS: dict[str, Callable[[History, int, int, Orders, Scorer | None], Any]] = {
     "first_seen": _first_seen,
     "last_seen": _last_seen,
     "days_since_first_seen": _days_since_first_seen,
     "order_count": _order_count,
     "total_spent": _total_spent,
     "days_since_last_order": _days_since_last_order,
+    **{name: _score(name) for name in SCORE_FACTS},
 }
 #: The facts that read orders only; the others read every event (the reader must fetch them all).
 ORDER_FACTS = frozenset({"order_count", "total_spent", "days_since_last_order"})
+#: The facts a model predicts (they read every event, and the run needs its score models).
+SCORES = frozenset(SCORE_FACTS)
 
 if set(FACTS) != set(DERIVED_FACTS):  # the model names the facts; each needs its computation here
     raise ImportError(f"derived facts out of step: the model names {sorted(DERIVED_FACTS)}, "
                       f"the engine computes {sorted(FACTS)}")
 
 
-
-def facts_at(history: History, cursor: int, now: int, orders: Orders | None = None) -> dict[str, Any]:
+def facts_at(history: History, cursor: int, now: int, orders: Orders | None = None,
+             scorer: Scorer | None = None) -> dict[str, Any]:
     """Every derived fact of the customer's first ``cursor`` events as of ``now`` (orders as the flow
-    counts them; by default ``purchase`` valued by ``price``)."""
+    counts them; by default ``purchase`` valued by ``price``); the scores only with a ``scorer``."""
     orders = orders or Orders("purchase", "price")
-    return {name: fact(history, cursor, now, orders) for name, fact in FACTS.items()}
+    found = {name: fact(history, cursor, now, orders, scorer) for name, fact in FACTS.items()}
+    return {name: value for name, value in found.items() if value is not UNDERIVED}

@@ -183,7 +183,8 @@ def run_case(flow: Flow, case: TestCase, subject: SubjectFunction | None = None)
     try:
         for x in case.expectations():
             customer = x.customer or people[0].id
-            run = simulate(flow, engine, window=window, trace_customer=customer, workers=1, save=False)
+            run = simulate(flow, engine, window=window, trace_customer=customer, workers=1, save=False,
+                           scripted_scores=True)  # a case's customers carry their scores as properties
             trace = run.trace or []
             journeys = journeys_from_trace(trace)
             result.journeys[customer] = journeys

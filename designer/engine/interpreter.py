@@ -84,6 +84,7 @@ from designer.engine.history import History
 from designer.engine.journey import Customer, Hold, Journey, Node, Port, Step, entry_key
 from designer.engine.plan import FlowPlan, NodePlan
 from designer.engine.programme import ProgrammeFigures
+from designer.engine.scores import ScoreBook, Scorer
 
 #: Names other modules and tests reach through this module.
 __all__ = ["Interpreter", "Customer", "Journey", "entry_key", "order_value", "variant_draw"]
@@ -93,9 +94,12 @@ class Interpreter:
     """Runs every journey of the given flows for one customer at a time, adding to ``results``."""
 
     def __init__(self, plans: list[FlowPlan], results: list[SimulationResult], window_from: int, window_to: int,
-                 *, trace: list[TraceStep] | None = None, programme: ProgrammeFigures | None = None) -> None:
+                 *, trace: list[TraceStep] | None = None, programme: ProgrammeFigures | None = None,
+                 scores: dict[Orders, ScoreBook] | None = None) -> None:
         """``programme``: when several flows run as one programme, the figures only it shows
-        (its ``cap``, if any, is enforced across the flows: see the module docstring)."""
+        (its ``cap``, if any, is enforced across the flows: see the module docstring);
+        ``scores``: the run's predictive-score models per order definition (see
+        :func:`designer.engine.scores.books_for_run`), without which a score is read from the profile."""
         self.plans = plans
         self.programme = programme
         self.results = results
@@ -105,6 +109,8 @@ class Interpreter:
         #: Derived facts any flow reads, and what each flow's facts count as orders.
         self.uses_facts = set().union(*(p.derived_facts for p in plans)) if plans else set()
         self.orders = [Orders(p.conversion_event, p.conversion_value) for p in plans]
+        scorers = {o: Scorer(book, o) for o, book in (scores or {}).items()}  # one per orders: shared caches
+        self.scorers = [scorers.get(o) for o in self.orders]
         self._heap: list = []
         self.tally = Tally()
         #: Per flow, marketing messages per UTC day number (made into dates by flush()).
@@ -116,41 +122,42 @@ class Interpreter:
     def run_customer(self, customer_id: int, profile: dict, history: History, properties: str | None = None) -> None:
         """Every journey of ``customer_id``: ``profile`` holds the stored columns (and anything
         else known), ``properties`` the customer's properties JSON, merged in when first read."""
-        cust = Customer(customer_id, profile, history, self.orders, self.uses_facts, properties)
+        cust = Customer(customer_id, profile, history, self.orders, self.uses_facts, properties, self.scorers)
         heap = self._heap  # empty between customers
         times = history.times
         journeys: list[Journey] = []
+        #: (plan, its journeys) of the flows the customer entered, in flow order.
+        per_flow: list[tuple[FlowPlan, list[Journey]]] = []
+        by_name = history.by_name
         for plan, start in self._flows:
-            for index in self.entries(plan, cust):
+            if plan.trigger_event not in by_name:
+                continue  # (most customers have the trigger events of one flow or two)
+            found = self.entries(plan, cust)
+            if not found:
+                continue
+            mine: list[Journey] = []
+            for index in found:
                 # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
                 t = times[index]
-                j = Journey(len(journeys), plan, cust, index, t, start)
+                j = Journey(len(journeys) + len(mine), plan, cust, index, t, start)
                 heap.append((t, index + 1, j.seq, j))
-                journeys.append(j)
+                mine.append(j)
+            journeys.extend(mine)
+            per_flow.append((plan, mine))
+            self.results[plan.index].customers_entered += 1
         if not journeys:
             return
         if len(journeys) > 1:  # most customers start one journey: a one-item list is a heap already
             heapq.heapify(heap)
-        if len(self.plans) == 1:
-            self.results[0].customers_entered += 1
-        else:
-            for i in {j.plan.index for j in journeys}:
-                self.results[i].customers_entered += 1
         pop = heapq.heappop
         while heap:
             j = pop(heap)[3]
             j.resume(j)  # its clock and cursor were moved when it was parked
         if self.programme is not None:
-            end = self.window_to
-            self.programme.add_customer(cust.sends, [(j.plan.index, j.entry_time, j.end if j.end is not None else end)
-                                                     for j in journeys])
+            self.programme.add_journeys(cust.capped, journeys, self.window_to)
         note = self.note if self.trace is not None else None
-        if len(self.plans) == 1:
-            attribute(self.plans[0], self.orders[0], self.results[0], cust, journeys, self.window_to, note)
-        else:
-            for plan in self.plans:
-                attribute(plan, self.orders[plan.index], self.results[plan.index], cust,
-                          [j for j in journeys if j.plan is plan], self.window_to, note)
+        for plan, mine in per_flow:  # a flow without journeys here has nothing to credit
+            attribute(plan, self.orders[plan.index], self.results[plan.index], cust, mine, self.window_to, note)
 
     def entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
         """Positions of the customer's trigger events that start a journey (the runtime narrows them

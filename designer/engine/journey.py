@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from designer.engine import clock
 from designer.engine.evaluate import MISSING
 from designer.engine.figures import NodeFigures
-from designer.engine.facts import FACTS, Orders
+from designer.engine.facts import FACTS, UNDERIVED, Orders, Scorer
 from designer.engine.history import History, merge_properties
 from designer.engine.plan import FlowPlan, NodePlan
 
@@ -37,10 +37,11 @@ class Customer:
     """The shared state of one customer during a run."""
 
     __slots__ = ("id", "external_id", "history", "profile", "unmerged", "changed", "lists", "last_sent", "sends",
-                 "received", "orders", "uses_facts", "zones", "last_flow", "capped")
+                 "received", "orders", "uses_facts", "zones", "last_flow", "capped", "scorers")
 
     def __init__(self, customer_id: int, profile: dict, history: History,
-                 orders: Sequence[Orders], uses_facts: set[str], properties: str | None = None) -> None:
+                 orders: Sequence[Orders], uses_facts: set[str], properties: str | None = None,
+                 scorers: Sequence[Scorer | None] | None = None) -> None:
         self.id = customer_id
         self.external_id = str(profile.get("external_id") or customer_id)
         self.history = history
@@ -57,7 +58,8 @@ class Customer:
         #: (index) that sent it, so a send it stops can name the flow that stopped it.
         self.last_sent: dict[str, int] = {}
         self.last_flow: dict[str, int] = {}
-        #: (times, flow indexes) of the marketing messages a programme's frequency cap counts.
+        #: (times, flow indexes) of the marketing messages sent so far, in time order, when the flows
+        #: run as a programme: its frequency cap counts them, and its figures read them at the end.
         self.capped: tuple[list[int], list[int]] = ([], [])
         #: flow index -> [(time, node id, journey seq)] of marketing messages, for attribution (the
         #: journey by number: a reference would make a cycle the collector must free).
@@ -68,6 +70,8 @@ class Customer:
         #: Per flow index, what its facts count as orders (its conversion settings).
         self.orders = orders
         self.uses_facts = uses_facts
+        #: Per flow index, the run's score models for its orders (None: the run has none).
+        self.scorers = scorers if scorers is not None else (None,) * len(orders)
         #: fallback zone name -> the zone this customer's local times are read in (see :meth:`zone`).
         self.zones: dict[str, Any] = {}
 
@@ -80,10 +84,13 @@ class Customer:
 
     def profile_value(self, name: str, now: int, flow: int = 0) -> Any:
         """A profile property as of ``now``, derived facts (as flow number ``flow`` counts orders)
-        included; a property update_profile wrote wins over a fact of the same name."""
+        included; a property update_profile wrote wins over a fact of the same name, and a fact the
+        run cannot derive (a score without models) is read from the profile."""
         if name in self.uses_facts and name not in self.changed:
             history = self.history
-            return FACTS[name](history, history.cursor_at(now), now, self.orders[flow])
+            value = FACTS[name](history, history.cursor_at(now), now, self.orders[flow], self.scorers[flow])
+            if value is not UNDERIVED:
+                return value
         value = self.profile.get(name, MISSING)
         if value is MISSING and self.unmerged is not None:
             value = self.merged().get(name, MISSING)

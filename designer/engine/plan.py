@@ -91,6 +91,9 @@ class FlowPlan:
     trigger_pushdown: list[tuple[str, str]] | None
     #: Profile properties the flow reads (condition tests, consent, the customer's zone).
     profile_names: set[str] = field(default_factory=set)
+    #: Event names whose properties a rule reads (trigger filter, key and tests, order values,
+    #: filtered waits and event tests); the reader leaves the others' properties unread.
+    props_names: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -99,6 +102,8 @@ class _Reads:
 
     names: set[str]
     rules: list[Any] = field(default_factory=list)
+    #: Event names whose properties are read.
+    props: set[str] = field(default_factory=set)
 
 
 def _plan_delay(plan: NodePlan, c: Any, reads: _Reads) -> None:
@@ -115,6 +120,8 @@ def _plan_wait_for(plan: NodePlan, c: Any, reads: _Reads) -> None:
     plan.wait_filter = evaluate.compile_filter(c.where.to_json() if c.where is not None else None)
     plan.timeout_ms = durations.parse_ms(c.timeout)
     reads.names.add(c.event)
+    if c.where is not None:
+        reads.props.add(c.event)
 
 
 def _plan_split(plan: NodePlan, c: Any, reads: _Reads) -> None:
@@ -188,8 +195,14 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         tests.extend(conditions.event_tests(rule))
         facts |= evaluate.reads_derived_facts(rule)
         profile_names |= evaluate.reads_profile(rule)
+    if start.where is not None or start.key or any("trigger" in t for r in rules for t in conditions.leaf_tests(r)):
+        reads.props.add(start.event)
+    if s.conversion.value or start.key:  # order values; a conversion's key picks its journey
+        reads.props.add(s.conversion.event)
     for t in tests:
         names.add(t["event"])
+        if t.get("where") is not None:
+            reads.props.add(t["event"])
         since = t.get("since", "flow_start")
         if since == "ever":
             lookback = None
@@ -216,6 +229,7 @@ def compile_flow(flow: Flow, index: int = 0) -> FlowPlan:
         nodes=nodes, event_names=names, lookback_ms=lookback, derived_facts=facts,
         trigger_pushdown=_pushdown(where),
         profile_names=profile_names,
+        props_names=reads.props,
     )
 
 

@@ -18,7 +18,6 @@ partitions of customers merge by adding, like every other figure:
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,30 +50,76 @@ class ProgrammeFigures:
         (flow index, start, end) of their journeys."""
         messages = sorted((item[0], f) for f, items in sends.items() for item in items)
         if messages:
-            self.customers_with_messages += 1
-            weeks: dict[int, int] = {}
-            for t, _f in messages:
-                _add(weeks, (t - _MONDAY_OFFSET) // WEEK_MS)
-            for n in weeks.values():
-                _add(self.messages_per_week, n)
-            times = [t for t, _ in messages]
-            window = self.cap[1] if self.cap else WEEK_MS
-            most = max(k - bisect_left(times, t - window + 1) + 1 for k, t in enumerate(times))
-            self.max_in_cap_window = max(self.max_in_cap_window, most)
-            for a in range(len(messages)):
-                ta, fa = messages[a]
-                for b in range(a + 1, len(messages)):
-                    tb, fb = messages[b]
-                    if tb - ta >= self.collision_ms:
-                        break
-                    if fa != fb:
-                        pair = tuple(sorted((self.flow_ids[fa], self.flow_ids[fb])))
-                        _add(self.collisions, pair)
-        spans = sorted(spans, key=lambda s: s[1])
-        for i, (fi, start, end) in enumerate(spans):
-            if any(fj != fi and sj < end and start < ej for fj, sj, ej in spans[i + 1:]):
+            self.add_messages([t for t, _ in messages], [f for _, f in messages])
+        spans = list(spans)
+        for a, (fa, sa, ea) in enumerate(spans):
+            if any(fb != fa and sb < ea and sa < eb for fb, sb, eb in spans[a + 1:]):
                 self.customers_in_several_flows += 1
                 break
+
+    def add_journeys(self, messages: tuple[list[int], list[int]], journeys: list, window_to: int) -> None:
+        """One customer, as the interpreter leaves them: ``messages`` (times, flow indexes) of their
+        marketing messages in time order, ``journeys`` with ``plan.index``, ``entry_time`` and ``end``
+        (None: still running at ``window_to``)."""
+        if messages[0]:
+            self.add_messages(*messages)
+        n = len(journeys)
+        if n < 2:
+            return
+        for a in range(n - 1):
+            ja = journeys[a]
+            fa, sa, ea = ja.plan.index, ja.entry_time, ja.end if ja.end is not None else window_to
+            for b in range(a + 1, n):
+                jb = journeys[b]
+                if jb.plan.index != fa and jb.entry_time < ea and sa < (jb.end if jb.end is not None else window_to):
+                    self.customers_in_several_flows += 1
+                    return
+
+    def add_messages(self, times: list[int], flows: list[int]) -> None:
+        """One customer's marketing messages: ``times`` in time order, ``flows`` the index of the flow
+        of each. Most customers get one or two, so the work is plain loops over a few items."""
+        self.customers_with_messages += 1
+        per_week = self.messages_per_week
+        n = len(times)
+        if n == 1:
+            per_week[1] = per_week.get(1, 0) + 1
+            if self.max_in_cap_window < 1:
+                self.max_in_cap_window = 1
+            return
+        # Weeks: times are in order, so each week's messages are one run of equal week numbers.
+        week, run = None, 0
+        for t in times:
+            w = (t - _MONDAY_OFFSET) // WEEK_MS
+            if w == week:
+                run += 1
+            else:
+                if run:
+                    per_week[run] = per_week.get(run, 0) + 1
+                week, run = w, 1
+        per_week[run] = per_week.get(run, 0) + 1
+        # The most within one window (rolling): a window of messages less than ``window`` apart.
+        window = self.cap[1] if self.cap else WEEK_MS
+        lo = most = 0
+        for k, t in enumerate(times):
+            while t - times[lo] >= window:
+                lo += 1
+            if k - lo >= most:
+                most = k - lo + 1
+        if most > self.max_in_cap_window:
+            self.max_in_cap_window = most
+        first = flows[0]
+        if all(f == first for f in flows):
+            return  # one flow's messages: no collision between flows
+        limit, ids = self.collision_ms, self.flow_ids
+        for a in range(n - 1):
+            ta, fa = times[a], flows[a]
+            for b in range(a + 1, n):
+                if times[b] - ta >= limit:
+                    break
+                fb = flows[b]
+                if fa != fb:
+                    pair = (ids[fa], ids[fb]) if ids[fa] <= ids[fb] else (ids[fb], ids[fa])
+                    _add(self.collisions, pair)
 
     def add_suppressed(self, blocked_flow: int, blocking_flow: int, reason: str) -> None:
         _add(self.suppressed, (self.flow_ids[blocked_flow], self.flow_ids[blocking_flow], reason))

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import Engine, and_, cast, func, literal, null, or_, select
+from sqlalchemy import Engine, and_, case, cast, func, literal, null, or_, select
 
 from designer.engine.history import PROFILE_COLUMNS, History, base_profile
 from designer.engine.plan import FlowPlan
@@ -46,6 +46,10 @@ class ReadSpec:
     span: tuple[int, int] | None = None
     #: Profile properties the flows read (None: all); a profile column no flow reads is not fetched.
     profile_names: set[str] | None = None
+    #: Event names whose properties the flows read (None: all); other events come without them
+    #: (on the sample shop most events are views no rule looks into: not fetching their
+    #: properties took a third off the read, and the sort behind it got smaller).
+    props_names: set[str] | None = None
 
 
 def read_spec(plans: list[FlowPlan], window_from: int, window_to: int,
@@ -81,6 +85,7 @@ def read_spec(plans: list[FlowPlan], window_from: int, window_to: int,
         triggers=[(p.trigger_event, window_from, window_to) for p in plans],
         span=span,
         profile_names=set().union(*(p.profile_names for p in plans)),
+        props_names=set().union(*(p.props_names for p in plans)),
     )
 
 
@@ -132,7 +137,7 @@ def sql_time_bounds(spec: ReadSpec) -> tuple[int | None, int | None]:
 def events_query(engine: Engine, spec: ReadSpec, customer_lo: int | None = None, customer_hi: int | None = None,
                  customer_id: int | None = None):
     # The id only orders events of the same moment; it is not fetched.
-    cols = (events.c.customer_id, events.c.name, events.c.time, events.c.properties)
+    cols = (events.c.customer_id, events.c.name, events.c.time, _properties(spec))
     conds = []
     time_from, time_to = sql_time_bounds(spec)
     if time_to is not None:
@@ -155,6 +160,16 @@ def events_query(engine: Engine, spec: ReadSpec, customer_lo: int | None = None,
     if customer_hi is not None:
         conds.append(events.c.customer_id < customer_hi)
     return select(*cols).where(*conds).order_by(events.c.customer_id, events.c.time, events.c.id)
+
+
+def _properties(spec: ReadSpec):
+    """The properties column, or NULL for the events whose properties no flow reads."""
+    wanted = spec.props_names
+    if wanted is None or (spec.names is not None and spec.names <= wanted):
+        return events.c.properties
+    if not wanted:
+        return null().label("properties")
+    return case((events.c.name.in_(sorted(wanted)), events.c.properties), else_=null()).label("properties")
 
 
 def _json_text(engine: Engine, prop: str):
@@ -250,6 +265,15 @@ def stream(conn, engine: Engine, spec: ReadSpec, stats: ReadStats, *, customer_l
 
 
 def has_trigger(rows: list[tuple], triggers: list[tuple[str, int, int]]) -> bool:
+    """Whether any row is a trigger event of one of the flows, inside that flow's window."""
+    if len(triggers) > 1 and len({(lo, hi) for _, lo, hi in triggers}) == 1:
+        # Flows run together share one window: one pass over the rows for all trigger names.
+        names = {name for name, _, _ in triggers}
+        _, lo, hi = triggers[0]
+        for r in rows:
+            if r[1] in names and lo <= r[2] < hi:
+                return True
+        return False
     for name, lo, hi in triggers:
         for r in rows:
             if r[1] == name and lo <= r[2] < hi:

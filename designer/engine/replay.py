@@ -79,6 +79,7 @@ def replay_customer(plans: list[FlowPlan], engine: Engine, customer_id: int, win
     results = [_empty_result(p, window_from, horizon) for p in plans]
     spec = read_spec(plans, window_from, horizon)
     spec.time_to = seen_to  # only what has happened; the window itself stays open
+    spec.props_names = None  # the steps kept show each trigger event's properties
     spec.triggers = [(name, lo, seen_to) for name, lo, _ in spec.triggers]
     trace: list[TraceStep] = []
     interp = _RangedInterpreter(plans, results, window_from, horizon, trace=trace,

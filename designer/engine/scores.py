@@ -30,6 +30,9 @@ from datetime import datetime, timezone
 from hashlib import blake2b
 from typing import Any
 
+from designer.engine.facts import SCORE_FACTS, SCORES, Orders, order_value
+from designer.engine.history import History
+
 DAY_MS = 86_400_000
 #: The purchase score's horizon, and the window "recent browsing" counts.
 HORIZON_DAYS = 30
@@ -38,7 +41,6 @@ RECENT_DAYS = 30
 CLV_DAYS = 90
 FEATURES = ("has_ordered", "recency_days", "log_orders", "log_spent", "tenure_days", "log_views_30d",
             "log_carts_30d")
-SCORE_FACTS = ("purchase_score", "predicted_clv")
 #: Fewest customers, and fewest of each outcome, a model is trained on.
 MIN_SAMPLES, MIN_CLASS = 50, 5
 
@@ -174,8 +176,34 @@ class ScoreBook:
         m = self.model_at(now)
         x = features(a, now) if m is not None else None
         if x is None:
-            return {"purchase_score": None, "predicted_clv": None}
+            return dict.fromkeys(SCORE_FACTS)
         return {"purchase_score": m.score(x) if m.score else None, "predicted_clv": m.clv(x) if m.clv else None}
+
+
+class Scorer:
+    """A run's score book applied to the customer being interpreted.
+
+    The engine's facts call :meth:`value` with the customer's history (every
+    event: a flow reading a score reads them all); the customer's
+    :class:`Activity` is built once per customer (customers are interpreted one
+    at a time) and each score reads only its events before ``now``, through
+    the model of the latest cut-off at or before ``now``.
+    """
+
+    __slots__ = ("book", "orders", "_history", "_activity")
+
+    def __init__(self, book: ScoreBook, orders: Orders) -> None:
+        self.book, self.orders = book, orders
+        self._history: History | None = None
+        self._activity: Activity | None = None
+
+    def value(self, name: str, history: History, now: int) -> float | None:
+        if history is not self._history:
+            orders = self.orders
+            self._activity = activity(history.names, history.times,
+                                      lambda i: orders.value_of(history.props(i)), orders.event)
+            self._history = history
+        return self.book.scores(self._activity, now)[name]
 
 
 def build_book(activities: Iterable[Activity], first: int, last: int) -> ScoreBook:
@@ -286,8 +314,6 @@ def activity(names: Sequence[str], times: Sequence[int], values: Callable[[int],
 def store_activities(engine, order_event: str = "purchase", value_property: str | None = "price"):
     """(customer id as text, Activity) for every customer with events, streamed in customer order,
     and the history's (first, last) event times once the stream is done (see :func:`book_for_store`)."""
-    from designer.engine.history import History
-    from designer.engine.facts import order_value
     from designer.engine.reader import ReadSpec, ReadStats, reading, stream
 
     spec = ReadSpec(names=None, time_from=None, time_to=2**62)
@@ -308,6 +334,15 @@ def book_for_store(engine, order_event: str = "purchase", value_property: str | 
     if first is None:
         return ScoreBook()
     return build_book((a for _, a in store_activities(engine, order_event, value_property)), first, last)
+
+
+def books_for_run(engine, plans) -> dict[Orders, ScoreBook]:
+    """The score book each flow's order definition needs, for the flows whose rules read a score
+    (trained once per run, on the whole store: every cut-off's model sees only data before it)."""
+    wanted = {Orders(p.conversion_event, p.conversion_value) for p in plans if p.derived_facts & SCORES}
+    # A store too short to learn from gives books without models: every score is then unknown
+    # (a condition on it is false), never a profile property that may know the future.
+    return {o: book_for_store(engine, o.event, o.value) for o in sorted(wanted, key=repr)}
 
 
 def report_for_store(engine, order_event: str = "purchase", value_property: str | None = "price") -> QualityReport:

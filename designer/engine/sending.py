@@ -92,10 +92,10 @@ def send(n: Node) -> Step:
                     counts[next_n] += 1
                     after(j)
                     return
-            if cap is not None:
+            if programme is not None:
                 cap_times, cap_flows = cust.capped
-                in_window = len(cap_times) - bisect_right(cap_times, now - cap[1])
-                if in_window >= cap[0]:
+                in_window = len(cap_times) - bisect_right(cap_times, now - cap[1]) if cap is not None else 0
+                if cap is not None and in_window >= cap[0]:
                     counts[capped] += 1
                     # Named after the latest other flow whose message fills the window, if any.
                     for other in reversed(cap_flows[len(cap_flows) - in_window:]):

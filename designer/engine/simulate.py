@@ -17,7 +17,8 @@ Entry point for the editor and the CLI::
 * ``save``: store the run in the ``runs`` table (``result.run_id``).
 
 Large histories are split by customer id range over worker processes (one
-per core): customers share nothing, so the partial results simply add up.
+per core; the processes themselves: :mod:`designer.engine.workers`): customers share
+nothing, so the partial results simply add up.
 Small ones run in the calling process. :func:`simulate_together` runs several
 flows in one pass, so smart sending sees the messages of all of them.
 """
@@ -26,21 +27,19 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import multiprocessing.connection
 import os
-import threading
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
+from designer.engine.facts import SCORES
 from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
 from designer.engine.horizon import unfinished
 from designer.engine.interpreter import Interpreter
@@ -48,6 +47,7 @@ from designer.engine.plan import FlowPlan, PlanError, compile_flow
 from designer.engine.programme import ProgrammeFigures
 from designer.engine.segmentation import segment_warnings
 from designer.engine.versions import flow_hash, trust
+from designer.engine.workers import checkpoint, inherited, init_helper, shareable, start_method, worker_state
 from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
@@ -79,17 +79,21 @@ class SimulationCancelled(Exception):
 
 def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
              progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
-             workers: int | None = None, save: bool = True) -> SimulationResult:
+             workers: int | None = None, save: bool = True, scripted_scores: bool = False) -> SimulationResult:
     """Backtest one flow over the store; see the module docstring for the arguments."""
     return simulate_together([flow], store, window=window, progress=progress, cancel=cancel,
-                             trace_customer=trace_customer, workers=workers, save=save)[0]
+                             trace_customer=trace_customer, workers=workers, save=save,
+                             scripted_scores=scripted_scores)[0]
 
 
 def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, window: Window | None = None,
                       progress: Progress | None = None, cancel: Any = None, trace_customer: str | None = None,
                       workers: int | None = None, save: bool = True,
-                      programme: Programme | None = None) -> list[SimulationResult]:
+                      programme: Programme | None = None, scripted_scores: bool = False) -> list[SimulationResult]:
     """Backtest several flows as if all were live at once (shared smart sending); one result each.
+
+    ``scripted_scores``: the predictive scores are the customers' profile properties of that name
+    instead of the store's models (a flow test scripts them); a backtest never sets it.
 
     With a ``programme`` the flows run as one programme: its frequency cap holds across them,
     flows earlier in its priority go first when two would message a customer at the same
@@ -99,7 +103,8 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
         if order != list(range(len(flows))):
             ran = simulate_together([flows[i] for i in order], store, window=window, progress=progress,
                                     cancel=cancel, trace_customer=trace_customer, workers=workers, save=save,
-                                    programme=Programme(programme.cap, (), programme.collision_window))
+                                    programme=Programme(programme.cap, (), programme.collision_window),
+                                    scripted_scores=scripted_scores)
             out: list[SimulationResult | None] = [None] * len(flows)
             for position, i in enumerate(order):
                 out[i] = ran[position]
@@ -110,7 +115,8 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
     except StoreError as exc:
         raise SimulationError(str(exc)) from None
     try:
-        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save, programme)
+        return _simulate(flows, engine, started, window, progress, cancel, trace_customer, workers, save, programme,
+                         scripted_scores)
     finally:
         if not isinstance(store, Engine):
             engine.dispose()  # opened here: its connections (and their page caches) go too
@@ -118,14 +124,14 @@ def simulate_together(flows: list[Flow], store: Engine | str | os.PathLike, *, w
 
 def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window | None, progress: Progress | None,
               cancel: Any, trace_customer: str | None, workers: int | None, save: bool,
-              programme: Programme | None = None) -> list[SimulationResult]:
+              programme: Programme | None = None, scripted_scores: bool = False) -> list[SimulationResult]:
     try:
         plans = [compile_flow(f, i) for i, f in enumerate(flows)]
     except PlanError as exc:
         raise SimulationError(str(exc), flow_errors=True) from None
     try:
         return _run_all(flows, plans, engine, started, window, progress, cancel, trace_customer, workers, save,
-                        programme_rules(programme))
+                        programme_rules(programme), scripted_scores)
     except (SQLAlchemyError, BrokenProcessPool) as exc:
         reason = getattr(exc, "orig", None) or exc
         raise SimulationError(f"the store {engine.url.render_as_string(hide_password=True)} could not be "
@@ -134,7 +140,7 @@ def _simulate(flows: list[Flow], engine: Engine, started: float, window: Window 
 
 def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: float, window: Window | None,
              progress: Progress | None, cancel: Any, trace_customer: str | None, workers: int | None,
-             save: bool, rules: ProgrammeRules = None) -> list[SimulationResult]:
+             save: bool, rules: ProgrammeRules = None, scripted_scores: bool = False) -> list[SimulationResult]:
     sampler = CoreSampler()  # looks at the machine's load while the run gets ready
     first, last = history_span(engine)
     span = (first, last) if first is not None else None
@@ -145,11 +151,14 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     is_cancelled = _cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
+    books = {} if scripted_scores else score_books(engine, plans)
 
     if trace_customer is not None:
+        spec.props_names = None  # a trace shows each trigger event's properties
         customer_id = _customer_id(engine, trace_customer)
         trace: list[TraceStep] = []
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace)
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace,
+                   books=books)
         trace.sort(key=lambda s: (s.time, s.journey))
         for r in results:
             r.trace = trace
@@ -171,10 +180,10 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
                 if stats.last_customer is not None and hi > lo:
                     report(min(1.0, (stats.last_customer - lo + 1) / (hi - lo)))
 
-            _run_range(engine, plans, results, spec, window_from, window_to, tick=tick)
+            _run_range(engine, plans, results, spec, window_from, window_to, tick=tick, books=books)
         else:
             _run_partitioned(engine, flows, plans, results, spec, window_from, window_to, n, report, is_cancelled,
-                             rules)
+                             rules, books)
     elapsed = time.perf_counter() - started
     for r in results:
         r.seconds = elapsed
@@ -189,6 +198,19 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
 
 
 # -- pieces ---------------------------------------------------------------------
+def score_books(engine: Engine, plans: list[FlowPlan]) -> dict:
+    """The predictive-score models the flows' rules need (none: no flow reads a score), trained
+    once for the run and shared by every process; scikit-learn missing is a run that cannot start."""
+    if not any(p.derived_facts & SCORES for p in plans):
+        return {}
+    from designer.engine.scores import ScoresUnavailable, books_for_run
+
+    try:
+        return books_for_run(engine, plans)
+    except ScoresUnavailable as exc:
+        raise SimulationError(f"a flow reads a predictive score: {exc}") from None
+
+
 def resolve_window(engine: Engine, window: Window | None,
                    span: tuple[int, int] | None = None) -> tuple[int, int]:
     """Fill missing window ends from the stored history (first event, last event + 1 ms);
@@ -325,29 +347,21 @@ def _worker_count(engine: Engine, rows: int, workers: int | None, sampler: CoreS
     else:
         sampler.sample()
         n = min(sampler.free(), 4)
-        if n > 1 and rows < PARALLEL_MIN_ROWS[_start_method()]:
+        if n > 1 and rows < PARALLEL_MIN_ROWS[start_method()]:
             n = 1
-    if n > 1 and not _shareable(engine):
+    if n > 1 and not shareable(engine):
         n = 1
     return n
-
-
-def _shareable(engine: Engine) -> bool:
-    """Whether worker processes can open the same store (not an in-memory SQLite)."""
-    url = engine.url
-    if url.get_backend_name() != "sqlite":
-        return True
-    database = url.database or ""
-    return database not in ("", ":memory:") and "mode=memory" not in database and not database.startswith("file::memory")
 
 
 def _run_range(engine: Engine, plans: list[FlowPlan], results: list[SimulationResult], spec: ReadSpec,
                window_from: int, window_to: int, *, customer_lo: int | None = None, customer_hi: int | None = None,
                customer_id: int | None = None, trace: list[TraceStep] | None = None,
-               tick: Callable[[ReadStats], None] | None = None) -> None:
-    """Simulate every customer in an id range (or one customer) into ``results``."""
+               tick: Callable[[ReadStats], None] | None = None, books: dict | None = None) -> None:
+    """Simulate every customer in an id range (or one customer) into ``results`` (``books``: the
+    run's score models, from :func:`score_books`)."""
     interp = Interpreter(plans, results, window_from, window_to, trace=trace,
-                         programme=results[0].programme if results else None)
+                         programme=results[0].programme if results else None, scores=books)
     stats = ReadStats()
     done = 0
     with _fewer_collections():
@@ -383,82 +397,22 @@ def _fewer_collections():
         gc.unfreeze()
 
 
-# -- worker processes -------------------------------------------------------------
-_worker_state: dict[str, Any] = {}
-
-#: The store's engine and the compiled flows, set while forked helpers start: a forked helper
-#: inherits them and skips opening the store and compiling the flows again (in a fresh fork that
-#: took 15 ms, on the run's critical path). Spawned helpers find it empty and do both.
-_inherited: dict[str, Any] = {}
-
-
-def _start_method() -> str:
-    """"fork" when it is safe (no other threads: the command line, the benchmark), which starts
-    workers in milliseconds; otherwise "spawn" (the editor runs simulations from a Qt worker
-    thread, and a forked child would inherit other threads' locks in whatever state they were)."""
-    import sys
-
-    alone = threading.active_count() == 1 and threading.current_thread() is threading.main_thread()
-    # Only on Linux: macOS system libraries are not safe to use in a forked child.
-    if sys.platform.startswith("linux") and alone and "PySide6" not in sys.modules:
-        return "fork"
-    return "spawn"
-
-
-def _partition_init(cancel_event, progress_queue) -> None:
-    _worker_state.update(cancel=cancel_event, progress=progress_queue)
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """End this helper when the process that started it ends, however it ends.
-
-    A helper killed with its parent's pipes still open (kill -9 of the
-    parent) would otherwise block on them forever, holding the store open. A
-    daemon thread waits on the parent's sentinel (a pipe on POSIX, the
-    process handle on Windows, so the same code works on both) and exits at
-    once when it fires.
-    """
-    parent = multiprocessing.parent_process()
-    if parent is None:
-        return
-    sentinel = parent.sentinel
-
-    def watch() -> None:
-        multiprocessing.connection.wait([sentinel])
-        os._exit(3)
-
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
-
-
-#: A folder named here holds each helper at the start of its work (a file ``helper-PID`` says it
-#: waits; a file ``release`` lets it go on): a checkpoint for tests of what happens to running
-#: helpers, which must not race the run.
-HOLD_ENV = "DESIGNER_SIMULATE_HOLD"
-
-
-def _checkpoint() -> None:
-    folder = os.environ.get(HOLD_ENV)
-    if not folder:
-        return
-    hold = Path(folder)
-    (hold / f"helper-{os.getpid()}").write_text("waiting", encoding="utf-8")
-    while not (hold / "release").exists():
-        time.sleep(0.05)
+# -- the work of helper processes (starting and ending them: designer.engine.workers) ---------
 
 
 def _partition_worker(url: str, flow_texts: list[str], digests: list[str], window_from: int, window_to: int,
                       lo: int, hi: int, part: int, full_scan: bool,
-                      span: tuple[int, int] | None, rules: ProgrammeRules = None) -> list[SimulationResult]:
+                      span: tuple[int, int] | None, rules: ProgrammeRules = None,
+                      books: dict | None = None) -> list[SimulationResult]:
     """Simulate the customers with ids in [lo, hi) in a helper process: read, interpret, return figures."""
-    cancel_event, progress_queue = _worker_state["cancel"], _worker_state["progress"]
-    _checkpoint()
-    engine = _inherited.get("engine")
+    cancel_event, progress_queue = worker_state["cancel"], worker_state["progress"]
+    checkpoint()
+    engine = inherited.get("engine")
     if engine is not None:
         # The parent's engine: new connections of our own, the parent's left alone (SQLAlchemy's
         # way to use an engine after a fork); the parent opened and checked the store already.
         engine.dispose(close=False)
-        plans = _inherited["plans"]
+        plans = inherited["plans"]
     else:
         engine = open_store(url)
         for digest in digests:
@@ -475,7 +429,8 @@ def _partition_worker(url: str, flow_texts: list[str], digests: list[str], windo
             if stats.last_customer is not None and hi > lo:
                 progress_queue.put((part, (stats.last_customer - lo + 1) / (hi - lo)))
 
-        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick)
+        _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=lo, customer_hi=hi, tick=tick,
+                   books=books)
         return results
     finally:
         engine.dispose()
@@ -483,7 +438,7 @@ def _partition_worker(url: str, flow_texts: list[str], digests: list[str], windo
 
 def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], results: list[SimulationResult],
                      spec: ReadSpec, window_from: int, window_to: int, n: int, report: Progress,
-                     is_cancelled: Callable[[], bool], rules: ProgrammeRules = None) -> None:
+                     is_cancelled: Callable[[], bool], rules: ProgrammeRules = None, books: dict | None = None) -> None:
     """Split customers into ``n`` id ranges: this process simulates the first, helpers the others.
 
     Every process reads its own range straight from the store (the database
@@ -499,7 +454,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
     digests = [r.flow_hash for r in results]
-    method = _start_method()
+    method = start_method()
     ctx = multiprocessing.get_context(method)
     cancel_event, progress_queue = ctx.Event(), ctx.Queue()
     shares = [0.0] * n
@@ -520,21 +475,21 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
             shares[0] = (stats.last_customer - bounds[0] + 1) / (bounds[1] - bounds[0])
         drain()
 
-    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=_partition_init,
+    with ProcessPoolExecutor(max_workers=n - 1, mp_context=ctx, initializer=init_helper,
                              initargs=(cancel_event, progress_queue)) as pool:
         futures = set()
         try:
             if method == "fork":
-                _inherited.update(engine=engine, plans=plans)
+                inherited.update(engine=engine, plans=plans)
             try:
                 pool.submit(int).result()  # helpers start (and fork what they inherit) before we go on
             finally:
-                _inherited.clear()
+                inherited.clear()
             futures = {pool.submit(_partition_worker, url, texts, digests, window_from, window_to, bounds[k],
-                                   bounds[k + 1], k, spec.full_scan, spec.span, rules)
+                                   bounds[k + 1], k, spec.full_scan, spec.span, rules, books)
                        for k in range(1, n)}
             _run_range(engine, plans, results, spec, window_from, window_to, customer_lo=bounds[0],
-                       customer_hi=bounds[1], tick=tick)
+                       customer_hi=bounds[1], tick=tick, books=books)
             shares[0] = 1.0
             while futures:
                 if is_cancelled():

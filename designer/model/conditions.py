@@ -5,7 +5,8 @@ Shapes (a condition is one of them):
 * ``{"all": [c, ...]}``, ``{"any": [c, ...]}``, ``{"not": c}``
 * ``{"property": NAME, "op": OP, "value": V}``: a test on the customer's profile,
   including facts derived from history (``order_count``, ``total_spent``,
-  ``days_since_last_order``, ``first_seen``, ``last_seen``, ``days_since_first_seen``);
+  ``days_since_last_order``, ``first_seen``, ``last_seen``, ``days_since_first_seen``) and the
+  predictive scores (``purchase_score``, ``predicted_clv``);
 * ``{"trigger": NAME, "op": OP, "value": V}``: a test on a property of the event
   that started the journey;
 * ``{"event": NAME, "since": SINCE, "where": FILTER, "count": {OP: N}}``: history.
@@ -41,10 +42,16 @@ OPERATORS: dict[str, bool] = {
 COUNT_OPERATORS = ("=", "!=", "<", "<=", ">", ">=")
 SINCE_WORDS = ("flow_start", "ever")
 
+#: Predictive scores, as the engine's models give them (``purchase_score``: the probability of a
+#: purchase in the next 30 days; ``predicted_clv``: the revenue expected in the next 90), each with
+#: the (lowest, highest) number it can be, None for no bound. In a backtest a journey at time T sees
+#: the score of a model trained only on data before T (monthly cut-offs).
+SCORE_RANGES: dict[str, tuple[float, float | None]] = {"purchase_score": (0.0, 1.0), "predicted_clv": (0.0, None)}
+SCORE_FACTS = tuple(SCORE_RANGES)
 #: Facts the engine derives from a customer's history, usable as profile properties.
 #: (The engine's ``designer.engine.facts`` computes each, from the flow's conversion settings.)
 DERIVED_FACTS = ("order_count", "total_spent", "days_since_last_order", "first_seen", "last_seen",
-                 "days_since_first_seen")
+                 "days_since_first_seen") + SCORE_FACTS
 
 Operator = Literal["=", "!=", "<", "<=", ">", ">=", "contains", "not contains", "in", "not in", "is set",
                    "is not set"]

@@ -18,6 +18,7 @@ from designer.model import conditions, durations
 from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
+from designer.model.score_checks import score_problems
 
 ERROR, WARNING = "error", "warning"
 #: Trigger events that start a shopping flow, which should stop once the customer buys.
@@ -210,13 +211,15 @@ def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str |
                 add(Problem(WARNING, "trailing-delay", node.id,
                             "nothing happens after this delay, so it only postpones the end of the journey; "
                             "add a step after it or delete it"))
-    if order is not None:
-        _cooldown_shorter_than_flow(flow, graph, order, add)
+    tested = _tested_events(flow)
+    if order is not None and trigger is not None:
+        _cooldown_shorter_than_flow(flow, graph, order, flow.nodes[trigger], tested, add)
+    score_problems(flow, lambda severity, code, node, message, path: add(Problem(severity, code, node, message, path)))
     if trigger is None:
         return
     trig = flow.nodes[trigger]
     event = trig.typed.event if trig.typed is not None else None
-    if event in SHOPPING_EVENTS and not _checks_purchase(flow, s.conversion.event):
+    if event in SHOPPING_EVENTS and s.conversion.event not in tested:
         add(Problem(WARNING, "no-purchase-exit", trigger,
                     f"a {event} flow that never checks for {s.conversion.event!r} keeps "
                     f"messaging people who already bought; add an exit condition on {s.conversion.event} "
@@ -229,17 +232,15 @@ def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str |
                         "data usually takes to arrive; wait at least 5 minutes"))
 
 
-def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str], add) -> None:
-    """A re-entry cooldown shorter than the flow's longest path (the sum of the longest each node
-    holds a journey - a delay's duration, a wait's timeout - by networkx's longest path on the DAG) lets a customer start again while an earlier
-    journey is still running, so the same messages can go out twice. A flow whose rules look for
-    its trigger event again (a win-back's "bought since the flow started?") lets the earlier
-    journey notice the new one and leave, so overlapping is what it means."""
+def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str], trigger, tested: set[str],
+                                add) -> None:
+    """A re-entry cooldown shorter than the flow's longest path (the most time a journey can be held
+    on its way through: a delay's duration, a wait's timeout, summed along a path) lets a customer start
+    again while an earlier journey is still running, so the same messages can go out twice. A flow whose
+    rules look for its trigger event again (a win-back's "bought since the flow started?") lets the
+    earlier journey notice the new one and leave, so overlapping is what it means."""
     s = flow.settings
-    trigger = next((n for n in flow.nodes.values() if n.kind == "trigger"), None)
-    if s.reentry.mode != "cooldown" or trigger is None:
-        return
-    if _checks_purchase(flow, trigger.config.get("event")):
+    if s.reentry.mode != "cooldown" or trigger.typed is None or trigger.typed.event in tested:
         return
     try:
         cooldown = durations.parse_seconds(s.reentry.cooldown)
@@ -250,10 +251,7 @@ def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str],
         spec = KINDS.get(node.kind)
         if spec is not None and spec.holds_at_most is not None and node.typed is not None:
             holds[node.id] = spec.holds_at_most(node.typed)
-    # The graph is this validation's own: the weights go onto its edges, leaving by their source.
-    graph.add_weighted_edges_from(((u, v, holds[u]) for u, v in graph.edges if u in holds), weight="wait")
-    path = nx.dag_longest_path(graph, weight="wait", default_weight=0, topo_order=order)
-    longest = sum(holds.get(u, 0.0) for u in path[:-1])
+    longest = _longest_hold(graph, order, holds)
     if cooldown < longest:
         need = durations.humanize(durations.to_iso(longest))
         add(Problem(WARNING, "cooldown-shorter-than-flow", None,
@@ -263,17 +261,38 @@ def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str],
                     "settings.reentry.cooldown"))
 
 
-def _checks_purchase(flow: Flow, event: str) -> bool:
-    tests = list(conditions.event_tests(flow.settings.exit_when))
+def _longest_hold(graph: nx.DiGraph, order: list[str], holds: dict[str, float]) -> float:
+    """The most hold time before the last node of any path of the DAG, nodes weighted by ``holds``.
+
+    networkx's ``dag_longest_path`` weighs edges, so it needed the weights copied onto a
+    second set of edges first and then walked them again: for a flow of 10,000 nodes that
+    was half of all validation. Over networkx's topological order, a node's longest arrival
+    is its predecessors' best plus their own hold: one pass, no copies.
+    """
+    pred = graph.pred
+    get = holds.get
+    arrive: dict[str, float] = {}
+    for v in order:
+        arrive[v] = max((arrive[u] + get(u, 0.0) for u in pred[v]), default=0.0)
+    # A hold at the end of a path postpones only the journey's end, not a message, so it does not count.
+    return max(arrive.values(), default=0.0)
+
+
+def _tested_events(flow: Flow) -> set[str]:
+    """Every event the flow looks for after entry: in its exit condition, in a node's condition,
+    or as what a wait is for (read once per validation; two lints ask)."""
+    events = {t["event"] for t in conditions.event_tests(flow.settings.exit_when)}
     for node in flow.nodes.values():
         typed = node.typed
         if typed is None:
             continue
-        if isinstance(getattr(typed, "condition", None), FlowModel):
-            tests.extend(conditions.event_tests(typed.condition.to_json()))
-        elif node.kind == "wait_for" and typed.event == event:
-            return True
-    return any(t.get("event") == event for t in tests)
+        # Asked of the model's class: a missing attribute costs pydantic a slow path per node.
+        if "condition" in type(typed).model_fields and isinstance(typed.condition, FlowModel):
+            # The raw config of a config that parsed is the same condition, without a copy per node.
+            events.update(t["event"] for t in conditions.event_tests(node.config.get("condition")))
+        elif node.kind == "wait_for":
+            events.add(typed.event)
+    return events
 
 
 def _first_delays(flow: Flow, graph: nx.DiGraph, trigger: str) -> set[str]:

@@ -10,6 +10,7 @@ in the session's headers only; no message built here contains a header.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -78,6 +79,15 @@ class ApiClient:
         self.timeout = timeout
         self.retries = 0
         self.session = make_session(headers, policy)
+        # A short one-way fingerprint of the credentials, never the key itself: enough to tell two
+        # accounts apart in a publish record, useless for getting the key back.
+        auth = headers.get("Authorization", "")
+        self._key_print = hashlib.sha256(auth.encode("utf-8")).hexdigest()[:12] if auth else "none"
+
+    def destination(self) -> str:
+        """Where this client publishes (server and account), as the publish record keeps it, so a
+        record made for one account is not taken for another's (a staging account, then the shop's)."""
+        return f"{self.base_url} key:{self._key_print}"
 
     def close(self) -> None:
         self.session.close()

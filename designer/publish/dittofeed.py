@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from designer.model import durations
+from designer.model.conditions import DERIVED_FACTS
 from designer.model.flow import Flow, Node
 from designer.publish import tokens
 from designer.publish.report import Report
@@ -110,6 +111,9 @@ def _segment(ctx: _Ctx, node: Node, cond: dict, suffix: str = "") -> str:
             if c.get("where"):
                 raise _Unsupported("event property filters in a segment are not compiled for Dittofeed")
             return nid
+        if c["property"] in DERIVED_FACTS:
+            raise _Unsupported(f"{c['property']!r} is worked out from the event history here; Dittofeed has no "
+                               "such trait unless the shop sends one")
         op = c.get("op", "=")
         if op in ("in", "not in"):
             each = "=" if op == "in" else "!="

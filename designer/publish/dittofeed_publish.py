@@ -53,6 +53,9 @@ class DittofeedClient(ApiClient):
                           "Content-Type": "application/json"}, base_url=base_url, timeout=timeout, policy=policy)
         self.workspace = workspace
 
+    def destination(self) -> str:  # noqa: D102 - one admin key may reach several workspaces
+        return f"{super().destination()} workspace:{self.workspace}"
+
     def parse_errors(self, data: object) -> tuple[list[FieldError], list[dict]]:
         """Dittofeed answers as Fastify does: ``message`` such as ``body/definition/nodes/1/child must be string``,
         whose first word is the field when it is a path into the request."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from designer.model import durations
+from designer.model.conditions import DERIVED_FACTS
 from designer.model.flow import Flow, Node
 from designer.publish.metrics import MetricNames
 from designer.publish.report import Report
@@ -102,6 +103,9 @@ def _delay(ctx: _Ctx, node: Node) -> Fragment:
 def _filter(test: dict) -> dict:
     if "property" not in test:
         raise _Unsupported("HubSpot branches here test contact properties only, not events or the trigger")
+    if test["property"] in DERIVED_FACTS:
+        raise _Unsupported(f"{test['property']!r} is worked out from the event history here; HubSpot has no such "
+                           "contact property unless the shop syncs one")
     op, value = test.get("op", "="), test.get("value")
     if isinstance(value, (int, float)) and not isinstance(value, bool) and op in NUMBER_OPERATORS:
         operation = {"operator": NUMBER_OPERATORS[op], "value": value, "operationType": "NUMBER"}

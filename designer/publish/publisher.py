@@ -109,6 +109,9 @@ class Publisher:
                 allow_gaps: bool = False, dry_run: bool = False) -> tuple[PublishResult, Report]:
         digest = flow_hash(flow)
         record = flow.publish.get(self.target) if isinstance(flow.publish.get(self.target), dict) else None
+        destination = self.client.destination()
+        if record and record.get("destination", destination) != destination:
+            record = None  # published to another account or server: this one has not seen the flow
         report = self.offline(flow, flow_path)
         if self.trusts_record and record and record.get("flow_hash") == digest and record.get("remote_id"):
             result = self._result(record["remote_id"], False, record.get("name", flow.name),
@@ -127,7 +130,8 @@ class Publisher:
             remote_id, created, message = self.send(flow, prepared, name, version)
             result = self._result(remote_id, created, name, message)
             new_record = {"remote_id": remote_id, "name": name, "version": version, "published_at": now_iso(),
-                          "flow_hash": digest, "live": False, **prepared.record}
+                          "flow_hash": digest, "destination": destination, "live": False,
+                          **prepared.record}
             flow.publish[self.target] = new_record
             if activate:
                 self._activate(flow, new_record, flow_path, dry_run, result)

@@ -102,6 +102,9 @@ class ImportSummary:
     # When the same bytes were imported before with other options: when (epoch ms) and which options.
     earlier_started: int | None = None
     earlier_options: dict | None = None
+    #: Where this run's time went, seconds, as the storing side sees it: ``waiting`` for the
+    #: parser's next batch, ``storing`` the batches, ``indexing`` at the end of a bulk load.
+    phases: dict[str, float] = field(default_factory=dict)
 
     def add_rejects(self, rejects: list[tuple[int, str]]) -> dict:
         """Count a batch's rejects and keep the first :data:`REJECTS_KEPT`; returns the

@@ -25,6 +25,17 @@ ENV = "DESIGNER_IMPORT_HOLD"
 CREATE_ENV = "DESIGNER_STORE_CREATE_HOLD"
 
 
+def write_marker(marker: Path, text: str) -> None:
+    """Create ``marker`` holding ``text`` in one step (written aside, then renamed).
+
+    A test waits for the marker to exist and then reads it: written in place, it could
+    exist still empty for a moment (read as ``''`` under load). A rename is atomic.
+    """
+    aside = marker.with_name(f"{marker.name}.{os.getpid()}.tmp")
+    aside.write_text(text)
+    os.replace(aside, marker)
+
+
 @dataclass
 class CheckpointHold:
     at: int | None = None
@@ -44,7 +55,7 @@ class CheckpointHold:
         if self.at is None or self.done or committed < self.at:
             return
         self.done = True
-        self.marker.write_text(str(committed))
+        write_marker(self.marker, str(committed))
         while self.marker.exists():  # a signal (Ctrl-C, SIGKILL) ends the wait
             time.sleep(0.02)
 
@@ -61,7 +72,7 @@ def creation_hold(stage: str) -> None:
         return
     marker = Path(path)
     if stage == "waiting":
-        marker.with_name(marker.name + ".waiting").write_text("1")
+        write_marker(marker.with_name(marker.name + ".waiting"), "1")
         return
-    marker.write_text("1")
+    write_marker(marker, "1")
     _wait_while(marker)

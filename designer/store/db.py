@@ -9,7 +9,6 @@ foreign keys enforced.
 from __future__ import annotations
 
 import os
-import secrets
 import sqlite3
 import time
 from pathlib import Path
@@ -92,6 +91,16 @@ def is_read_only(engine: Engine) -> bool:
     """Whether a SQLite store was opened read-only (``mode=ro`` or ``immutable=1`` in its URI)."""
     query = engine.url.query
     return engine.dialect.name == "sqlite" and (query.get("mode") == "ro" or query.get("immutable") == "1")
+
+
+def writable_store(url_or_path, action: str) -> Engine:
+    """:func:`open_store`, refusing by name a store opened read-only (``action`` says what needs writing)."""
+    engine = open_store(url_or_path)
+    if is_read_only(engine):
+        shown = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        raise StoreError(f"{shown} is read-only: {action} needs write access to the store")
+    return engine
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -212,6 +221,7 @@ def _create_schema(engine: Engine) -> bool:
     the second waits for the first and then finds a complete store.
     """
     from designer.store.checkpoints import creation_hold
+    from designer.store.keys import new_store_key
 
     creation_hold("waiting")
     with engine.begin() as conn:
@@ -230,7 +240,8 @@ def _create_schema(engine: Engine) -> bool:
             meta.insert(),
             [
                 {"key": "schema_version", "value": str(SCHEMA_VERSION)},
-                {"key": "salt", "value": secrets.token_hex(32)},
+                # The key itself is kept apart from the store (designer.store.keys).
+                {"key": "key_id", "value": new_store_key()},
                 {"key": "created", "value": str(int(time.time() * 1000))},
             ],
         )
@@ -273,16 +284,6 @@ def open_store(url_or_path: str | os.PathLike | Engine) -> Engine:
             engine.dispose()
         raise
     return engine
-
-
-def store_salt(conn) -> str:
-    """The per-store secret used to pseudonymise imported values."""
-    from sqlalchemy import select
-
-    value = conn.execute(select(meta.c.value).where(meta.c.key == "salt")).scalar()
-    if value is None:
-        raise StoreError("the store has no salt; it was not created by open_store")
-    return value
 
 
 def is_sqlite(engine_or_conn) -> bool:

@@ -19,17 +19,20 @@ The invariant ``loaded + rejected + duplicates == read`` holds at every
 checkpoint.
 
 Speed: files of :data:`PARALLEL_MIN_BYTES` or more are parsed in a child
-process (:mod:`designer.store.parallel`) while this process stores. CSV is
-parsed a block of lines and a column at a time in C loops
-(:mod:`designer.store.csvtext`, :mod:`designer.store.columns`), dedupe keys
-included; the writer inserts each batch with multi-row statements
+process (:mod:`designer.store.parallel`) while this process stores. CSV and
+Parquet are parsed and converted a batch and a column at a time by Apache
+Arrow (:mod:`designer.store.arrowcsv`, :mod:`designer.store.arrowrecords`),
+with the exact per-row rules (:mod:`designer.store.csvtext`,
+:mod:`designer.store.columns`) for whatever Arrow cannot prove it reads the
+same; the writer inserts each batch with multi-row statements
 (:mod:`designer.store.writer`). An import into a store without events is a
 bulk load (:mod:`designer.store.bulk`): the event indexes are built once at
 the end, where duplicates inside the file are found; until then they count
 as loaded, and the final counts move them. On the benchmark's generic log
-(``benchmarks/import.py``) the parser and the writer each take roughly 5 µs
-of CPU per row and run side by side, and building the indexes adds about
-2 µs per row at the end.
+(``benchmarks/import.py``, a million rows) the parser takes about 3 s of CPU
+and the storing side about 3.5 s (SQLite's inserts, customers, commits) plus
+about 1.6 s building the indexes at the end: the storing side is the
+bottleneck. ``ImportSummary.phases`` says where a run's time went.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine, and_, delete, exists, select
+from sqlalchemy import Engine, select
 
 from designer.store.bookkeeping import (
     REJECTS_KEPT,
@@ -60,13 +63,15 @@ from designer.store.bookkeeping import (
     same_bytes_other_options,
     summary_from_row,
 )
-from designer.store.bulk import finish_bulk_load, pending_rebuild, restore_indexes, start_bulk_load
+from designer.store.bulk import finish_bulk_load, pending_rebuild, start_bulk_load
 from designer.store.checkpoints import CheckpointHold
-from designer.store.db import StoreError, open_store, store_salt, write_lock
+from designer.store.db import StoreError, write_lock, writable_store
+from designer.store.keys import store_key
+from designer.store.erased import ERASED
 from designer.store.mapping import PRESETS, Mapping, MappingError
 from designer.store.parallel import ParseSpec, ParserProcess
-from designer.store.profiles import undo_profile_changes
-from designer.store.schema import customers, events, imports
+from designer.store.rollback import Rollback, imports_of_file, rollback_import
+from designer.store.schema import imports
 from designer.store.parquet import is_parquet
 from designer.store.sources import DamagedStream, EventSource, SourceError, file_digest
 from designer.store.timeparse import TimeError
@@ -89,6 +94,9 @@ class ImportOptions:
     parallel: bool | None = None
     # Into an empty store, build the event indexes once at the end (designer.store.bulk).
     bulk: bool = True
+    # CSV: plain blocks parsed and converted by Arrow (designer.store.arrowcsv); False: the exact
+    # per-row path alone. Both store the same events and rejects, so it is no part of the fingerprint.
+    compiled: bool = True
 
     def fingerprint(self) -> str:
         """Same file + same fingerprint = the same import (resumable, or already done)."""
@@ -120,7 +128,7 @@ def import_events(
     if not (path.is_file() or (path.is_dir() and is_parquet(path))):
         raise ImportFailed(f"no such file: {path}" if not path.is_dir() else f"{path}: a folder holding no Parquet files")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
     except StoreError as exc:
         raise ImportFailed(str(exc)) from exc
     try:
@@ -129,7 +137,10 @@ def import_events(
         raise ImportFailed(str(exc)) from exc
     fingerprint = options.fingerprint()
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "events")
         other = same_bytes_other_options(conn, sha, fingerprint, "events")
     done = next((r for r in prior if r["status"] == "done"), None)
@@ -162,18 +173,21 @@ def import_events(
         if parallel:
             spec = ParseSpec(
                 str(path), options.mapping, options.tz, tuple(options.pseudonymise), tuple(options.drop), salt,
-                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size,
+                unfinished["checkpoint"] if unfinished is not None else 0, options.batch_size, options.compiled,
             )
             source = ParserProcess(spec)
         else:
-            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt)
+            source = EventSource(path, options.mapping, options.tz, options.pseudonymise, options.drop, salt,
+                                 compiled=options.compiled)
     except (MappingError, SourceError, TimeError) as exc:
         raise ImportFailed(str(exc)) from exc
     with source:
-        return _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began)
+        return _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began,
+                    salt)
 
 
-def _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began) -> ImportSummary:
+def _run(engine, source, path, sha, size, fingerprint, options, unfinished, progress, should_stop, began,
+         salt: str) -> ImportSummary:
     mapping_json = json.dumps(
         {
             "mapping": options.mapping.to_json(),
@@ -234,13 +248,27 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
             _tune_for_import(conn)
             try:
                 writer = StoreWriter(conn, import_id, bulk=bulk)
+                phases = summary.phases
+                phases.update(waiting=0.0, storing=0.0)
                 while True:
+                    tick = time.perf_counter()
                     batch = source.next_batch(options.batch_size)
+                    tock = time.perf_counter()
+                    phases["waiting"] += tock - tick
                     with conn.begin():
-                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties, batch.keys)
+                        # Under the write lock: an erasure commits before this batch or after it,
+                        # never between the check of erased customers and the inserts.
+                        write_lock(conn)
+                        writer.revalidate()
+                        ids = batch.customer_values if batch.customer_codes is not None else batch.customers
+                        refused = writer.erased_among(ids, salt)
+                        if refused:
+                            batch = batch.without(refused, ERASED)
+                        inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties,
+                                                         batch.keys, batch.customer_values, batch.customer_codes)
                         summary.read += batch.read
                         summary.loaded += inserted
-                        summary.duplicates += len(batch.customers) - inserted
+                        summary.duplicates += len(batch.times) - inserted
                         values = summary.add_rejects(batch.rejects)
                         values.update(
                             rows_read=summary.read,
@@ -252,6 +280,7 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         if batch.done and not bulk:
                             values.update(status="done", finished=now_ms(), pid=None)
                         conn.execute(imports.update().where(imports.c.id == import_id).values(**values))
+                    phases["storing"] += time.perf_counter() - tock
                     summary.customers_created = writer.customers_created
                     hold.reached(summary.read)
                     if progress is not None:
@@ -268,7 +297,9 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         )
                     if batch.done:
                         if bulk:
+                            tick = time.perf_counter()
                             _finish_bulk(conn, import_id, summary, progress, source.size, began)
+                            phases["indexing"] = time.perf_counter() - tick
                         status = "done"
                         break
                     if should_stop is not None and should_stop():
@@ -366,63 +397,6 @@ def _untune(conn) -> None:
         conn.exec_driver_sql("PRAGMA temp_store=MEMORY")
         conn.exec_driver_sql("PRAGMA threads=0")
         conn.commit()
-
-
-@dataclass(frozen=True)
-class Rollback:
-    import_id: int
-    events_removed: int
-    customers_removed: int
-    customers_restored: int = 0  # customers a profile import changed, given their values back
-
-
-def rollback_import(store: str | os.PathLike | Engine, import_id: int) -> Rollback:
-    """Remove everything an import stored: its events, and customers that only it brought in.
-
-    A profile import also gives the customers it changed their earlier values
-    back (each field unless a later import changed it again).
-
-    The ``imports`` row stays, with status ``rolled_back``, so history shows
-    what happened; the same file can then be imported afresh.
-    """
-    engine = open_store(store)
-    with engine.begin() as conn:
-        row = conn.execute(select(imports).where(imports.c.id == import_id)).mappings().first()
-        if row is None:
-            raise ImportFailed(f"no import with id {import_id}")
-        if row["status"] == "running" and pid_alive(row["pid"], row["host"]):
-            raise ImportFailed(f"import {import_id} is still running (process {row['pid']}); stop it first")
-        restored = 0
-        if row["kind"] == "customers":
-            restored = undo_profile_changes(conn, import_id)
-        removed = conn.execute(delete(events).where(events.c.import_id == import_id)).rowcount
-        if conn.dialect.name == "sqlite" and pending_rebuild(conn) == import_id:
-            restore_indexes(conn)  # its bulk load had dropped them
-        orphans = conn.execute(
-            delete(customers).where(
-                and_(
-                    customers.c.import_id == import_id,
-                    ~exists().where(events.c.customer_id == customers.c.id),
-                )
-            )
-        ).rowcount
-        conn.execute(
-            imports.update().where(imports.c.id == import_id).values(status="rolled_back", finished=now_ms(), pid=None)
-        )
-    return Rollback(import_id, removed, orphans, restored)
-
-
-def imports_of_file(store: str | os.PathLike | Engine, path: str | os.PathLike) -> list[dict]:
-    """Every import recorded for this file's bytes, newest first."""
-    engine = open_store(store)
-    try:
-        sha, _ = file_digest(path)
-    except SourceError as exc:
-        raise ImportFailed(str(exc)) from exc
-    with engine.connect() as conn:
-        rows = conn.execute(select(imports).where(imports.c.sha256 == sha).order_by(imports.c.id.desc())).mappings().all()
-    return [dict(r) for r in rows]
-
 
 
 __all__ = [

@@ -23,6 +23,12 @@ the customers it changed.
 
 Version 4 added ``imports.reject_counts``: how many rows each reject reason
 refused, counted over the whole file (only the first 100 rows are kept).
+
+Version 5 added ``erased_ids``: keyed hashes of erased ids, so an erased
+customer's later events are refused (:mod:`designer.store.erased`).
+
+Version 6 moved the pseudonymisation key out of the store: ``meta.salt``
+became ``meta.key_id``, the key kept apart (:mod:`designer.store.keys`).
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from typing import Union
 from sqlalchemy import Connection, bindparam, select, text
 from sqlalchemy.schema import CreateTable
 
-from designer.store.schema import SCHEMA_VERSION, events, meta, profile_changes
+from designer.store.schema import SCHEMA_VERSION, erased_ids, events, meta, profile_changes
 
 Step = Union[list[str], Callable[[Connection], None]]
 
@@ -94,6 +100,27 @@ def _integer_dedupe_keys(conn: Connection) -> None:
         build_event_indexes(conn)
 
 
+def _key_out_of_store(conn: Connection) -> None:
+    """Version 6: the pseudonymisation key leaves the store (``meta.salt`` -> ``meta.key_id``).
+
+    The salt was kept beside the data it keys, so the file alone could confirm a guessed email.
+    It is handed to the key's keeper (:func:`designer.store.keys.keep_key`: the key file given,
+    the keyring, or the data folder) before it is deleted, with ``secure_delete`` on so its bytes
+    are overwritten; :func:`migrate` then checkpoints the write-ahead log. The key stays the same,
+    so pseudonyms stay the same. Interrupted before the commit, the salt is still there and the
+    step runs again, keeping the same key under the same id.
+    """
+    from designer.store.keys import KEY_ID, keep_key, new_key
+
+    salt = conn.execute(select(meta.c.value).where(meta.c.key == "salt")).scalar()
+    if conn.execute(select(meta.c.value).where(meta.c.key == KEY_ID)).scalar() is None:
+        conn.execute(meta.insert().values(key=KEY_ID, value=keep_key(salt if salt else new_key())))
+    if salt is not None:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("PRAGMA secure_delete=ON")
+        conn.execute(meta.delete().where(meta.c.key == "salt"))
+
+
 #: The oldest schema this program reads as it is, without migrating it: a store opened read-only
 #: (:func:`designer.store.db.read_only_query`) cannot be migrated. Version 4 only added a column
 #: that readers do without (:mod:`designer.store.stats` shows no reject counts then).
@@ -104,6 +131,8 @@ STEPS: dict[int, Step] = {
     2: _integer_dedupe_keys,
     3: lambda conn: profile_changes.create(conn, checkfirst=True),
     4: ["ALTER TABLE imports ADD COLUMN reject_counts TEXT"],
+    5: lambda conn: erased_ids.create(conn, checkfirst=True),
+    6: _key_out_of_store,
 }
 
 
@@ -155,4 +184,10 @@ def migrate(engine, target: int = SCHEMA_VERSION, steps: dict[int, Step] | None 
                     conn.execute(text(statement))
             set_version(conn, version)
         applied.append(version)
+    if applied and engine.dialect.name == "sqlite":
+        # What a step deleted (the old salt) may sit in old page images in the WAL: fold it in.
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA secure_delete=OFF")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.commit()
     return applied

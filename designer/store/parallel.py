@@ -11,7 +11,9 @@ surface, so the importer drives either one the same way. A batch crosses the
 pipe packed (:func:`pack_texts`): each text column as one NUL-joined string
 (or, when a value holds a NUL, the plain concatenation and an array of
 lengths), times and dedupe keys as arrays, so pickling handles a handful of large objects
-instead of one object per value.
+instead of one object per value. Customer ids cross as the batch's distinct
+ids and a code per event (:func:`encode_customers`), so the storing side,
+the slower of the two, looks each id up once per batch, not once per event.
 
 The child is started with ``spawn`` (safe beside Qt and threads), ignores
 Ctrl-C (the parent decides what an interrupt means) and exits on its own when
@@ -31,6 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
+from designer.store import arrowcsv
 from designer.store.mapping import Mapping, MappingError
 from designer.store.sources import Batch, DamagedStream, EventSource, SourceError
 from designer.store.timeparse import TimeError
@@ -53,6 +56,7 @@ class ParseSpec:
     salt: str
     skip: int  # records an earlier run already stored
     batch_size: int
+    compiled: bool = True  # CSV through the compiled path (designer.store.arrowcsv)
 
 
 def pack_texts(values: Sequence[str]) -> tuple[str, bytes | None]:
@@ -74,22 +78,42 @@ def unpack_texts(packed: tuple[str, bytes | None], count: int) -> list[str]:
     return list(map(joined.__getitem__, map(slice, chain((0,), ends), ends)))
 
 
+def encode_customers(customers: list[str]) -> tuple[list[str], array]:
+    """``(distinct ids, one code per event)``: Arrow's hash kernel where pyarrow is installed."""
+    if arrowcsv.AVAILABLE:
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        encoded = pc.dictionary_encode(pa.array(customers, pa.string()))
+        return encoded.dictionary.to_pylist(), array("i", encoded.indices.to_pylist())
+    index: dict[str, int] = {}
+    codes = array("i", [index.setdefault(c, len(index)) for c in customers])
+    return list(index), codes
+
+
 def _pack(batch: Batch) -> tuple:
-    columns = tuple(pack_texts(c) for c in (batch.customers, batch.names, batch.properties))
+    values, codes = encode_customers(batch.customers)
+    columns = tuple(pack_texts(c) for c in (values, batch.names, batch.properties))
     keys = batch.keys if isinstance(batch.keys, array) else array("q", batch.keys)
-    return columns, array("q", batch.times).tobytes(), keys.tobytes(), batch.rejects, batch.read, batch.done
+    lines = array("q", batch.lines).tobytes()
+    return (columns, len(values), codes.tobytes(), array("q", batch.times).tobytes(), keys.tobytes(),
+            batch.rejects, batch.read, batch.done, lines)
 
 
 def _unpack(packed: tuple) -> Batch:
-    (customers, names, properties), raw_times, raw_keys, rejects, read, done = packed
+    (values, names, properties), distinct, raw_codes, raw_times, raw_keys, rejects, read, done, raw_lines = packed
     times = array("q")
     times.frombytes(raw_times)
     n = len(times)
     keys = array("q")
     keys.frombytes(raw_keys)
+    lines = array("q")
+    lines.frombytes(raw_lines)
+    codes = array("i")
+    codes.frombytes(raw_codes)
     return Batch(
-        unpack_texts(customers, n), unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys,
-        rejects, read, done,
+        [], unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys, rejects, read, done,
+        lines.tolist(), unpack_texts(values, distinct), codes,
     )
 
 
@@ -97,7 +121,8 @@ def _child(conn, spec: ParseSpec) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         try:
-            source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt)
+            source = EventSource(spec.path, spec.mapping, spec.tz, spec.pseudonymise, spec.drop, spec.salt,
+                                 compiled=spec.compiled)
         except (MappingError, SourceError, TimeError) as exc:
             conn.send(("error", _kind(exc), str(exc)))
             return
@@ -143,7 +168,8 @@ class ParserProcess:
     def _receive_direct(self) -> tuple:
         try:
             return self._conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, TypeError):
+            # TypeError: close() closed the connection under a pump still reading it (its handle is None).
             return ("error", "source", "the parser process stopped unexpectedly")
 
     def _pump(self) -> None:

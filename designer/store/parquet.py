@@ -110,13 +110,16 @@ class ParquetRecords:
         self._pq = pq
         self.size = sum(f.stat().st_size for f in self.files)
         self._done_bytes = 0
-        self._rows = self._iter()
+        self._batches = self._tables()
+        self._rest = None  # rows of a batch read but not handed out yet
 
     def position(self) -> int:
         """Bytes of the file(s) behind the rows read so far (whole files, for progress)."""
         return self._done_bytes
 
-    def _iter(self) -> Iterator[dict[str, Any]]:
+    def _tables(self) -> Iterator[Any]:
+        """The files' rows as Arrow tables of plain columns (see :func:`_plain_column`), a batch at a time."""
+        pa, _, _ = _arrow()
         for f in self.files:
             try:
                 reader = self._pq.ParquetFile(f)
@@ -124,19 +127,37 @@ class ParquetRecords:
                 raise ValueError(f"{f}: not a readable Parquet file ({exc})") from None
             for batch in reader.iter_batches(batch_size=BATCH_ROWS):
                 columns = [_plain_column(batch.column(i), self.tz) for i in range(batch.num_columns)]
-                names = batch.schema.names
-                values = [_python(c) for c in columns]
-                for row in zip(*values):
-                    yield dict(zip(names, row))
+                yield pa.Table.from_arrays(columns, names=batch.schema.names)
             self._done_bytes += f.stat().st_size
 
+    def take_tables(self, limit: int) -> list[Any]:
+        """The next ``limit`` rows (fewer only at the end) as Arrow tables, one or more per file."""
+        out, have = [], 0
+        while have < limit:
+            if self._rest is None:
+                self._rest = next(self._batches, None)
+                if self._rest is None:
+                    break
+            table, self._rest = self._rest, None
+            if have + table.num_rows > limit:
+                table, self._rest = table.slice(0, limit - have), table.slice(limit - have)
+            if table.num_rows:
+                out.append(table)
+                have += table.num_rows
+        return out
+
+    @staticmethod
+    def rows(table) -> list[dict[str, Any]]:
+        """A table's rows as objects (field name -> Python value)."""
+        names = table.column_names
+        values = [_python(table.column(i).combine_chunks()) for i in range(table.num_columns)]
+        return [dict(zip(names, row)) for row in zip(*values)]
+
     def take(self, limit: int) -> list[dict[str, Any]]:
-        out = []
-        for row in self._rows:
-            out.append(row)
-            if len(out) >= limit:
-                break
+        out: list[dict[str, Any]] = []
+        for table in self.take_tables(limit):
+            out += self.rows(table)
         return out
 
     def close(self) -> None:
-        self._rows.close()
+        self._batches.close()

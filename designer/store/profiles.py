@@ -35,10 +35,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import Engine, bindparam, delete, select
+from sqlalchemy import Engine, bindparam, select
 
 from designer.store.codec import dumps_properties, json_value
-from designer.store.db import StoreError, open_store, store_salt
+from designer.store.db import StoreError, write_lock, writable_store
+from designer.store.keys import store_key
+from designer.store.erased import ERASED, erased_hash, erased_set
 from designer.store.bookkeeping import (
     ImportFailed,
     ImportSummary,
@@ -50,7 +52,8 @@ from designer.store.bookkeeping import (
     summary_from_row,
 )
 from designer.store.schema import customers, imports, profile_changes
-from designer.store.sources import Pseudonymiser, SourceError, file_digest, open_binary
+from designer.store.opening import SourceError, file_digest, open_binary
+from designer.store.pseudonyms import Pseudonymiser
 from designer.store.timeparse import is_zone
 
 _ROLES = {
@@ -64,7 +67,7 @@ _YES = {"yes", "y", "true", "t", "1", "subscribed", "opted_in", "opt_in", "opted
 _NO = {"no", "n", "false", "f", "0", "unsubscribed", "opted_out", "opt_out", "opted-out", "denied", "revoked"}
 _FIELDS = ("email", "first_name", "timezone", "consent")
 #: What a profile import may change, and its rollback gives back.
-_UNDONE = (*_FIELDS, "properties")
+UNDONE = (*_FIELDS, "properties")
 _CHUNK = 5000
 
 
@@ -101,7 +104,7 @@ def import_customers(
     if not path.is_file():
         raise ImportFailed(f"no such file: {path}")
     try:
-        engine = open_store(store)
+        engine = writable_store(store, "an import")
         sha, size = file_digest(path)
     except (StoreError, SourceError) as exc:
         raise ImportFailed(str(exc)) from exc
@@ -110,7 +113,10 @@ def import_customers(
         sort_keys=True,
     )
     with engine.connect() as conn:
-        salt = store_salt(conn)
+        try:
+            salt = store_key(conn)
+        except StoreError as exc:  # the key is lost, or the key file given is not this store's
+            raise ImportFailed(str(exc)) from None
         prior = prior_imports(conn, sha, fingerprint, "customers")
     done = next((r for r in prior if r["status"] == "done"), None)
     if done is not None and not force:
@@ -189,6 +195,7 @@ def import_customers(
             finished = False
             while not finished:
                 records: dict[str, dict] = {}
+                lines_of: dict[str, int] = {}  # external id -> the line that brought it into the batch
                 rejects: list[tuple[int, str]] = []
                 read = 0
                 while read < batch_size:
@@ -214,10 +221,19 @@ def import_customers(
                     if consumed <= skip:
                         continue  # stored by the run that was interrupted
                     read += 1
+                    known = len(records)
                     reason = _profile(row, len(header), role_of, prop_columns, hash_idx, pseudonym, records)
                     if reason:
                         rejects.append((line, reason))
+                    elif len(records) > known:
+                        lines_of[next(reversed(records))] = line
                 with conn.begin():
+                    write_lock(conn)  # an erasure commits wholly before this batch or after it
+                    for refused in _erased_profiles(conn, records, salt):
+                        rejects.append((lines_of[refused], ERASED))
+                        del records[refused]
+                    rejects.sort()
+                    lines_of.clear()
                     loaded = _store_profiles(conn, records, import_id)
                     summary.read += read
                     # Rows for an id that appeared twice in the batch count as duplicates too.
@@ -299,6 +315,19 @@ def _profile(row, ncols, role_of, prop_columns, hash_idx, pseudonym, records) ->
     return None
 
 
+def _erased_profiles(conn, records: dict[str, dict], key: str) -> list[str]:
+    """Ids in ``records`` with no customer row that belong to erased customers: refused, not re-created."""
+    erased = erased_set(conn)
+    if not erased:
+        return []
+    ids = list(records)
+    present: set[str] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        present.update(conn.execute(select(customers.c.external_id).where(customers.c.external_id.in_(chunk))).scalars())
+    return [i for i in ids if i not in present and erased_hash(key, i) in erased]
+
+
 def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
     """Insert or update; returns how many customers changed (new or different).
 
@@ -329,9 +358,9 @@ def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
         merged = {**json.loads(old["properties"] or "{}"), **props}
         new = {f: record.get(f, old[f]) for f in _FIELDS}
         new["properties"] = dumps_properties(merged)
-        if all(new[f] == old[f] for f in _UNDONE):
+        if all(new[f] == old[f] for f in UNDONE):
             continue
-        updates.append({"b_id": old["id"], **new, "before": {f: old[f] for f in _UNDONE}})
+        updates.append({"b_id": old["id"], **new, "before": {f: old[f] for f in UNDONE}})
     if inserts:
         conn.execute(customers.insert(), inserts)
     if updates:
@@ -339,7 +368,7 @@ def _store_profiles(conn, records: dict[str, dict], import_id: int) -> int:
         conn.execute(
             customers.update()
             .where(customers.c.id == bindparam("b_id"))
-            .values(**{f: bindparam(f) for f in _UNDONE}),
+            .values(**{f: bindparam(f) for f in UNDONE}),
             [{k: v for k, v in u.items() if k != "before"} for u in updates],
         )
     return len(inserts) + len(updates)
@@ -357,7 +386,7 @@ def _record_changes(conn, updates: list[dict], import_id: int) -> None:
                 )
             ).scalars()
         )
-    after = {u["b_id"]: json.dumps({f: u[f] for f in _UNDONE}, sort_keys=True) for u in updates}
+    after = {u["b_id"]: json.dumps({f: u[f] for f in UNDONE}, sort_keys=True) for u in updates}
     fresh = [
         {"import_id": import_id, "customer_id": u["b_id"], "before": json.dumps(u["before"], sort_keys=True), "after": after[u["b_id"]]}
         for u in updates
@@ -373,24 +402,3 @@ def _record_changes(conn, updates: list[dict], import_id: int) -> None:
             .values(after=bindparam("c_after")),
             again,
         )
-
-
-def undo_profile_changes(conn, import_id: int) -> int:
-    """Give back the values an import changed, field by field, unless a later change overwrote them.
-
-    Returns how many customers got a value back. Runs inside the caller's transaction.
-    """
-    restored = 0
-    rows = conn.execute(
-        select(profile_changes.c.customer_id, profile_changes.c.before, profile_changes.c.after, customers)
-        .join(customers, customers.c.id == profile_changes.c.customer_id)
-        .where(profile_changes.c.import_id == import_id)
-    ).mappings().all()
-    for row in rows:
-        before, after = json.loads(row["before"]), json.loads(row["after"])
-        back = {f: before[f] for f in _UNDONE if f in before and row[f] == after.get(f) and before[f] != after.get(f)}
-        if back:
-            conn.execute(customers.update().where(customers.c.id == row["customer_id"]).values(**back))
-            restored += 1
-    conn.execute(delete(profile_changes).where(profile_changes.c.import_id == import_id))
-    return restored

@@ -38,7 +38,7 @@ from sqlalchemy import (
 )
 
 #: The version a freshly created store has; migrations bring older stores here.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 6
 
 #: Canonical event names the presets map to (others are kept as custom names).
 CANONICAL_EVENTS = (
@@ -58,8 +58,9 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 metadata = MetaData()
 
-#: Key/value facts about the store itself: ``schema_version``, ``salt``
-#: (per-store secret for pseudonymising imports), ``created`` (epoch ms).
+#: Key/value facts about the store itself: ``schema_version``, ``key_id`` (names the
+#: pseudonymisation key, which is kept outside the store: :mod:`designer.store.keys`),
+#: ``created`` (epoch ms).
 meta = Table(
     "meta",
     metadata,
@@ -173,4 +174,14 @@ erasures = Table(
     Column("id", Id, primary_key=True),
     Column("time", BigInteger, nullable=False),  # epoch ms UTC
     Column("events_deleted", BigInteger, nullable=False),
+)
+
+
+#: Ids erased by ``forget``, as keyed hashes (:mod:`designer.store.erased`), never as the id:
+#: later events and profile rows of an erased id are refused.
+erased_ids = Table(
+    "erased_ids",
+    metadata,
+    Column("hash", Text, primary_key=True),
+    Column("time", BigInteger, nullable=False),  # epoch ms UTC
 )

@@ -24,6 +24,7 @@ from itertools import chain, filterfalse, islice, repeat
 
 from sqlalchemy import Connection, bindparam, select
 
+from designer.store.erased import deleted_mark, erased_hash, erased_set
 from designer.store.schema import customers, events
 
 #: SQLite allows 32766 bound parameters per statement; stay well below.
@@ -55,6 +56,43 @@ class StoreWriter:
         # there is (until it is emptied), so ids it lacks need no lookup.
         # Decided at the first call, inside the caller's transaction.
         self.complete: bool | None = None
+        # The store's customer-deletion counter when the cache was last known good, and the
+        # hashes of erased ids (designer.store.erased); read again when the counter moves.
+        self._deleted: str | None = None
+        self._erased: set[str] = set()
+
+    def revalidate(self) -> None:
+        """Forget cached ids if customers were deleted (an erasure, a rollback) since the last batch.
+
+        Call at the start of each batch, inside a transaction holding the store's write lock
+        (:func:`designer.store.db.write_lock`), so no deletion can come between this check and
+        the batch's inserts.
+        """
+        mark = deleted_mark(self.conn)
+        if mark == self._deleted:
+            return
+        if self._deleted is not None:
+            self.cache.clear()
+            self.complete = False
+        self._deleted = mark
+        self._erased = erased_set(self.conn)
+
+    def erased_among(self, external_ids: Sequence[str], key: str) -> set[str]:
+        """The ids of ``external_ids`` that belong to erased customers (refused, never re-created).
+
+        Only ids with no customer row can be erased ones, so the check costs one keyed hash per
+        new customer, and nothing while the store has no erasures. Call after :meth:`revalidate`.
+        """
+        if not self._erased:
+            return set()
+        if self.complete is None:
+            self.complete = self.conn.execute(select(customers.c.id).limit(1)).first() is None
+        cache = self.cache
+        missing = list(dict.fromkeys(filterfalse(cache.__contains__, external_ids)))
+        if missing and not self.complete:
+            self._lookup(missing)
+        erased = self._erased
+        return {e for e in missing if e not in cache and erased_hash(key, e) in erased}
 
     def _raw(self):
         return self.conn.connection.driver_connection
@@ -126,19 +164,31 @@ class StoreWriter:
         times: Sequence[int],
         properties: Sequence[str],
         keys: Sequence[bytes],
+        distinct: Sequence[str] | None = None,
+        codes: Sequence[int] | None = None,
     ) -> int:
         """Insert one batch given as columns (one entry per event); returns how many events were new.
 
         Creates the customers not seen before. ``keys`` are the events'
         :func:`designer.store.codec.dedupe_keys` (the parser computes them: it
-        has more time to spare than the writer).
+        has more time to spare than the writer). The customers come either as
+        ``external_ids`` (one per event) or as ``distinct`` ids with ``codes``
+        (one per event, indexing ``distinct``), so each id is looked up once.
         """
-        if not external_ids:
-            return 0
-        ids = self.customer_ids(external_ids)
-        rows = zip(map(ids.__getitem__, external_ids), names, times, properties, keys)
+        if codes is not None:
+            if not len(codes):
+                return 0
+            ids = self.customer_ids(distinct)
+            internal = list(map(ids.__getitem__, distinct))
+            customer_ids = list(map(internal.__getitem__, codes))
+        else:
+            if not external_ids:
+                return 0
+            ids = self.customer_ids(external_ids)
+            customer_ids = map(ids.__getitem__, external_ids)
+        rows = zip(customer_ids, names, times, properties, keys)
         if self.sqlite:
-            return self._insert_sqlite(rows, len(external_ids))
+            return self._insert_sqlite(rows, len(times))
         return self.insert_events(rows)
 
     def _statement(self, rows: int) -> str:

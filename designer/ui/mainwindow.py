@@ -127,6 +127,7 @@ class MainWindow(WindowActions, WindowFiles, WindowStatus, QMainWindow):
         self.problems_panel.nodeActivated.connect(self.go_to_node)
         self.results_panel.nodeActivated.connect(self.go_to_node)
         self.results_panel.set_run_action(self.act_backtest)
+        self.results_panel.programme_view.set_add_action(self.act_backtest_with)
         self.palette_panel.kindActivated.connect(self.view.add_at_center)
         self.store.changed.connect(self._store_changed)
         self.store.busy.connect(self._store_busy)

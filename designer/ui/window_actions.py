@@ -72,6 +72,8 @@ class WindowActions:
         self.act_backtest = a("&Backtest", self.run_backtest, "F5", "simulate",
                               "Replay the flow over the event store's history (F5)")
         self.act_backtest.setToolTip("Backtest the flow over the store's history (F5)")
+        self.act_backtest_with = a("Backtest with &Other Flows\u2026", self.backtest_with_others, None, None,
+                                   "Backtest this flow together with other flows on the same customers")
         self.act_cancel_backtest = a("&Cancel Backtest", self.backtest.cancel, "Shift+F5", None,
                                      "Stop the running backtest")
         self.act_cancel_backtest.setEnabled(False)
@@ -134,7 +136,7 @@ class WindowActions:
         flow = bar.addMenu("F&low")
         flow.addActions([self.act_layout, self.act_validate])
         flow.addSeparator()
-        flow.addActions([self.act_backtest, self.act_cancel_backtest, self.act_auto_run])
+        flow.addActions([self.act_backtest, self.act_backtest_with, self.act_cancel_backtest, self.act_auto_run])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.act_about)
 
@@ -152,6 +154,12 @@ class WindowActions:
         bar.addSeparator()
         bar.addAction(self.act_backtest)
         self.toolbar = bar
+
+    def backtest_with_others(self):
+        """Flow > Backtest with Other Flows...: choose them, then backtest them all together."""
+        from designer.ui.backtest.programme_dialog import open_dialog
+
+        return open_dialog(self)
 
     def _fill_recent_menu(self) -> None:
         self.recent_menu.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from designer.engine.facts import DAY_MS, FACTS, ORDER_FACTS, Orders, order_value
+from designer.engine.facts import DAY_MS, FACTS, ORDER_FACTS, SCORES, UNDERIVED, Orders, order_value
 from designer.engine.history import History
 from designer.engine.simulate import simulate
 from designer.model.conditions import DERIVED_FACTS
@@ -23,7 +23,10 @@ def history(*events):
 
 
 def facts(h: History, cursor: int, now: int, orders: Orders) -> dict:
-    return {name: compute(h, cursor, now, orders) for name, compute in FACTS.items()}
+    """The history facts (the scores need a run's models: without them they are not derived)."""
+    found = {name: compute(h, cursor, now, orders, None) for name, compute in FACTS.items()}
+    assert {n for n, v in found.items() if v is UNDERIVED} == SCORES
+    return {n: v for n, v in found.items() if v is not UNDERIVED}
 
 
 def test_facts_count_only_the_events_before_the_cursor():
@@ -56,7 +59,8 @@ def test_order_value_reads_numbers_text_and_items():
 
 
 def test_the_model_names_each_fact_the_engine_computes():
-    assert set(FACTS) == set(DERIVED_FACTS) and ORDER_FACTS < set(FACTS)
+    assert set(FACTS) == set(DERIVED_FACTS) and ORDER_FACTS < set(FACTS) and SCORES < set(FACTS)
+    assert not ORDER_FACTS & SCORES
 
 
 def test_total_spent_agrees_with_sql_on_the_sample_shop(tmp_path):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import psutil
 
-from designer.engine.simulate import HOLD_ENV
+from designer.engine.workers import HOLD_ENV
 from designer.store.sample import generate
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -96,3 +96,44 @@ def test_profile_columns_are_fetched_only_when_a_rule_reads_them():
     assert {"email", "first_name", "timezone"} <= named.profile_names
     result = simulate(greet_by_name(), s.engine, save=False)
     assert (result.entered, result.sends) == (3, 1)
+
+
+def test_properties_come_only_for_the_events_whose_properties_a_rule_reads(tmp_path, monkeypatch):
+    """The example flows read the properties of carts (entry key, price test) and purchases (order
+    value) only: views and signups come without theirs, and the programme's figures are those of a
+    run that fetches every property."""
+    from pathlib import Path
+
+    from designer.engine import simulate as simulation
+    from designer.model import documents, io
+    from designer.model.programme import Programme, parse_cap
+    from designer.store.sample import generate
+
+    flows = [io.load(p) for p in documents.flow_files(Path(__file__).resolve().parents[2] / "flows")]
+    plans = [compile_flow(f, i) for i, f in enumerate(flows)]
+    spec = reader.read_spec(plans, 0, 10**13)
+    assert spec.props_names == {"add_to_cart", "purchase"} and {"view", "signup"} <= spec.names
+    db = tmp_path / "shop.db"
+    generate(db, customers=400, days=30, seed=3)
+    with reader.reading(simulation.open_store(db)) as conn:
+        rows = [r for _, group in reader.stream(conn, conn.engine, spec, reader.ReadStats()) for r in group]
+    assert {r[1] for r in rows if r[3] is not None} == {"add_to_cart", "purchase"}
+    assert any(r[1] == "view" for r in rows)
+
+    def run():
+        results = simulation.simulate_together(flows, db, save=False, workers=1,
+                                               programme=Programme(parse_cap("2/P7D")))
+        out = [r.to_json() for r in results]
+        for data in out:
+            data.pop("seconds")
+        return out
+
+    pruned = run()
+    real, asked = reader.read_spec, []
+
+    def every_property(*args, **kwargs):
+        asked.append(1)
+        return reader.ReadSpec(**{**real(*args, **kwargs).__dict__, "props_names": None})
+
+    monkeypatch.setattr(simulation, "read_spec", every_property)
+    assert run() == pruned and asked

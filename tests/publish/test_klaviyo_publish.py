@@ -202,3 +202,31 @@ def test_the_create_flow_limit_counts_across_runs(tmp_path):
     # A new limiter (a new run) reads the same file: the 16th create waits for the minute window.
     RateLimiter(tmp_path / "rate.json", windows, clock=clock, sleep=clock.sleep).acquire()
     assert sum(clock.slept) >= 60 - 15
+
+
+def test_a_record_made_for_one_account_does_not_stop_a_publish_to_another(tmp_path):
+    """Published to a staging account first, the unchanged flow still goes to the shop's own account
+    (and the record names the account by a fingerprint, never by its key)."""
+    flow = io.load(next(p for p in EXAMPLES if p.stem == "welcome_series"))
+    clock = _Clock()
+    limiter = RateLimiter(tmp_path / "rate.json", (Window(1, 1), Window(60, 15), Window(86400, 100)),
+                          clock=clock, sleep=clock.sleep)
+    with FakeKlaviyo(ALL_METRICS) as staging_account, \
+            FakeKlaviyo(ALL_METRICS, key="pk_shop_account_key") as shop_account:
+        staging, _ = _publisher(staging_account, tmp_path, clock).publish(flow)
+        again, _ = _publisher(staging_account, tmp_path, clock).publish(flow)
+        client = KlaviyoClient("pk_shop_account_key", base_url=shop_account.url, timeout=5.0)
+        shop, _ = KlaviyoPublisher(client, limiter=limiter, sleep=clock.sleep).publish(flow)
+        shop_again, _ = KlaviyoPublisher(client, limiter=limiter, sleep=clock.sleep).publish(flow)
+    assert (staging.created, again.created, shop.created, shop_again.created) == (True, False, True, False)
+    assert len(staging_account.flows) == 1 and len(shop_account.flows) == 1
+    record = json.dumps(flow.publish)
+    assert "pk_shop_account_key" not in record and KEY not in record
+    assert flow.publish["klaviyo"]["destination"].startswith(shop_account.url)
+
+
+def test_the_destination_tells_keys_apart_on_one_server():
+    one = KlaviyoClient(KEY, base_url="http://127.0.0.1:9")
+    other = KlaviyoClient("pk_another_key", base_url="http://127.0.0.1:9")
+    assert one.destination() != other.destination()
+    assert KEY not in one.destination() and one.destination() == KlaviyoClient(KEY, base_url="http://127.0.0.1:9/").destination()

@@ -79,3 +79,14 @@ def test_browse_abandonment_on_dittofeed_by_hand():
     assert seg["definition"]["entryNode"]["event"] == "add_to_cart"
     assert any("all history" in g.reason for g in report.gaps if g.node == "n2")
     assert {t["definition"]["type"] for t in bundle["templates"]} == {"Email"}
+
+
+def test_a_split_on_a_derived_fact_is_a_gap_in_hubspot_and_dittofeed():
+    """order_count is computed from the history here; neither target has such a contact property
+    or trait, so the split is reported on its node instead of compiled into a test that never matches."""
+    flow = io.load(ROOT / "flows" / "winback.json")
+    split = next(n for n in flow.nodes.values() if n.kind == "split" and "property" in str(n.config))
+    flow.set_config(split.id, {**split.config, "condition": {"property": "order_count", "op": ">=", "value": 3}})
+    for report in (hubspot.compile_hubspot(flow)[1], dittofeed.compile_dittofeed(flow)[1]):
+        gap = next(g for g in report.errors if g.node == split.id)
+        assert "order_count" in gap.reason and "event history" in gap.reason

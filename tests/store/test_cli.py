@@ -89,8 +89,10 @@ def test_import_customers_stats_forget(capsys, db):
     assert "customers  8" in out and "view" in out and "done" in out
     code, out, _ = run(capsys, "forget", "541300001", "--db", str(db), "--json")
     assert code == 0 and json.loads(out.strip().splitlines()[-1])["events_deleted"] == 2
-    code, _, err = run(capsys, "forget", "541300001", "--db", str(db))
-    assert code == 1 and "no customer '541300001'" in err
+    code, out, _ = run(capsys, "forget", "541300001", "--db", str(db))
+    assert code == 0 and "customer '541300001' was already erased" in out  # a second erasure is not an error
+    code, _, err = run(capsys, "forget", "541300999", "--db", str(db))
+    assert code == 1 and "no customer '541300999'" in err
     stats = json.loads(run(capsys, "stats", "--db", str(db), "--json")[1])
     assert stats["erasures"] == 1 and stats["customers"] == 7
 

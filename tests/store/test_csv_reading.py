@@ -71,7 +71,7 @@ def read_all(path, batch: int) -> tuple[list[tuple], list[tuple[int, str]], int]
     with EventSource(path, MAPPING) as source:
         while True:
             b = _unpack(_pack(source.next_batch(batch)))  # through the child process's packing too
-            events += zip(b.customers, b.names, b.times, b.properties, b.keys)
+            events += zip(b.external_ids(), b.names, b.times, b.properties, b.keys)
             rejects += b.rejects
             records += b.read
             assert b.rejects == sorted(b.rejects)

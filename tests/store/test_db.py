@@ -38,17 +38,20 @@ def test_sqlite_connections_use_wal_and_foreign_keys(db):
     engine.dispose()
 
 
-def test_schema_version_and_salt_are_recorded(db):
+def test_schema_version_and_key_id_are_recorded_and_the_key_is_kept_outside(db):
+    from designer.store.keys import key_id, store_key
+
     engine = open_store(db)
     with engine.connect() as conn:
         meta = dict(conn.exec_driver_sql("SELECT key, value FROM meta").all())
+        key = store_key(conn)
     assert meta["schema_version"] == str(SCHEMA_VERSION)
-    assert len(meta["salt"]) == 64
+    assert "salt" not in meta and meta["key_id"] == key_id(key) != key
     engine.dispose()
-    # Reopening keeps the same salt (pseudonyms stay stable).
+    # Reopening finds the same key (pseudonyms stay stable).
     again = open_store(db)
     with again.connect() as conn:
-        assert conn.exec_driver_sql("SELECT value FROM meta WHERE key='salt'").scalar() == meta["salt"]
+        assert store_key(conn) == key
     again.dispose()
 
 

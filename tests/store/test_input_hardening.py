@@ -28,11 +28,16 @@ def store_text(db) -> str:
 
 
 def salt_of(db) -> str:
-    con = sqlite3.connect(db)
+    """The store's pseudonymisation key (kept outside the store)."""
+    from designer.store.db import open_store
+    from designer.store.keys import store_key
+
+    engine = open_store(db)
     try:
-        return con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
+        with engine.connect() as conn:
+            return store_key(conn)
     finally:
-        con.close()
+        engine.dispose()
 
 
 def test_pseudonymise_on_json_lines_covers_numbers_lists_and_objects(db, tmp_path):

@@ -39,7 +39,7 @@ def test_a_version_1_store_gets_integer_keys_and_keeps_every_event(tmp_path):
     assert before, "the fixture has events"
     engine = open_store(path)
     with engine.connect() as conn:
-        assert migrations.stored_version(conn) == SCHEMA_VERSION == 4
+        assert migrations.stored_version(conn) == SCHEMA_VERSION == 6
         after = conn.exec_driver_sql(
             "SELECT id, customer_id, name, time, properties, import_id, dedupe_key FROM events ORDER BY id"
         ).all()
@@ -53,6 +53,7 @@ def test_a_version_1_store_gets_integer_keys_and_keeps_every_event(tmp_path):
     assert indexes["ix_events_customer_time"]["column_names"] == ["customer_id", "time", "dedupe_key"]
     assert "ix_events_name_time" in indexes
     assert "profile_changes" in inspect(engine).get_table_names()
+    assert "erased_ids" in inspect(engine).get_table_names()  # version 5
     # Version 4: per-reason reject counts; imports recorded before have none (and show none).
     assert "reject_counts" in {c["name"] for c in inspect(engine).get_columns("imports")}
     assert all(i["reject_counts"] == {} for i in store_stats(engine).imports)

@@ -163,8 +163,10 @@ def test_forget_finds_a_pseudonymised_customer_by_the_original_id(db, tmp_path):
     import_events(db, log, ImportOptions(mapping=preset("generic"), pseudonymise=("customer_id",)))
     assert forget(db, "alice").events_deleted == 1
     assert len(stored_events(db)) == 1
+    again = forget(db, "alice")  # by the original id, though the store holds only its pseudonym
+    assert again.already_erased and again.events_deleted == 0
     with pytest.raises(NotFound):
-        forget(db, "alice")
+        forget(db, "carol")
 
 
 def write_profiles(path, *rows: str):

@@ -105,3 +105,18 @@ def test_reading_commands_work_on_a_store_file_shared_read_only(backup, tmp_path
     finally:
         folder.chmod(0o755)
         path.chmod(0o644)
+
+
+def test_writing_commands_name_a_read_only_store(backup, tmp_path):
+    copy = tmp_path / "backup.db"
+    shutil.copy(backup, copy)
+    before = hashlib.sha256(copy.read_bytes()).hexdigest()
+    db = f"sqlite:///file:{copy}?mode=ro&uri=true"
+    log = tmp_path / "log.csv"
+    log.write_text("customer_id,event,timestamp\nu1,view,1714557600\n")
+    for argv, action in ((("forget", "c000001"), "erasing a customer"), (("import", log), "an import"),
+                         (("import-customers", log), "an import")):
+        proc = run(*argv, "--db", db)
+        assert proc.returncode == 2
+        assert f"is read-only: {action} needs write access" in proc.stderr
+    assert hashlib.sha256(copy.read_bytes()).hexdigest() == before

@@ -356,7 +356,7 @@ def test_a_window_of_days_limits_the_run(qtbot, window, small_store):
 
     panel = window.results_panel
     picker = panel.window_picker
-    assert picker.window() == (None, None) and not picker.date_from.isEnabled()
+    assert picker.span() == (None, None) and not picker.date_from.isEnabled()
     heard = []
     picker.windowChanged.connect(heard.append)
     panel.set_window_days(date(2025, 5, 20), date(2025, 5, 26))

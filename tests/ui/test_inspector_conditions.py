@@ -290,3 +290,22 @@ def test_filter_builder_offers_only_event_properties(qtbot):
     qtbot.keyClicks(row.prop.name, "brand")
     qtbot.keyClicks(row.prop.value, "acme")
     assert widget.value() == {"property": "brand", "op": "=", "value": "acme"}
+
+
+def test_a_score_test_says_its_model_learns_from_past_data_only(qtbot, split_node):
+    doc, node, inspector = split_node
+    builder = inspector.form.editors["condition"]
+    row = builder.root.items[0]
+    choose(qtbot, row.kind, "Profile property")
+    note = row.prop.score_note
+    qtbot.keyClicks(row.prop.name, "order_count")
+    assert not note.isVisibleTo(builder)
+    row.prop.name.clear()
+    qtbot.keyClicks(row.prop.name, "purchase_score")
+    choose(qtbot, row.prop.op, "≥")
+    qtbot.keyClicks(row.prop.value, "0.6")
+    assert note.isVisibleTo(builder) and "past data only" in note.text()
+    assert doc.flow.nodes[node].config["condition"] == {"property": "purchase_score", "op": ">=", "value": 0.6}
+    assert "purchase_score" in builder.profile_hints.stringList()
+    choose(qtbot, row.kind, "Trigger property")  # an event's own property of that name is no score
+    assert not note.isVisibleTo(builder)

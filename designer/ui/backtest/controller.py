@@ -18,11 +18,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from designer.engine.figures import SimulationResult, TraceStep
 from designer.engine.runs import StoredRun, list_runs
-from designer.engine.simulate import SimulationCancelled, SimulationError, flow_hash, simulate
+from designer.engine.simulate import SimulationCancelled, SimulationError, flow_hash, simulate, simulate_together
 from designer.model.flow import Flow
 from designer.model.validate import ERROR
 from designer.store import lookup
 from designer.store.db import StoreError, open_store
+from designer.ui.backtest.other_flows import OtherFlows, OtherFlowsError
 from designer.ui.backtest.store_panel import StoreController
 from designer.ui.backtest.worker import Task, TaskFailed, Workers
 from designer.ui.document import Document
@@ -41,6 +42,8 @@ class RunKey:
 
     store: str
     window: Window
+    #: The other flows run with this one (Flow > Backtest with Other Flows...).
+    others: OtherFlows = OtherFlows()
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,11 @@ class BacktestController(QObject):
         self.window: Window = (None, None)
         #: Helper processes for the engine (None: the engine decides by the history's size).
         self.processes: int | None = None
+        #: The other flows the next run takes with this one, as one programme (none: this flow alone).
+        self.others = OtherFlows()
+        #: Every flow's result of the last run when it ran with others (this flow's first), else None;
+        #: they share the programme's figures (``result.programme``).
+        self.programme_results: list[SimulationResult] | None = None
         self.task: Task | None = None
         self._pending = False
         self.auto_timer = QTimer(self)
@@ -97,7 +105,7 @@ class BacktestController(QObject):
         return self.task is not None
 
     def current_key(self) -> RunKey | None:
-        return RunKey(self.store.path, tuple(self.window)) if self.store.path else None
+        return RunKey(self.store.path, tuple(self.window), self.others) if self.store.path else None
 
     def _update_stale(self) -> None:
         if self.result is None:
@@ -112,7 +120,13 @@ class BacktestController(QObject):
 
     def clear(self) -> None:
         self.result, self.previous, self.key, self.stale = None, None, None, False
+        self.programme_results = None
         self.cleared.emit()
+
+    def set_others(self, others: OtherFlows) -> None:
+        """Backtest with these other flows from the next run on (an empty choice: this flow alone)."""
+        self.others = others
+        self._update_stale()
 
     def set_window(self, window: Window) -> None:
         self.window = (window[0], window[1])
@@ -168,20 +182,30 @@ class BacktestController(QObject):
         if self.task is not None:
             self.task.cancel()
         flow = self.document.flow.copy()  # the canvas may change while the run reads it
-        key = RunKey(self.store.info.path, tuple(self.window))
+        key = RunKey(self.store.info.path, tuple(self.window), self.others)
         processes = self.processes
 
-        def work(report, cancel) -> SimulationResult:
-            return simulate(flow, key.store, window=key.window, progress=report, cancel=cancel,
-                            workers=processes, save=True)
+        def work(report, cancel) -> tuple[SimulationResult, list[SimulationResult] | None]:
+            if not key.others:
+                return simulate(flow, key.store, window=key.window, progress=report, cancel=cancel,
+                                workers=processes, save=True), None
+            try:
+                others = key.others.load(flow)
+            except OtherFlowsError as exc:
+                raise TaskFailed(str(exc)) from None
+            results = simulate_together([flow, *others], key.store, window=key.window, progress=report,
+                                        cancel=cancel, workers=processes, save=True,
+                                        programme=key.others.programme())
+            return results[0], results
 
         task = Task("backtest", work, expected=(SimulationError,), cancelled_by=(SimulationCancelled,))
         self.task = task
 
-        def finished(result: SimulationResult) -> None:
+        def finished(outcome: tuple[SimulationResult, list[SimulationResult] | None]) -> None:
             if self.task is not task:
                 return
             self.task = None
+            result, self.programme_results = outcome
             same = self.result is not None and self.result.flow_id == result.flow_id and self.key is not None \
                 and self.key.store == key.store
             self.previous = self.result if same else None

@@ -4,7 +4,8 @@ Top: the window (:mod:`.window_picker`), the compare choice
 (:mod:`.compare_picker`) and how the run went. Then the totals
 (:mod:`.totals`), each with its difference against the run compared with.
 Below, in tabs: per step, per message, when messages would have gone out, and
-one customer's journeys step by step (:mod:`.trace_view`). Clicking a row that
+one customer's journeys step by step (:mod:`.trace_view`), and, after a run with
+other flows, the programme's figures (:mod:`.programme_view`). Clicking a row that
 names a step selects that card and centres it, as the Problems dock does.
 """
 
@@ -23,6 +24,7 @@ from designer.ui.backtest import numbers
 from designer.ui.backtest.charts import MessageCharts
 from designer.ui.backtest.compare_picker import ComparePicker
 from designer.ui.backtest.controller import BacktestController, Trace
+from designer.ui.backtest.programme_view import ProgrammeView
 from designer.ui.backtest.store_panel import StoreInfo
 from designer.ui.backtest.tables import NODE_ROLE, Cell, FiguresTable
 from designer.ui.backtest.totals import CHANNELS, Totals
@@ -109,6 +111,8 @@ class ResultsPanel(QWidget):
         self.tabs.addTab(self.send_table, "Messages")
         self.tabs.addTab(self.charts, "Timing")
         self.tabs.addTab(self.trace_view, "Trace a customer")
+        self.programme_view = ProgrammeView()
+        self.tabs.addTab(self.programme_view, "Programme")
 
         content = QWidget()
         layout = QVBoxLayout(content)
@@ -137,10 +141,6 @@ class ResultsPanel(QWidget):
         """Bound the window's dates by the store's history."""
         self.window_picker.set_store(info)
 
-    def window(self) -> tuple[int | None, int | None]:
-        """(from_ms, to_ms) for the engine: None ends for all history, else whole UTC days."""
-        return self.window_picker.window()
-
     def set_window_days(self, first: date | None, last: date | None) -> None:
         """Choose a window by days (None, None: all history), as the date pickers would."""
         self.window_picker.set_days(first, last)
@@ -156,6 +156,7 @@ class ResultsPanel(QWidget):
         self._fill_nodes(result)
         self._fill_sends(result)
         self.charts.show_result(result, stale)
+        self.programme_view.show_results(self.controller.programme_results if result is not None else None, stale)
         if result is None:
             self._set_status("Press F5 (Flow > Backtest) to replay this flow over the store's history.")
             return
@@ -184,6 +185,7 @@ class ResultsPanel(QWidget):
         if self.controller.result is not None:
             self._status_for(self.controller.result, stale)
             self.charts.set_stale(stale)
+            self.programme_view.set_stale(stale)
 
     def _set_status(self, text: str, tone: str = "muted") -> None:
         self.status.setText(text)

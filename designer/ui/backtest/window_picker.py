@@ -71,8 +71,9 @@ class WindowPicker(QWidget):
             edit.blockSignals(False)
         self._changed()
 
-    def window(self) -> Window:
-        """(from_ms, to_ms) for the engine: None ends for all history, else whole UTC days."""
+    def span(self) -> Window:
+        """(from_ms, to_ms) for the engine: None ends for all history, else whole UTC days.
+        (Not ``window``: that is QWidget's top-level window, which dialogs parented here ask for.)"""
         if self.all_history.isChecked():
             return (None, None)
         lo, hi = self.date_from.date(), self.date_to.date()
@@ -93,4 +94,4 @@ class WindowPicker(QWidget):
         on = not self.all_history.isChecked()
         self.date_from.setEnabled(on)
         self.date_to.setEnabled(on)
-        self.windowChanged.emit(self.window())
+        self.windowChanged.emit(self.span())

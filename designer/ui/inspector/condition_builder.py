@@ -101,6 +101,14 @@ class _Combo(QComboBox):
         self.setCurrentIndex(max(index, 0))
 
 
+#: What a test on purchase_score or predicted_clv reads, in the marketer's words.
+SCORE_NOTE = ("Predicted by a model trained on this store's past data only: in a backtest, a journey at "
+              "any moment sees the model of the latest monthly cut-off before it, never later data. "
+              "purchase_score is the chance of a purchase in the next 30 days (0 to 1); predicted_clv the "
+              "revenue expected in the next 90 days. 'python main.py score --db STORE' reports how well "
+              "they predict.")
+
+
 # -- property test ---------------------------------------------------------------
 class PropertyTest(QWidget):
     """``property`` / ``trigger`` name, operator and value; two lines to fit a narrow panel."""
@@ -115,11 +123,19 @@ class PropertyTest(QWidget):
         self.name.setCompleter(completer)
         self.op = _Combo((op, OPERATOR_LABELS.get(op, op)) for op in conditions.OPERATORS)
         self.value = QLineEdit()
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        #: Shown under a test on a predictive score: where its numbers come from, and when.
+        self.score_note = label(SCORE_NOTE, "muted", wrap=True)
+        self.score_note.setVisible(False)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        layout = QHBoxLayout()
         layout.setSpacing(4)
         layout.addWidget(self.op)
         layout.addWidget(self.value, 1)
+        outer.addLayout(layout)
+        outer.addWidget(self.score_note)
+        self.name.textChanged.connect(lambda _t: self.sync_note())
         self.name.textEdited.connect(lambda _t: row.changed(True))
         completer.activated.connect(lambda _t: row.changed(False))
         self.value.textEdited.connect(lambda _t: row.changed(True))
@@ -129,6 +145,12 @@ class PropertyTest(QWidget):
     def _op_chosen(self, _index: int) -> None:
         self._sync()
         self.row.changed(False)
+
+    def sync_note(self) -> None:
+        """Say where a score's numbers come from when the test reads one (a profile test only)."""
+        builder = self.row.group.builder
+        profile = not builder.filter_only and self.row.kind.data() == "property"
+        self.score_note.setVisible(profile and self.name.text().strip() in conditions.SCORE_FACTS)
 
     def _sync(self) -> None:
         op = self.op.data()
@@ -344,6 +366,7 @@ class ConditionRow(QFrame):
         self.changed(False)
 
     def _sync(self) -> None:
+        self.prop.sync_note()
         page = 1 if self.key() == "event" else 0
         self.pages.setCurrentIndex(page)
         self.head_stack.setCurrentIndex(page)
