@@ -58,15 +58,33 @@ def _problem(test: dict) -> tuple[str, str] | None:
     return None
 
 
-def score_problems(flow: Flow, add: Callable[[str, str, str | None, str, str], None]) -> None:
-    """Report every score test of the flow's splits and exit rule: ``add(severity, code, node, message,
-    path)``."""
+def _rules(flow: Flow) -> list[tuple[str | None, Any, str]]:
+    """(node id or None for the exit rule, condition, its JSON path) of every rule of the flow."""
     rules: list[tuple[str | None, Any, str]] = [(None, flow.settings.exit_when, "settings.exit_when")]
     for index, node in enumerate(flow.nodes.values()):
         condition = node.config.get("condition") if isinstance(node.config, dict) else None
         if condition is not None:
             rules.append((node.id, condition, f"nodes[{index}].config.condition"))
-    for node_id, rule, base in rules:
+    return rules
+
+
+#: Why the runtime refuses a flow that tests a score (the runtime and its publish report say it alike).
+SCORES_LIVE = ("{name} is a predictive score the backtest learns from the history month by month; the runtime "
+               "trains no score models, so this test cannot run live as it was backtested")
+
+
+def score_tests(flow: Flow) -> list[tuple[str | None, str, str]]:
+    """(node id or None, score name, JSON path) of every test that reads a predictive score: what a
+    target with no score models (the runtime, an ESP) cannot run as the backtest ran it."""
+    return [(node_id, test["property"], path) for node_id, rule, base in _rules(flow)
+            for test, path in _tests(rule, base)
+            if test.get("property") in SCORE_RANGES and "event" not in test]
+
+
+def score_problems(flow: Flow, add: Callable[[str, str, str | None, str, str], None]) -> None:
+    """Report every score test of the flow's splits and exit rule: ``add(severity, code, node, message,
+    path)``."""
+    for node_id, rule, base in _rules(flow):
         for test, path in _tests(rule, base):
             found = _problem(test)
             if found is not None:

@@ -20,6 +20,7 @@ from urllib.parse import quote
 from designer.model import io
 from designer.model.flow import Flow
 from designer.model.kinds import kind
+from designer.model.score_checks import SCORES_LIVE, score_tests
 from designer.publish.api import ApiClient, ApiError, FieldError
 from designer.publish.http import RetryPolicy
 from designer.publish.publisher import Prepared, Publisher
@@ -96,6 +97,8 @@ def runtime_report(flow: Flow) -> Report:
         if channel and channel not in DELIVERED_CHANNELS:
             report.warn(node.id, f"the runtime decides these {channel} messages and keeps them in its outbox "
                         "(GET /messages), but does not deliver them", "kind")
+    for node_id, name, path in score_tests(flow):
+        report.error(node_id, SCORES_LIVE.format(name=name), path)
     return report
 
 

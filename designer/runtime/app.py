@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from designer.engine.clock import iso
 from designer.model import io
 from designer.model.errors import FlowFormatError
+from designer.model.score_checks import SCORES_LIVE, score_tests
 from designer.model.validate import has_errors, validate
 from designer.runtime.runtime import Runtime, RuntimeError_
 from designer.store.timeparse import TimeError, TimeParser
@@ -89,6 +90,12 @@ def create_app(runtime: Runtime, token: str | None = None) -> FastAPI:
         if has_errors(problems):
             return error(422, "flow_errors", "the flow has errors; fix them before deploying", "nodes",
                          problems=[p.to_json() for p in problems if p.severity == "error"])
+        scores = score_tests(flow)
+        if scores:
+            return error(422, "unsupported", "the flow tests predictive scores, which the runtime cannot compute",
+                         "nodes", problems=[{"severity": "error", "code": "score-live", "node": node,
+                                             "message": SCORES_LIVE.format(name=name), "path": path}
+                                            for node, name, path in scores])
         return runtime.deploy(flow_id, flow)
 
     @app.get("/flows")

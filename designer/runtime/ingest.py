@@ -14,6 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from designer.store.codec import dedupe_key, dumps_properties
+from designer.store.erased import ERASED
+from designer.store.keys import store_key
 from designer.store.schema import CANONICAL_EVENTS, customers
 from designer.store.timeparse import TimeError, TimeParser, is_zone
 from designer.store.writer import StoreWriter
@@ -78,6 +80,7 @@ def write_events(conn: Connection, raws: list[Any], latest: int | None = None) -
     """Check and store ``raws`` in the caller's transaction; ``latest``: later times are refused."""
     out = IngestResult()
     good: list[Checked] = []
+    indexed: list[tuple[int, Checked]] = []
     for index, raw in enumerate(raws):
         checked = check_event(raw)
         if isinstance(checked, Checked) and latest is not None and checked.time > latest:
@@ -85,10 +88,19 @@ def write_events(conn: Connection, raws: list[Any], latest: int | None = None) -
         if isinstance(checked, str):
             out.rejected.append({"index": index, "reason": checked})
         else:
-            good.append(checked)
-    if not good:
+            indexed.append((index, checked))
+    if not indexed:
         return out
     writer = StoreWriter(conn, None)
+    erased = _erased_among(conn, writer, [c.customer for _, c in indexed])
+    for index, c in indexed:
+        if c.customer in erased:
+            out.rejected.append({"index": index, "reason": f"customer: {ERASED_REASON}"})
+        else:
+            good.append(c)
+    out.rejected.sort(key=lambda r: r["index"])
+    if not good:
+        return out
     ids = writer.customer_ids([c.customer for c in good])
     rows, seen = [], set()
     for c in good:
@@ -107,6 +119,18 @@ def write_events(conn: Connection, raws: list[Any], latest: int | None = None) -
         t = by_name.get(c.name)
         by_name[c.name] = c.time if t is None else min(t, c.time)
     return out
+
+
+#: Why an erased customer's event or profile is refused (as the importer refuses them: designer.store.erased).
+ERASED_REASON = f"{ERASED}: this id was erased with forget; a new customer needs a new id"
+
+
+def _erased_among(conn: Connection, writer: StoreWriter, external_ids: list[str]) -> set[str]:
+    """The ids that belong to erased customers; the store's key is read only if it has erasures."""
+    writer.revalidate()
+    if not writer.has_erasures():
+        return set()
+    return writer.erased_among(external_ids, store_key(conn))
 
 
 PROFILE_FIELDS = ("email", "first_name", "timezone", "consent", "properties")
@@ -137,6 +161,8 @@ def upsert_customer(conn: Connection, external_id: str, body: Any) -> int:
             raise ValueError("properties: must be a JSON object")
         values["properties"] = json.dumps(body["properties"], sort_keys=True)
     found = conn.execute(select(customers.c.id).where(customers.c.external_id == external_id)).scalar()
+    if found is None and _erased_among(conn, StoreWriter(conn, None), [external_id]):
+        raise ValueError(f"id: {ERASED_REASON}")
     if found is None:
         values.setdefault("properties", "{}")
         return int(conn.execute(customers.insert().values(external_id=external_id, **values)).inserted_primary_key[0])

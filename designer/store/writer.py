@@ -77,6 +77,10 @@ class StoreWriter:
         self._deleted = mark
         self._erased = erased_set(self.conn)
 
+    def has_erasures(self) -> bool:
+        """Whether the store has erased anyone (as of :meth:`revalidate`): if not, no id needs checking."""
+        return bool(self._erased)
+
     def erased_among(self, external_ids: Sequence[str], key: str) -> set[str]:
         """The ids of ``external_ids`` that belong to erased customers (refused, never re-created).
 

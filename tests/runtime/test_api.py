@@ -175,3 +175,61 @@ def test_only_events_that_can_decide_something_wake_a_customer(make_client):
     assert client.get("/messages").json()["messages"] == []  # the purchase of a waiting customer counted
     client.post("/events", json={"customer": "wes", "event": "view", "time": T0, "properties": {}})
     assert "flow_runtime_late_events_total 1" in client.get("/metrics").text  # a late one is replayed, counted
+
+
+def test_an_erased_customer_stays_erased_in_the_runtime(tmp_path):
+    """forget is final here too: the runtime refuses the erased id's events (by index, the others in
+    the batch kept) and its profile, and creates no customer row for it."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import func, select
+
+    from designer.runtime.app import create_app
+    from designer.runtime.runtime import Runtime
+    from designer.store.privacy import forget
+    from designer.store.schema import customers
+
+    runtime = Runtime(tmp_path / "runtime.db", clock="manual")
+    try:
+        client = TestClient(create_app(runtime, ""))
+        _shopper(client, "ana", T0)
+        forget(runtime.engine, "ana")
+        r = client.post("/events", json=[
+            {"customer": "bo", "event": "view", "time": T0 + 1},
+            {"customer": "ana", "event": "add_to_cart", "time": T0 + 2, "properties": {"cart_id": "c9"}},
+        ])
+        assert r.status_code == 202
+        body = r.json()
+        assert body["accepted"] == 1
+        assert [x["index"] for x in body["rejected"]] == [1] and "erased" in body["rejected"][0]["reason"]
+        put = client.put("/customers/ana", json={"email": "ana@example.com"})
+        assert put.status_code == 422 and put.json()["error"]["field"] == "id"
+        with runtime.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(customers)
+                                .where(customers.c.external_id == "ana")).scalar() == 0
+    finally:
+        runtime.engine.dispose()
+
+
+def test_a_flow_that_tests_a_score_is_refused_by_the_runtime_and_its_publish_report(make_client):
+    """The backtest's scores come from monthly models the runtime does not have: deploying such a flow
+    would run a different flow than the one backtested, so it is refused naming the node and path."""
+    from designer.model import io
+    from designer.publish.runtime_client import runtime_report
+
+    client = make_client()
+    scored = copy.deepcopy(FLOW)
+    split = next(n for n in scored["nodes"] if n["kind"] == "split")
+    split["config"]["condition"] = {"all": [split["config"]["condition"],
+                                            {"property": "purchase_score", "op": ">=", "value": 0.6}]}
+    r = client.put(f"/flows/{FLOW['id']}", json=scored)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "unsupported"
+    (problem,) = err["problems"]
+    index = scored["nodes"].index(split)
+    assert problem["node"] == split["id"] and problem["path"] == f"nodes[{index}].config.condition.all[1]"
+    assert "purchase_score" in problem["message"]
+    assert client.get(f"/flows/{FLOW['id']}").status_code == 404
+    report = runtime_report(io.from_json(scored))
+    assert [(g.node, g.path) for g in report.errors] == [(split["id"], problem["path"])]
+    assert client.put(f"/flows/{FLOW['id']}", json=FLOW).status_code == 200
