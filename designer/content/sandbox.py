@@ -249,22 +249,26 @@ def _render(env: MessageEnvironment, template, context: dict, name: str | None, 
             max_output: int) -> str:
     budget = env.budget
     budget.deadline = time.perf_counter() + max_seconds
-    size = 0
-    parts: list[str] = []
-    extend = parts.extend
     try:
         chunks = template.root_render_func(template.new_context(context))
-        # The output is counted a batch of chunks at a time: a message is a few dozen chunks, and a
-        # Python step per chunk cost more than a subject line; a runaway loop still stops within a batch.
-        while batch := list(islice(chunks, _BATCH)):
-            size += sum(map(len, batch))
+        # The output is counted a batch of chunks at a time: a message is a few dozen chunks (one
+        # batch, joined at once), and a Python step per chunk cost more than a subject line; a
+        # runaway loop still stops within a batch.
+        parts = list(islice(chunks, _BATCH))
+        size = sum(map(len, parts))
+        batch = parts if len(parts) == _BATCH else None
+        while batch:
             if size > max_output:
-                raise RenderError(TemplateProblem("limit", f"the message passed {max_output:,} characters"))
-            extend(batch)
+                break
+            batch = list(islice(chunks, _BATCH))
+            size += sum(map(len, batch))
+            parts.extend(batch)
+        if size > max_output:
+            raise RenderError(TemplateProblem("limit", f"the message passed {max_output:,} characters"))
+        return "".join(parts)
     except RenderError as exc:
         raise RenderError(problem_from(exc, name)) from None
     except Exception as exc:  # any error inside the template is the template's problem
         raise RenderError(problem_from(exc, name)) from None
     finally:
         budget.deadline = float("inf")
-    return "".join(parts)
