@@ -15,10 +15,11 @@ from hypothesis import strategies as st
 
 from designer.store import arrowcsv, csvtext
 from designer.store.importer import ImportOptions, import_events, rollback_import
-from designer.store.mapping import MappingError, preset
-from designer.store.sources import EventSource, SourceError
+from designer.store.mapping import preset
+from designer.store.sources import EventSource
 
 from .conftest import fixture
+from .reading import read_all
 
 pytestmark = pytest.mark.skipif(not arrowcsv.AVAILABLE, reason="the compiled path needs pyarrow")
 
@@ -51,28 +52,6 @@ def import_both(path: Path, tmp: Path, **options) -> tuple[dict, dict]:
         import_events(db, path, ImportOptions(compiled=compiled, parallel=False, **options))
         results.append(store_contents(db))
     return results[0], results[1]
-
-
-def read_all(path: Path, compiled: bool, batch: int, **options) -> dict:
-    """Every event and reject an EventSource hands out for ``path`` (or why it cannot read it)."""
-    try:
-        source = EventSource(path, preset("generic"), compiled=compiled, **options)
-    except (SourceError, MappingError) as exc:
-        return {"error": str(exc)}
-    out: dict = {"events": [], "rejects": [], "read": 0}
-    with source:
-        while True:
-            try:
-                got = source.next_batch(batch)
-            except SourceError as exc:
-                out["error"] = str(exc)
-                return out
-            assert got.read <= batch
-            out["events"] += zip(got.customers, got.names, got.times, got.properties, got.keys)
-            out["rejects"] += got.rejects
-            out["read"] += got.read
-            if got.done:
-                return out
 
 
 class Spy:

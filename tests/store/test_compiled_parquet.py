@@ -16,22 +16,11 @@ pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
 
 from designer.store.arrowrecords import RecordConverter  # noqa: E402
-from designer.store.mapping import Mapping, preset  # noqa: E402
-from designer.store.sources import EventSource  # noqa: E402
+from designer.store.mapping import Mapping  # noqa: E402
+
+from .reading import read_all  # noqa: E402
 
 UTC = timezone.utc
-
-
-def read_all(path: Path, compiled: bool, batch: int, **source) -> dict:
-    out: dict = {"events": [], "rejects": [], "read": 0}
-    with EventSource(path, source.pop("mapping", preset("generic")), compiled=compiled, **source) as events:
-        while True:
-            got = events.next_batch(batch)
-            out["events"] += zip(got.customers, got.names, got.times, got.properties, got.keys)
-            out["rejects"] += got.rejects
-            out["read"] += got.read
-            if got.done:
-                return out
 
 
 class Spy:
