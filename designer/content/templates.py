@@ -113,19 +113,21 @@ class TemplateLibrary:
     notes: dict[str, str] = field(default_factory=dict)
     #: A preview library marks missing names in the output instead of failing.
     preview: bool = False
+    #: False compiles templates as jinja writes them (the benchmark's and tests' reference).
+    optimise: bool = True
 
     def __post_init__(self) -> None:
         loader = _Loader(self)
-        self.html_env = MessageEnvironment(html=True, loader=loader, preview=self.preview)
-        self.text_env = MessageEnvironment(html=False, loader=loader, preview=self.preview)
+        self.html_env = MessageEnvironment(html=True, loader=loader, preview=self.preview, optimise=self.optimise)
+        self.text_env = MessageEnvironment(html=False, loader=loader, preview=self.preview, optimise=self.optimise)
         self._emails: dict[str, EmailTemplate] = {}
         self._strings: dict[tuple[bool, str], object] = {}
         self._css: str | None = None
 
     @classmethod
     def for_flow(cls, flow_file: str | os.PathLike | None, overrides: dict[str, str] | None = None,
-                 *, preview: bool = False) -> "TemplateLibrary":
-        return cls(search_path(flow_file), dict(overrides or {}), preview=preview)
+                 *, preview: bool = False, optimise: bool = True) -> "TemplateLibrary":
+        return cls(search_path(flow_file), dict(overrides or {}), preview=preview, optimise=optimise)
 
     # -- files ------------------------------------------------------------
     def find(self, filename: str) -> Path | None:
