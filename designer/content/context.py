@@ -43,13 +43,24 @@ PRODUCT_KEYS = ("product_id", "product_name", "url", "image_url", "category", "p
 
 
 class Record(dict):
-    """A dict that knows its dotted name in the context (for messages about missing names)."""
+    """A dict that knows its dotted name in the context (for messages about missing names).
+
+    Made by :func:`record`: a context holds several (the event, the cart and each of its items,
+    each viewed product), and a Python ``__init__`` would cost more than filling the dict."""
 
     __slots__ = ("_path",)
 
-    def __init__(self, path: str, values: Mapping[str, Any] | Iterable = ()) -> None:
-        super().__init__(values)
-        self._path = path
+
+def record(path: str, values: Mapping[str, Any] | Iterable = ()) -> Record:
+    """A :class:`Record` named ``path`` holding ``values``."""
+    r = Record(values)
+    r._path = path
+    return r
+
+
+def _product(path: str, props: Mapping[str, Any]) -> Record:
+    """The product keys of an event's properties (``None`` for those it lacks)."""
+    return record(path, zip(PRODUCT_KEYS, map(props.get, PRODUCT_KEYS)))
 
 
 @dataclass
@@ -87,7 +98,7 @@ def cart_items(events: list[tuple[str, int, dict]], key: str | None, key_value: 
             qty = _number(props.get("quantity"), 1.0)
             item = items.get(pid)
             if item is None:
-                item = Record(f"cart.items[{len(items)}]", {k: props.get(k) for k in PRODUCT_KEYS})
+                item = _product(f"cart.items[{len(items)}]", props)
                 item["quantity"] = 0
                 items[pid] = item
             item["quantity"] = int(item["quantity"] + qty) if float(item["quantity"] + qty).is_integer() \
@@ -111,7 +122,7 @@ def recently_viewed(events: list[tuple[str, int, dict]], limit: int = RECENTLY_V
         if name in VIEW_EVENTS:
             pid = props.get("product_id")
             if pid is not None and pid not in seen:
-                seen[pid] = Record(f"viewed[{len(seen)}]", {k: props.get(k) for k in PRODUCT_KEYS})
+                seen[pid] = _product(f"viewed[{len(seen)}]", props)
                 if len(seen) >= limit:
                     break
     return list(seen.values())
@@ -120,7 +131,7 @@ def recently_viewed(events: list[tuple[str, int, dict]], limit: int = RECENTLY_V
 def build_context(m: Moment, *, currency: str = "USD", links: Mapping[str, str] | None = None,
                   shop: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The render context for one moment (see the module docstring)."""
-    event = Record("event", m.event or {})
+    event = record("event", m.event or {})
     key = m.entry_key
     if key is None and "cart_id" in event:
         key, since = "cart_id", None  # a purchase or checkout: the cart it closed
@@ -131,9 +142,9 @@ def build_context(m: Moment, *, currency: str = "USD", links: Mapping[str, str] 
     if key is None and event.get("name") not in ADD_EVENTS:
         items = []  # no key and no cart event: nothing says which cart
     total = round(sum(i["line_total"] for i in items), 2)
-    cart = Record("cart", {"items": items, "total": total, "count": sum(_number(i["quantity"]) for i in items),
+    cart = record("cart", {"items": items, "total": total, "count": sum(_number(i["quantity"]) for i in items),
                            "id": key_value if key == "cart_id" else event.get("cart_id")})
-    profile = Record("profile", m.profile)
+    profile = record("profile", m.profile)
     ctx: dict[str, Any] = dict(SHOP if shop is None else shop)
     ctx.update(m.profile)
     ctx.update(m.facts)
@@ -143,8 +154,8 @@ def build_context(m: Moment, *, currency: str = "USD", links: Mapping[str, str] 
         "event": event,
         "cart": cart,
         "viewed": recently_viewed(m.events),
-        "flow": Record("flow", {"id": m.flow_id, "name": m.flow_name}),
-        "node": Record("node", {"id": m.node_id}),
+        "flow": record("flow", {"id": m.flow_id, "name": m.flow_name}),
+        "node": record("node", {"id": m.node_id}),
         "now": m.now,
         "currency": currency,
     })
