@@ -54,6 +54,8 @@ def flatten(env: Any, tree: nodes.Template, name: str | None) -> nodes.Template:
     written where they are called; as it was when nothing can be merged."""
     try:
         merged = _merge_layout(env, tree, name, 0)
+        if merged is not tree:
+            merged.body = _blocks_to_scopes(merged.body)
     except _Keep:
         merged = tree
     try:
@@ -101,8 +103,9 @@ def _merge_layout(env: Any, tree: nodes.Template, name: str | None, depth: int) 
         out = []
         for stmt in stmts:
             if isinstance(stmt, nodes.Block):
+                # Still a block: a template extending this one may override it in turn.
                 chosen = blocks.get(stmt.name, stmt)
-                out.append(nodes.Scope(place(chosen.body), lineno=stmt.lineno))
+                out.append(nodes.Block(stmt.name, place(chosen.body), stmt.scoped, False, lineno=stmt.lineno))
             else:
                 _replace_lists(stmt, place)
                 out.append(stmt)
@@ -111,6 +114,18 @@ def _merge_layout(env: Any, tree: nodes.Template, name: str | None, depth: int) 
     merged = nodes.Template(prelude + place(parent.body), lineno=1)
     merged.set_environment(env)
     return merged
+
+
+def _blocks_to_scopes(stmts: list[nodes.Node]) -> list[nodes.Node]:
+    """The merged blocks as plain scopes: each body's names stay in it, as they did in the block."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, nodes.Block):
+            out.append(nodes.Scope(_blocks_to_scopes(stmt.body), lineno=stmt.lineno))
+        else:
+            _replace_lists(stmt, _blocks_to_scopes)
+            out.append(stmt)
+    return out
 
 
 def _check_block_places(stmts: list[nodes.Node], *, inside_scope: bool) -> None:

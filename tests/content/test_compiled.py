@@ -100,6 +100,9 @@ CASES = {
     "merged.html": ('{% extends "layout.html" %}{% from "parts.html" import tag, price with context %}'
                     '{% block main %}{{ tag("<i>") }}|{{ tag(n=3, label=first_name) }}|{{ price(cart.total) }}'
                     '{% set local = 1 %}{{ local }}{% endblock %}'),
+    # three levels: the child overrides a block its layout added and one the layout's layout has
+    "grand.html": '{% extends "mid.html" %}{% block inner %}child{% endblock %}',
+    "grand_main.html": '{% extends "mid.html" %}{% block main %}over{% endblock %}',
     # a block set stays in the block
     "scoped.html": ('{% extends "plain.html" %}{% block a %}{% set x = 1 %}{{ x }}{% endblock %}'),
     # left alone: a block inside a loop cannot see the loop variable
@@ -120,6 +123,7 @@ CASES = {
 FILES = {
     "layout.html": LAYOUT, "parts.html": PARTS,
     "loop.html": '{% for x in [1, 2] %}{% block a %}{% endblock %}{% endfor %}{{ x | default("after") }}',
+    "mid.html": '{% extends "layout.html" %}{% block main %}<{% block inner %}mid{% endblock %}>{% endblock %}',
     "plain.html": '{% block a %}{% endblock %}{{ x | default("none") }}',
     "strict.html": "<p>\n{% block main %}{% endblock %}\n{{ no_such_name }}</p>",
     **CASES,
@@ -140,6 +144,9 @@ def test_what_is_merged_and_what_it_renders(tmp_path):
     ana = {**customers()[0], "currency": "EUR"}
     assert render(lib, "merged", ana)[0] == "<h1>The Shop</h1>\n<b>&lt;i&gt;</b>x2|<b>Ana</b>x3|€40.001<p>end</p>\n"
     assert "get_template" not in compiled_source(lib, "merged.html")
+    assert render(lib, "grand", ana)[0] == "<h1>The Shop</h1>\n<child><p>end</p>\n"
+    assert render(lib, "grand_main", ana)[0] == "<h1>The Shop</h1>\nover<p>end</p>\n"
+    assert "get_template" not in compiled_source(lib, "grand.html")
     assert render(lib, "scoped", ana)[0] == "1none"
     assert "get_template" not in compiled_source(lib, "scoped.html")
     assert render(lib, "loop_child", ana)[0] == "nonenoneafter"
