@@ -5,17 +5,17 @@ A shipped email ``{% extends "_layout.html" %}`` and calls macros it imports fro
 setting up its blocks, and two sandboxed macro calls, each building its own
 output list: more than a third of a cart reminder's render. The result of a
 template never depends on how it is split into files, so :func:`flatten` merges
-the layout in (the child's blocks where the layout has them) and writes each
+the layout in (the child's blocks in place of the layout's, still blocks: a
+template extending the merged one overrides them as before) and writes each
 macro's body where it is called (its arguments bound with ``{% with %}``,
 constant ones written in, so jinja folds them into the text). Rendering then
-runs one function that yields text and escaped values and nothing else.
+runs the layout's code and its blocks' and nothing else.
 
 Only what keeps exactly the same meaning is merged; anything else is left as
 written and renders the usual way:
 
-* a layout: a constant name, blocks not inside loops or ``with`` (a block
-  cannot see loop variables), no ``super()`` / ``self``, no required block,
-  nothing but imports and blocks in the child;
+* a layout: a constant name, no ``super()`` / ``self``, no required block left
+  empty, nothing but imports and blocks in the child;
 * a macro: imported by a constant name from a file that only defines macros;
   its body only outputs, ``if`` and ``for`` and reads nothing but its own
   arguments and loop variables; constant defaults; called directly in
@@ -23,8 +23,7 @@ written and renders the usual way:
   without the customer's context, so one whose filters read the context
   (``money``, ``date``) is merged only when imported ``with context``.
 
-Each merged body sits in its own scope, so names it sets stay in it, as they did
-in the block or macro. The sandbox is untouched: the merged template is compiled
+A merged macro body sits in its own scope, so names set in it stay in it. The sandbox is untouched: the merged template is compiled
 by the same sandboxed environment, with the same attribute checks and escaping.
 """
 
@@ -38,9 +37,6 @@ from jinja2.visitor import NodeTransformer
 
 #: Layouts extending layouts: deeper than this is left to jinja (and a cycle stops here).
 MAX_DEPTH = 8
-#: Statements that open a scope of their own: a block inside one could see its names once merged.
-_SCOPES = (nodes.For, nodes.With, nodes.Macro, nodes.CallBlock, nodes.FilterBlock, nodes.Scope,
-           nodes.OverlayScope, nodes.ScopedEvalContextModifier, nodes.AssignBlock)
 #: Names that reach the template's blocks or context, which a merged template no longer has.
 _CONTEXT_NAMES = {"self", "super", "caller", "varargs", "kwargs"}
 
@@ -54,8 +50,6 @@ def flatten(env: Any, tree: nodes.Template, name: str | None) -> nodes.Template:
     written where they are called; as it was when nothing can be merged."""
     try:
         merged = _merge_layout(env, tree, name, 0)
-        if merged is not tree:
-            merged.body = _blocks_to_scopes(merged.body)
     except _Keep:
         merged = tree
     try:
@@ -95,15 +89,13 @@ def _merge_layout(env: Any, tree: nodes.Template, name: str | None, depth: int) 
     for block in parent.find_all(nodes.Block):
         if block.required and block.name not in blocks:
             raise _Keep
-    _check_block_places(parent.body, inside_scope=False)
-    for block in blocks.values():
-        _check_block_places(block.body, inside_scope=False)
 
     def place(stmts: list[nodes.Node]) -> list[nodes.Node]:
         out = []
         for stmt in stmts:
             if isinstance(stmt, nodes.Block):
-                # Still a block: a template extending this one may override it in turn.
+                # Still a block, rendered as jinja renders blocks (its own scope, names from the
+                # context), and one that a template extending this one may override in turn.
                 chosen = blocks.get(stmt.name, stmt)
                 out.append(nodes.Block(stmt.name, place(chosen.body), stmt.scoped, False, lineno=stmt.lineno))
             else:
@@ -112,32 +104,11 @@ def _merge_layout(env: Any, tree: nodes.Template, name: str | None, depth: int) 
         return out
 
     merged = nodes.Template(prelude + place(parent.body), lineno=1)
+    names = [b.name for b in merged.find_all(nodes.Block)]
+    if len(names) != len(set(names)):
+        raise _Keep  # a block the child nests where the layout has it elsewhere too: jinja resolves that
     merged.set_environment(env)
     return merged
-
-
-def _blocks_to_scopes(stmts: list[nodes.Node]) -> list[nodes.Node]:
-    """The merged blocks as plain scopes: each body's names stay in it, as they did in the block."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, nodes.Block):
-            out.append(nodes.Scope(_blocks_to_scopes(stmt.body), lineno=stmt.lineno))
-        else:
-            _replace_lists(stmt, _blocks_to_scopes)
-            out.append(stmt)
-    return out
-
-
-def _check_block_places(stmts: list[nodes.Node], *, inside_scope: bool) -> None:
-    """A block inside a loop, ``with`` or macro would see that scope's names once merged."""
-    for stmt in stmts:
-        if isinstance(stmt, nodes.Block):
-            if inside_scope:
-                raise _Keep
-            _check_block_places(stmt.body, inside_scope=False)
-            continue
-        for child in stmt.iter_child_nodes():
-            _check_block_places([child], inside_scope=inside_scope or isinstance(stmt, _SCOPES))
 
 
 # -- macros ----------------------------------------------------------------------------------------

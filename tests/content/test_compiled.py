@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 from markupsafe import Markup, escape
 
 from designer.content.compiled import escape_text
@@ -71,7 +71,7 @@ def test_every_shipped_template_renders_byte_for_byte_as_written(preview):
 def test_the_cart_reminder_is_one_function_with_the_customers_values_escaped():
     lib = TemplateLibrary([SHIPPED])
     code = compiled_source(lib, "cart_reminder.html")
-    assert "get_template" not in code and "Macro(" not in code and "blocks = {}" in code
+    assert "get_template" not in code and "make_module" not in code and "Macro(" not in code
     ana, tricky, empty = (render(lib, "cart_reminder", c)[0] for c in customers())
     assert "Hi Ana, your cart is saved. Here is what is in it:</p>" in ana
     assert ana.count('<tr>\n<td class="item-cell"') == 2
@@ -105,7 +105,7 @@ CASES = {
     "grand_main.html": '{% extends "mid.html" %}{% block main %}over{% endblock %}',
     # a block set stays in the block
     "scoped.html": ('{% extends "plain.html" %}{% block a %}{% set x = 1 %}{{ x }}{% endblock %}'),
-    # left alone: a block inside a loop cannot see the loop variable
+    # a block inside a loop cannot see the loop variable, merged or not
     "loop_child.html": '{% extends "loop.html" %}{% block a %}{{ x | default("none") }}{% endblock %}',
     # left alone: super()
     "super.html": '{% extends "layout.html" %}{% block main %}[{{ super() }}]{% endblock %}',
@@ -150,7 +150,7 @@ def test_what_is_merged_and_what_it_renders(tmp_path):
     assert render(lib, "scoped", ana)[0] == "1none"
     assert "get_template" not in compiled_source(lib, "scoped.html")
     assert render(lib, "loop_child", ana)[0] == "nonenoneafter"
-    assert "get_template" in compiled_source(lib, "loop_child.html")
+    assert "get_template" not in compiled_source(lib, "loop_child.html")  # merged, the block still a block
     assert render(lib, "super", ana)[0] == "<h1>The Shop</h1>\n[default]<p>end</p>\n"
     assert render(lib, "no_context", ana)[0] == "$40.00"
     assert "get_template" in compiled_source(lib, "no_context.html")
@@ -177,3 +177,52 @@ def test_a_template_of_text_only_is_its_text_within_the_size_limit():
                  st.text().map(Markup)))
 def test_escape_text_is_markupsafes_escaping(value):
     assert escape_text(value) == str(escape(value))
+
+
+# -- any layout, child and parts file: merged or not, the same message as jinja gives -------------
+
+_PIECES = ["text ", "{{ shop_name }}", "{{ first_name }}", "{{ v | default('-') }}", "{% set v = 'S' %}",
+           "{% if cart.items %}I{% else %}E{% endif %}", "{% for i in [1, 2] %}{{ i }}{{ v | default('') }}{% endfor %}",
+           "{{ m1(cart.total) }}", "{{ m2(label='<x>') }}", "{{ m2(first_name, 3) }}", "{{ m3() }}", "\n"]
+
+
+def _body(draw, depth: int, blocks: list[str], *, child: bool) -> str:
+    parts = draw(st.lists(st.sampled_from(_PIECES + (["{{ super() }}"] if child else [])), max_size=4))
+    if depth < 2:
+        for name in draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=2, unique=True)):
+            if name not in blocks:
+                blocks.append(name)
+                inner = _body(draw, depth + 1, blocks, child=child)
+                wrap = draw(st.sampled_from(["{0}", "{{% for k in [0] %}}{0}{{% endfor %}}", "{{% if true %}}{0}{{% endif %}}"]))
+                parts.insert(draw(st.integers(0, len(parts))), wrap.format(f"{{% block {name} %}}{inner}{{% endblock %}}"))
+    return "".join(parts)
+
+
+@st.composite
+def template_sets(draw) -> dict[str, str]:
+    imports = draw(st.sampled_from(['{% from "p.html" import m1, m2, m3 %}', '{% from "p.html" import m1, m2, m3 with context %}',
+                                    '{% from "p.html" import m2 as m1, m2, m3 with context %}']))
+    p = ("{% macro m1(x) %}[{{ x | money }}]{% endmacro %}"
+         "{% macro m2(label, n=2) %}<{{ label }}{% for i in range(n) %}.{% endfor %}>{% endmacro %}"
+         + draw(st.sampled_from(["{% macro m3() %}{{ first_name }}{% endmacro %}", "{% macro m3() %}m3{% endmacro %}"])))
+    blocks: list[str] = []
+    layout = imports + _body(draw, 0, blocks, child=False)
+    names = draw(st.lists(st.sampled_from(["a", "b", "c"]), max_size=3, unique=True))
+    used = list(names)  # a block name once in a file
+    child_blocks = "".join(f"{{% block {name} %}}{_body(draw, 1, used, child=True)}{{% endblock %}}" for name in names)
+    mid = draw(st.sampled_from(["", '{% extends "l.html" %}' + imports + "{% block a %}(mid {% block b %}{% endblock %}){% endblock %}"]))
+    files = {"p.html": p, "l.html": layout, "t.html": '{% extends "' + ("m.html" if mid else "l.html") + '" %}' + imports
+             + child_blocks}
+    if mid:
+        files["m.html"] = mid
+    return files
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(template_sets())
+def test_any_layout_and_parts_render_as_jinja_writes_them(files):
+    mine = TemplateLibrary([], overrides=files)
+    reference = TemplateLibrary([], overrides=files, optimise=False)
+    for ctx in customers()[:2] + [customers()[2]]:
+        ctx = {**ctx, "currency": "EUR"}
+        assert render(mine, "t", ctx) == render(reference, "t", ctx), files
