@@ -105,8 +105,10 @@ def _merge_layout(env: Any, tree: nodes.Template, name: str | None, depth: int) 
 
     merged = nodes.Template(prelude + place(parent.body), lineno=1)
     names = [b.name for b in merged.find_all(nodes.Block)]
-    if len(names) != len(set(names)):
-        raise _Keep  # a block the child nests where the layout has it elsewhere too: jinja resolves that
+    if len(names) != len(set(names)) or not blocks.keys() <= set(names):
+        # A block the child nests where the layout has it elsewhere too, or one the layout does not
+        # show (a template extending this one could still reach it with super()): left to jinja.
+        raise _Keep
     merged.set_environment(env)
     return merged
 

@@ -183,7 +183,7 @@ def test_escape_text_is_markupsafes_escaping(value):
 
 _PIECES = ["text ", "{{ shop_name }}", "{{ first_name }}", "{{ v | default('-') }}", "{% set v = 'S' %}",
            "{% if cart.items %}I{% else %}E{% endif %}", "{% for i in [1, 2] %}{{ i }}{{ v | default('') }}{% endfor %}",
-           "{{ m1(cart.total) }}", "{{ m2(label='<x>') }}", "{{ m2(first_name, 3) }}", "{{ m3() }}", "\n"]
+           "{{ m1(cart.total) }}", "{{ m2(label='<x>') }}", "{{ m2(first_name, 3) }}", "{{ m3() }}", "{{ m4('c') }}{{ m4(v) }}", "\n"]
 
 
 def _body(draw, depth: int, blocks: list[str], *, child: bool) -> str:
@@ -200,10 +200,11 @@ def _body(draw, depth: int, blocks: list[str], *, child: bool) -> str:
 
 @st.composite
 def template_sets(draw) -> dict[str, str]:
-    imports = draw(st.sampled_from(['{% from "p.html" import m1, m2, m3 %}', '{% from "p.html" import m1, m2, m3 with context %}',
-                                    '{% from "p.html" import m2 as m1, m2, m3 with context %}']))
+    imports = draw(st.sampled_from(['{% from "p.html" import m1, m2, m3, m4 %}', '{% from "p.html" import m1, m2, m3, m4 with context %}',
+                                    '{% from "p.html" import m2 as m1, m2, m3, m4 with context %}']))
     p = ("{% macro m1(x) %}[{{ x | money }}]{% endmacro %}"
-         "{% macro m2(label, n=2) %}<{{ label }}{% for i in range(n) %}.{% endfor %}>{% endmacro %}"
+         "{% macro m2(label, n=2) %}<{{ label }}{% for i in [1, 2, 3][:n] %}.{{ loop.index }}{% endfor %}>{% endmacro %}"
+         "{% macro m4(label) %}{% for label in ['y'] %}{{ label }}{% endfor %}{{ label }}{% endmacro %}"
          + draw(st.sampled_from(["{% macro m3() %}{{ first_name }}{% endmacro %}", "{% macro m3() %}m3{% endmacro %}"])))
     blocks: list[str] = []
     layout = imports + _body(draw, 0, blocks, child=False)
