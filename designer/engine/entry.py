@@ -24,10 +24,12 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
     candidates = history.by_name.get(plan.trigger_event)
     if not candidates:
         return []
-    refused = interp.results[plan.index].not_entered
     lo, hi = interp.window_from, interp.window_to
     if plan.trigger_filter is None and interp.trace is None:
-        return _unfiltered(plan, history, candidates, refused, lo, hi)
+        if len(candidates) == 1:  # (most customers): no rule can refuse a lone trigger event
+            return candidates[:] if lo <= history.times[candidates[0]] < hi else []
+        return _unfiltered(plan, history, candidates, interp.results[plan.index].not_entered, lo, hi)
+    refused = interp.results[plan.index].not_entered
     last_entry: int | None = None
     key_name = plan.trigger_key
     keys = _EntryKeys(history, key_name)
