@@ -79,8 +79,9 @@ def _unfiltered(plan: FlowPlan, history, candidates: list[int], refused: dict, l
     trigger is every view, and most views come within the cooldown of the one that entered."""
     times = history.times
     at = times.__getitem__
-    k = bisect_left(candidates, lo, key=at)
-    stop = bisect_left(candidates, hi, lo=k, key=at)
+    # (A window over the whole history holds every candidate: two comparisons instead of two searches.)
+    k = 0 if times[candidates[0]] >= lo else bisect_left(candidates, lo, key=at)
+    stop = len(candidates) if times[candidates[-1]] < hi else bisect_left(candidates, hi, lo=k, key=at)
     mode, cooldown_ms, key_name = plan.reentry_mode, plan.cooldown_ms, plan.trigger_key
     entries: list[int] = []
     keys = _EntryKeys(history, key_name)

@@ -204,17 +204,20 @@ class Interpreter:
                                                                   Hold, int], None]:
         """The one way a journey at ``node_id`` is parked until a later moment.
 
-        ``park(j, wake, cursor, resume, hold, moment)`` queues the journey on
+        ``park(j, wake, cursor, resume, hold, moment, slot)`` queues the journey on
         the customer's heap to ``resume`` at ``wake``, seeing ``cursor``
         events; a wake at or after the window's end leaves it in progress at
         the node instead. ``hold`` and ``moment`` (the moment waited for)
-        describe it in the trace.
+        describe it in the trace. ``slot``: the counter of the port the
+        journey will leave by when it resumes (a port's ``(slot, next)``
+        parked as ``next`` with ``slot``: one call per wake fewer than a
+        step that counts and goes on), or -1 when ``resume`` counts for itself.
         """
         heap, push, window_to, trace = self._heap, heapq.heappush, self.window_to, self.trace
         counts, in_progress = self.tally.counts, self.tally.slot((fig, "in_progress"))
 
         def park(j: Journey, wake: int, cursor: int, resume: Step, hold: Hold,
-                 moment: int) -> None:
+                 moment: int, slot: int = -1) -> None:
             if wake >= window_to:
                 counts[in_progress] += 1
                 j.now = j.end = window_to
@@ -223,6 +226,10 @@ class Interpreter:
                 return
             if trace is not None:
                 self.note(j, j.now, node_id, hold.what, lambda: hold.noted(moment))
+            if slot >= 0:
+                # The step it resumes with, counted now: a queued journey always resumes before
+                # its customer is done, and nothing reads the counts before then.
+                counts[slot] += 1
             # Nothing reads a parked journey's clock before it resumes: it moves on now.
             j.now, j.resume = wake, resume
             if cursor > j.cursor:
