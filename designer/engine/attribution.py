@@ -48,8 +48,27 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
     if not conv or not journeys:
         return
     times = history.times
+    sends = cust.sends.get(plan.index)
+    if sends:  # a flow that sent the customer nothing has nothing to credit
+        _credit(plan, orders, result, history, conv, sends, journeys, note)
+    for j in journeys:
+        k = bisect_left(conv, j.entry_index + 1)
+        if k >= len(conv):
+            continue
+        first_send = j.first_send
+        if first_send is not None:
+            before = times[conv[k]] < first_send
+        else:
+            before = times[conv[k]] <= (j.end if j.end is not None else window_to)
+        if before:
+            result.bought_before_message += 1
+
+
+def _credit(plan: FlowPlan, orders: Orders, result: SimulationResult, history, conv: list[int],
+            sends: list[tuple[int, str, int]], journeys: list[Journey], note: Note | None) -> None:
+    """Credit each conversion to the flow's last marketing message before it (rules above)."""
+    times = history.times
     key_name = plan.trigger_key
-    sends = cust.sends.get(plan.index, ())
     send_times = [s[0] for s in sends]
     window_ms = plan.conversion_ms
     converted: set[str] = set()
@@ -88,15 +107,3 @@ def attribute(plan: FlowPlan, orders: Orders, result: SimulationResult, cust: Cu
                  flow=plan.id)
     if converted:
         result.converting_recipients += 1
-    for j in journeys:
-        k = bisect_left(conv, j.entry_index + 1)
-        if k >= len(conv):
-            continue
-        first_send = j.first_send
-        if first_send is not None:
-            before = times[conv[k]] < first_send
-        else:
-            before = times[conv[k]] <= (j.end if j.end is not None else window_to)
-        if before:
-            result.bought_before_message += 1
-

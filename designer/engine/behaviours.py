@@ -44,7 +44,7 @@ def split(n: Node) -> Step:
 
 def delay(n: Node) -> Step:
     node, park = n.node, n.park
-    after, delay_ms, has_until = n.leaving("next"), node.delay_ms, node.has_until
+    (slot, after), delay_ms, has_until = n.ports["next"], node.delay_ms, node.has_until
     at, days, timezone = node.until_time, node.until_weekdays, n.plan.timezone
     hold = waiting(lambda moment: f"waiting until {clock.iso(moment)}")
 
@@ -52,15 +52,17 @@ def delay(n: Node) -> Step:
         wake = j.now + delay_ms
         if has_until:
             wake = clock.next_local_time(wake, j.customer.zone(timezone), at, days)
-        park(j, wake, bisect_right(j.customer.history.times, wake), after, hold, wake)
+        park(j, wake, bisect_right(j.customer.history.times, wake), after, hold, wake, slot)
     return step
 
 
 def wait_for(n: Node) -> Step:
     node, park, node_id, note = n.node, n.park, n.node.id, n.interp.note
     name, where, timeout = node.wait_event, node.wait_filter, node.timeout_ms
-    on_event, on_timeout = n.leaving("event"), n.leaving("timeout")
-    if n.interp.trace is not None:
+    (event_n, on_event), (timeout_n, on_timeout) = n.ports["event"], n.ports["timeout"]
+    if n.interp.trace is not None:  # each wake noted: the resumed steps count for themselves
+        on_event, on_timeout, event_n, timeout_n = n.leaving("event"), n.leaving("timeout"), -1, -1
+
         def noted(leave: Step, text: str) -> Step:
             def resume(j: Journey) -> None:
                 note(j, j.now, node_id, "wait over", text)
@@ -78,9 +80,9 @@ def wait_for(n: Node) -> Step:
             if times[i] > deadline:
                 break
             if where is None or where(history.props(i)):
-                park(j, times[i], i + 1, on_event, hold, deadline)
+                park(j, times[i], i + 1, on_event, hold, deadline, event_n)
                 return
-        park(j, deadline, bisect_right(times, deadline), on_timeout, hold, deadline)
+        park(j, deadline, bisect_right(times, deadline), on_timeout, hold, deadline, timeout_n)
     return step
 
 
@@ -121,6 +123,12 @@ def profile_update(n: Node) -> Step:
 
 def exit_node(n: Node) -> Step:
     counts, ended, finish, node_id = n.interp.tally.counts, n.interp.tally.slot((n.fig, "ended")), n.interp.finish, n.node.id
+
+    if n.interp.trace is None:
+        def step(j: Journey) -> None:
+            counts[ended] += 1
+            j.end = j.now  # what finish() does when no trace is kept
+        return step
 
     def step(j: Journey) -> None:
         counts[ended] += 1

@@ -24,10 +24,12 @@ def entries(interp: Interpreter, plan: FlowPlan, cust: Customer) -> list[int]:
     candidates = history.by_name.get(plan.trigger_event)
     if not candidates:
         return []
-    refused = interp.results[plan.index].not_entered
     lo, hi = interp.window_from, interp.window_to
     if plan.trigger_filter is None and interp.trace is None:
-        return _unfiltered(plan, history, candidates, refused, lo, hi)
+        if len(candidates) == 1:  # (most customers): no rule can refuse a lone trigger event
+            return candidates[:] if lo <= history.times[candidates[0]] < hi else []
+        return _unfiltered(plan, history, candidates, interp.results[plan.index].not_entered, lo, hi)
+    refused = interp.results[plan.index].not_entered
     last_entry: int | None = None
     key_name = plan.trigger_key
     keys = _EntryKeys(history, key_name)
@@ -77,8 +79,9 @@ def _unfiltered(plan: FlowPlan, history, candidates: list[int], refused: dict, l
     trigger is every view, and most views come within the cooldown of the one that entered."""
     times = history.times
     at = times.__getitem__
-    k = bisect_left(candidates, lo, key=at)
-    stop = bisect_left(candidates, hi, lo=k, key=at)
+    # (A window over the whole history holds every candidate: two comparisons instead of two searches.)
+    k = 0 if times[candidates[0]] >= lo else bisect_left(candidates, lo, key=at)
+    stop = len(candidates) if times[candidates[-1]] < hi else bisect_left(candidates, hi, lo=k, key=at)
     mode, cooldown_ms, key_name = plan.reentry_mode, plan.cooldown_ms, plan.trigger_key
     entries: list[int] = []
     keys = _EntryKeys(history, key_name)

@@ -254,7 +254,9 @@ class SimulationResult:
         self.customers_read += other.customers_read
         self.events_read += other.events_read
         _add(self.messages_per_day, other.messages_per_day)
-        self.messages_per_hour = [a + b for a, b in zip(self.messages_per_hour, other.messages_per_hour)]
+        hours = self.messages_per_hour  # in place: a running interpreter's sends hold this list
+        for hour, n in zip(range(len(hours)), other.messages_per_hour):
+            hours[hour] += n
         for name, changes in other.segment_changes.items():
             _add(self.segment_changes.setdefault(name, {}), changes)
 

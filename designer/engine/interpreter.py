@@ -116,7 +116,7 @@ class Interpreter:
         #: Per flow, marketing messages per UTC day number (made into dates by flush()).
         self.per_day: list[dict[int, int]] = [{} for _ in plans]
         #: (plan, the function that starts one of its journeys) per flow.
-        self._flows = [(plan, self._compile(plan)) for plan in plans]
+        self._flows = [(plan, self._compile(plan), plan.trigger_event) for plan in plans]
 
     # -- one customer -------------------------------------------------------
     def run_customer(self, customer_id: int, profile: dict, history: History, properties: str | None = None) -> None:
@@ -129,22 +129,32 @@ class Interpreter:
         #: (plan, its journeys) of the flows the customer entered, in flow order.
         per_flow: list[tuple[FlowPlan, list[Journey]]] = []
         by_name = history.by_name
-        for plan, start in self._flows:
-            if plan.trigger_event not in by_name:
+        entries, results = self.entries, self.results
+        for plan, start, trigger_event in self._flows:
+            if trigger_event not in by_name:
                 continue  # (most customers have the trigger events of one flow or two)
-            found = self.entries(plan, cust)
+            found = entries(plan, cust)
             if not found:
                 continue
-            mine: list[Journey] = []
-            for index in found:
-                # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
+            seq = len(journeys)
+            if len(found) == 1:  # (most often)
+                index = found[0]
                 t = times[index]
-                j = Journey(len(journeys) + len(mine), plan, cust, index, t, start)
-                heap.append((t, index + 1, j.seq, j))
-                mine.append(j)
+                # (time, cursor, seq): seq is unique among queued journeys, so journeys are never compared.
+                j = Journey(seq, plan, cust, index, t, start)
+                heap.append((t, index + 1, seq, j))
+                mine = [j]
+            else:
+                mine = []
+                for index in found:
+                    t = times[index]
+                    j = Journey(seq, plan, cust, index, t, start)
+                    heap.append((t, index + 1, seq, j))
+                    mine.append(j)
+                    seq += 1
             journeys.extend(mine)
             per_flow.append((plan, mine))
-            self.results[plan.index].customers_entered += 1
+            results[plan.index].customers_entered += 1
         if not journeys:
             return
         if len(journeys) > 1:  # most customers start one journey: a one-item list is a heap already
@@ -156,8 +166,9 @@ class Interpreter:
         if self.programme is not None:
             self.programme.add_journeys(cust.capped, journeys, self.window_to)
         note = self.note if self.trace is not None else None
+        orders, window_to = self.orders, self.window_to
         for plan, mine in per_flow:  # a flow without journeys here has nothing to credit
-            attribute(plan, self.orders[plan.index], self.results[plan.index], cust, mine, self.window_to, note)
+            attribute(plan, orders[plan.index], results[plan.index], cust, mine, window_to, note)
 
     def entries(self, plan: FlowPlan, cust: Customer) -> list[int]:
         """Positions of the customer's trigger events that start a journey (the runtime narrows them
@@ -193,24 +204,32 @@ class Interpreter:
                                                                   Hold, int], None]:
         """The one way a journey at ``node_id`` is parked until a later moment.
 
-        ``park(j, wake, cursor, resume, hold, moment)`` queues the journey on
+        ``park(j, wake, cursor, resume, hold, moment, slot)`` queues the journey on
         the customer's heap to ``resume`` at ``wake``, seeing ``cursor``
         events; a wake at or after the window's end leaves it in progress at
         the node instead. ``hold`` and ``moment`` (the moment waited for)
-        describe it in the trace.
+        describe it in the trace. ``slot``: the counter of the port the
+        journey will leave by when it resumes (a port's ``(slot, next)``
+        parked as ``next`` with ``slot``: one call per wake fewer than a
+        step that counts and goes on), or -1 when ``resume`` counts for itself.
         """
         heap, push, window_to, trace = self._heap, heapq.heappush, self.window_to, self.trace
         counts, in_progress = self.tally.counts, self.tally.slot((fig, "in_progress"))
 
         def park(j: Journey, wake: int, cursor: int, resume: Step, hold: Hold,
-                 moment: int) -> None:
+                 moment: int, slot: int = -1) -> None:
             if wake >= window_to:
                 counts[in_progress] += 1
-                j.now = window_to
-                self.finish(j, node_id, "in progress", lambda: hold.unfinished(moment))
+                j.now = j.end = window_to
+                if trace is not None:
+                    self.note(j, window_to, node_id, "in progress", lambda: hold.unfinished(moment))
                 return
             if trace is not None:
                 self.note(j, j.now, node_id, hold.what, lambda: hold.noted(moment))
+            if slot >= 0:
+                # The step it resumes with, counted now: a queued journey always resumes before
+                # its customer is done, and nothing reads the counts before then.
+                counts[slot] += 1
             # Nothing reads a parked journey's clock before it resumes: it moves on now.
             j.now, j.resume = wake, resume
             if cursor > j.cursor:
@@ -257,8 +276,12 @@ class Interpreter:
         if nxt is None:
             node_id = node.id
 
-            def end_of_branch(j: Journey) -> None:
-                self.finish(j, node_id, "end of branch", lambda: f"nothing follows port {name!r}")
+            if self.trace is None:
+                def end_of_branch(j: Journey) -> None:
+                    j.end = j.now
+            else:
+                def end_of_branch(j: Journey) -> None:
+                    self.finish(j, node_id, "end of branch", lambda: f"nothing follows port {name!r}")
             return self.tally.slot((exits, name)), end_of_branch
         return self.tally.slot((exits, name), (figures[nxt], "entered")), arrival(nxt)
 

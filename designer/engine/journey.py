@@ -185,8 +185,8 @@ class Node:
     fig: NodeFigures
     #: port name -> (counter slot, the next node's arrival)
     ports: dict[str, Port]
-    #: ``park(j, wake, cursor, resume, hold, moment)``: see ``Interpreter.parking``.
-    park: Callable[[Journey, int, int, Step, Hold, int], None]
+    #: ``park(j, wake, cursor, resume, hold, moment, slot=-1)``: see ``Interpreter.parking``.
+    park: Callable[..., None]
 
     def leaving(self, name: str) -> Step:
         """A step that leaves by port ``name``, for a journey resumed after a wait."""

@@ -33,7 +33,11 @@ def send(n: Node) -> Step:
     interp, plan, node, fig, park = n.interp, n.plan, n.node, n.fig, n.park
     result = interp.results[plan.index]
     per_day = interp.per_day[plan.index]
-    node_id, key, channel, marketing = node.id, node.key, node.channel, node.marketing
+    node_id, channel, marketing = node.id, node.channel, node.marketing
+    # The node's mark among the customer's recipients: text, whose hash Python keeps (a tuple's
+    # it computes anew at every lookup); flows are marked by their index, so the two never meet.
+    key = f"{node.key[0]}\x1f{node.key[1]}"
+    per_hour = result.messages_per_hour
     smart_ms, consent = plan.smart_ms, node.consent_property
     timezone, flow_index, exit_rule = plan.timezone, plan.index, plan.exit_rule
     quiet = clock.QuietHours.of(*plan.quiet) if plan.quiet is not None and plan.quiet[0] != plan.quiet[1] else None
@@ -130,7 +134,7 @@ def send(n: Node) -> Step:
             # charts show marketing messages, as the totals do.
             day = local // DAY_MS
             per_day[day] = per_day.get(day, 0) + 1
-            result.messages_per_hour[(local // HOUR_MS) % 24] += 1
+            per_hour[(local // HOUR_MS) % 24] += 1
         elif key not in cust.received:
             cust.received.add(key)
             fig.recipients += 1
