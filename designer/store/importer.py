@@ -265,7 +265,8 @@ def _run(engine, source, path, sha, size, fingerprint, options, unfinished, prog
                         if refused:
                             batch = batch.without(refused, ERASED)
                         inserted = writer.insert_columns(batch.customers, batch.names, batch.times, batch.properties,
-                                                         batch.keys, batch.customer_values, batch.customer_codes)
+                                                         batch.keys, batch.customer_values, batch.customer_codes,
+                                                         batch.customer_globals, batch.customer_epoch)
                         summary.read += batch.read
                         summary.loaded += inserted
                         summary.duplicates += len(batch.times) - inserted
