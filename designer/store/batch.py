@@ -33,6 +33,11 @@ class Batch:
     # crosses from the parser process, so the storing side resolves each id once per batch.
     customer_values: list[str] | None = None
     customer_codes: Sequence[int] | None = None
+    # With them, from the parser process: each distinct id's code in the whole file so far
+    # (designer.store.parallel.CustomerCodebook), valid within ``customer_epoch``; the writer
+    # keeps the internal id per code, so an id seen in an earlier batch is not hashed again.
+    customer_globals: Sequence[int] | None = None
+    customer_epoch: int = 0
 
     def external_ids(self) -> list[str]:
         """The customer id of each event, however the batch holds them."""

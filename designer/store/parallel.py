@@ -13,7 +13,10 @@ pipe packed (:func:`pack_texts`): each text column as one NUL-joined string
 lengths), times and dedupe keys as arrays, so pickling handles a handful of large objects
 instead of one object per value. Customer ids cross as the batch's distinct
 ids and a code per event (:func:`encode_customers`), so the storing side,
-the slower of the two, looks each id up once per batch, not once per event.
+the slower of the two, looks each id up once per batch, not once per event;
+each distinct id also carries its code in the whole file
+(:class:`CustomerCodebook`), so the storing side finds the internal id of an
+id met in an earlier batch by position, without hashing its text again.
 
 The child is started with ``spawn`` (safe beside Qt and threads), ignores
 Ctrl-C (the parent decides what an interrupt means) and exits on its own when
@@ -91,17 +94,47 @@ def encode_customers(customers: list[str]) -> tuple[list[str], array]:
     return list(index), codes
 
 
-def _pack(batch: Batch) -> tuple:
+class CustomerCodebook:
+    """A code per distinct customer id over the whole file, first seen first, in the parser process.
+
+    The storing side keeps the internal id of each code in an array
+    (:meth:`designer.store.writer.StoreWriter.insert_columns`), so a customer
+    met again costs it an index, not a hash of the id's text: the parser,
+    which has time to spare, does the hashing. Memory stays bounded: past
+    ``limit`` ids the book starts afresh under a new ``epoch``, and the writer
+    forgets its array when the epoch changes.
+    """
+
+    def __init__(self, limit: int = 500_000) -> None:
+        self.limit = limit
+        self.epoch = 0
+        self._codes: dict[str, int] = {}
+
+    def codes(self, values: Sequence[str]) -> array:
+        """The code of each of ``values`` (distinct ids), new ones numbered on."""
+        book = self._codes
+        # setdefault numbers an id the first time it is met (len before the insert).
+        codes = array("i", [book.setdefault(v, len(book)) for v in values])
+        if len(book) > self.limit:  # at most a batch's ids over the limit, then afresh
+            book.clear()
+            self.epoch += 1
+            codes = array("i", [book.setdefault(v, len(book)) for v in values])
+        return codes
+
+
+def _pack(batch: Batch, book: CustomerCodebook | None = None) -> tuple:
     values, codes = encode_customers(batch.customers)
     columns = tuple(pack_texts(c) for c in (values, batch.names, batch.properties))
     keys = batch.keys if isinstance(batch.keys, array) else array("q", batch.keys)
     lines = array("q", batch.lines).tobytes()
+    globals_ = book.codes(values).tobytes() if book is not None else None
     return (columns, len(values), codes.tobytes(), array("q", batch.times).tobytes(), keys.tobytes(),
-            batch.rejects, batch.read, batch.done, lines)
+            batch.rejects, batch.read, batch.done, lines, globals_, book.epoch if book is not None else 0)
 
 
 def _unpack(packed: tuple) -> Batch:
-    (values, names, properties), distinct, raw_codes, raw_times, raw_keys, rejects, read, done, raw_lines = packed
+    ((values, names, properties), distinct, raw_codes, raw_times, raw_keys, rejects, read, done, raw_lines,
+     raw_globals, epoch) = packed
     times = array("q")
     times.frombytes(raw_times)
     n = len(times)
@@ -111,9 +144,13 @@ def _unpack(packed: tuple) -> Batch:
     lines.frombytes(raw_lines)
     codes = array("i")
     codes.frombytes(raw_codes)
+    globals_ = None
+    if raw_globals is not None:
+        globals_ = array("i")
+        globals_.frombytes(raw_globals)
     return Batch(
         [], unpack_texts(names, n), times.tolist(), unpack_texts(properties, n), keys, rejects, read, done,
-        lines.tolist(), unpack_texts(values, distinct), codes,
+        lines.tolist(), unpack_texts(values, distinct), codes, globals_, epoch,
     )
 
 
@@ -126,6 +163,7 @@ def _child(conn, spec: ParseSpec) -> None:
         except (MappingError, SourceError, TimeError) as exc:
             conn.send(("error", _kind(exc), str(exc)))
             return
+        book = CustomerCodebook()
         with source:
             conn.send(("ready", source.format, source.size, source.skip(spec.skip)))
             while True:
@@ -135,7 +173,7 @@ def _child(conn, spec: ParseSpec) -> None:
                     conn.send(("error", _kind(exc), str(exc)))
                     return
                 position = source.size if batch.done else source.position()
-                conn.send(("batch", _pack(batch), batch.done, position))
+                conn.send(("batch", _pack(batch, book), batch.done, position))
                 if batch.done:
                     return
     except (BrokenPipeError, EOFError, ConnectionResetError):

@@ -19,8 +19,9 @@ exact everywhere.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable, Sequence
-from itertools import chain, filterfalse, islice, repeat
+from itertools import chain, compress, filterfalse, islice, repeat
 
 from sqlalchemy import Connection, bindparam, select
 
@@ -60,6 +61,10 @@ class StoreWriter:
         # hashes of erased ids (designer.store.erased); read again when the counter moves.
         self._deleted: str | None = None
         self._erased: set[str] = set()
+        # Internal id per file-wide customer code (designer.store.parallel.CustomerCodebook),
+        # 0 where not known yet, valid for codes of epoch ``_epoch``; emptied with the cache.
+        self._by_code = array("q")
+        self._epoch = 0
 
     def revalidate(self) -> None:
         """Forget cached ids if customers were deleted (an erasure, a rollback) since the last batch.
@@ -73,6 +78,7 @@ class StoreWriter:
             return
         if self._deleted is not None:
             self.cache.clear()
+            self._by_code = array("q")
             self.complete = False
         self._deleted = mark
         self._erased = erased_set(self.conn)
@@ -170,6 +176,8 @@ class StoreWriter:
         keys: Sequence[bytes],
         distinct: Sequence[str] | None = None,
         codes: Sequence[int] | None = None,
+        globals_: Sequence[int] | None = None,
+        epoch: int = 0,
     ) -> int:
         """Insert one batch given as columns (one entry per event); returns how many events were new.
 
@@ -177,13 +185,18 @@ class StoreWriter:
         :func:`designer.store.codec.dedupe_keys` (the parser computes them: it
         has more time to spare than the writer). The customers come either as
         ``external_ids`` (one per event) or as ``distinct`` ids with ``codes``
-        (one per event, indexing ``distinct``), so each id is looked up once.
+        (one per event, indexing ``distinct``), so each id is looked up once;
+        ``globals_`` (with ``distinct``) gives each distinct id's file-wide code
+        of ``epoch``, so an id known from an earlier batch is not looked up at all.
         """
         if codes is not None:
             if not len(codes):
                 return 0
-            ids = self.customer_ids(distinct)
-            internal = list(map(ids.__getitem__, distinct))
+            if globals_ is not None:
+                internal = self._by_codes(distinct, globals_, epoch)
+            else:
+                ids = self.customer_ids(distinct)
+                internal = list(map(ids.__getitem__, distinct))
             customer_ids = list(map(internal.__getitem__, codes))
         else:
             if not external_ids:
@@ -194,6 +207,26 @@ class StoreWriter:
         if self.sqlite:
             return self._insert_sqlite(rows, len(times))
         return self.insert_events(rows)
+
+    def _by_codes(self, distinct: Sequence[str], globals_: Sequence[int], epoch: int) -> list[int]:
+        """The internal id of each of ``distinct``, through the per-code array; the unknown ones
+        are looked up or created (:meth:`customer_ids`) and remembered by code."""
+        if epoch != self._epoch:
+            self._by_code = array("q")
+            self._epoch = epoch
+        by_code = self._by_code
+        top = max(globals_) + 1 if len(globals_) else 0
+        if top > len(by_code):
+            by_code.extend(repeat(0, top - len(by_code)))
+        internal = list(map(by_code.__getitem__, globals_))
+        if 0 in internal:  # internal ids start at 1: 0 marks a code not known yet
+            unknown = [not i for i in internal]
+            new = list(compress(distinct, unknown))
+            ids = self.customer_ids(new)
+            for code, external in zip(compress(globals_, unknown), new):
+                by_code[code] = ids[external]
+            internal = list(map(by_code.__getitem__, globals_))
+        return internal
 
     def _statement(self, rows: int) -> str:
         # The import id is the same for every row: written into the statement, not bound per row.

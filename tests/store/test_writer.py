@@ -84,3 +84,45 @@ def test_other_databases_row_by_row_store_what_sqlite_statements_store(tmp_path)
     assert ids == {"a": 1, "b": 2, "c": 3, "d": 4}
     assert all(key == dedupe_key(n, p) for c, n, t, p, key in rows)
     assert json.loads(rows[2][3]) == {"price": 9.5}
+
+
+def test_file_wide_customer_codes_store_the_same_ids_through_epochs_and_deletions(tmp_path):
+    """Batches carrying the parser's file-wide customer codes link every event to the customer of
+    its id, as batches without them do: across batches, when the codebook starts afresh (a new
+    epoch) and when a customer is deleted between batches (the writer forgets what it knew)."""
+    from sqlalchemy import delete
+
+    from designer.store.batch import Batch
+    from designer.store.codec import dedupe_keys as keys
+    from designer.store.erased import bump_deleted
+    from designer.store.parallel import CustomerCodebook, _pack, _unpack
+    from designer.store.schema import events
+    from designer.store.writer import StoreWriter
+
+    plan = [["a", "b", "a"], ["b", "c", "d", "a"], ["e", "a", "f"], ["b", "g"], ["a", "b"]]
+    book = CustomerCodebook(limit=5)  # the third batch brings the sixth id: epoch 1
+    engine = open_store(tmp_path / "w.db")
+    epochs = []
+    with engine.connect() as conn:
+        writer = StoreWriter(conn, None)
+        for n, ids in enumerate(plan):
+            names = ["view"] * len(ids)
+            props = [f'{{"n":{n}}}'] * len(ids)
+            packed = _unpack(_pack(Batch(ids, names, [1000 * n + i for i in range(len(ids))], props,
+                                         keys(names, props), lines=list(range(len(ids)))), book))
+            assert packed.customer_globals is not None
+            epochs.append(packed.customer_epoch)
+            with conn.begin():
+                if n == 3:  # "a", known by its code, goes between batches (as an erasure would take it)
+                    conn.execute(delete(events).where(events.c.customer_id == stored_ids(conn)["a"]))
+                    conn.execute(delete(customers).where(customers.c.external_id == "a"))
+                    bump_deleted(conn)
+                writer.revalidate()
+                writer.insert_columns([], packed.names, packed.times, packed.properties, packed.keys,
+                                      packed.customer_values, packed.customer_codes, packed.customer_globals,
+                                      packed.customer_epoch)
+        rows = conn.execute(select(customers.c.external_id, events.c.time)
+                            .join(customers, customers.c.id == events.c.customer_id).order_by(events.c.time)).all()
+    assert epochs == [0, 0, 1, 1, 1]
+    expected = [(c, 1000 * n + i) for n, ids in enumerate(plan) for i, c in enumerate(ids) if n >= 3 or c != "a"]
+    assert [tuple(r) for r in rows] == expected
