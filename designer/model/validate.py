@@ -25,6 +25,13 @@ ERROR, WARNING = "error", "warning"
 SHOPPING_EVENTS = ("add_to_cart", "view", "checkout_started", "remove_from_cart")
 #: Kinds whose ports drop people when left unconnected (an ending branch elsewhere is normal).
 BRANCHING_KINDS = tuple(k.name for k in KINDS.values() if k.branching)
+_BRANCHING = frozenset(BRANCHING_KINDS)
+#: Kinds whose config has a condition (asked of the model class once: pydantic's class
+#: attribute costs a slow path per node).
+_MARKETING = frozenset(k.name for k in KINDS.values() if k.marketing)
+#: How long each kind that holds a journey can hold it, from its typed config.
+_HOLDS = {k.name: k.holds_at_most for k in KINDS.values() if k.holds_at_most is not None}
+_CONDITION_KINDS = frozenset(k.name for k in KINDS.values() if "condition" in k.config.model_fields)
 MIN_FIRST_DELAY_S = 300
 
 
@@ -58,10 +65,10 @@ def to_digraph(flow: Flow) -> nx.DiGraph:
     Port-level rules (unknown or doubly used ports) are checked on the flow's
     own edges, so validation pays for the cheaper simple graph only.
     """
+    nodes = flow.nodes
     graph = nx.DiGraph()
-    graph.add_nodes_from(flow.nodes)
-    graph.add_edges_from((e.source, e.target) for e in flow.edges
-                         if e.source in flow.nodes and e.target in flow.nodes)
+    graph.add_nodes_from(nodes)
+    graph.add_edges_from([(e.source, e.target) for e in flow.edges if e.source in nodes and e.target in nodes])
     return graph
 
 
@@ -99,7 +106,7 @@ def _validate(flow: Flow) -> list[Problem]:
 
     # Ports depend on config (A/B variants), so work them out once per node, not per edge.
     ports = {n.id: n.output_ports() for n in flow.nodes.values()}
-    _edge_problems(flow, ports, add)
+    connected = _edge_problems(flow, ports, add)
     # One topological sort serves the cycle test and the longest-path lint (a big flow's costliest steps).
     try:
         order: list[str] | None = list(nx.topological_sort(graph))
@@ -116,7 +123,7 @@ def _validate(flow: Flow) -> list[Problem]:
                 add(Problem(ERROR, "unreachable", node_id,
                             "no path from the trigger reaches this node; connect it or delete it"))
 
-    _open_port_problems(flow, ports, add)
+    _open_port_problems(flow, ports, connected, add)
     _lint(flow, graph, order, triggers[0] if triggers else None, add)
     problems.sort(key=lambda p: p.severity != ERROR)
     return problems
@@ -132,13 +139,16 @@ def has_errors(problems: list[Problem]) -> bool:
     return any(p.severity == ERROR for p in problems)
 
 
-def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
-    """Dangling ends, unknown ports, ports used twice, edges into the trigger; returns nothing."""
+def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> set[tuple[str, str]]:
+    """Dangling ends, unknown ports, ports used twice, edges into the trigger; returns the
+    (node, port) pairs an edge leaves from."""
     nodes = flow.nodes
     used: dict[tuple[str, str], str] = {}
+    dangling: set[tuple[str, str]] = set()
     for i, e in enumerate(flow.edges):
         source, target = nodes.get(e.source), nodes.get(e.target)
         if source is None or target is None:
+            dangling.add((e.source, e.port))
             missing = [end for end in (e.source, e.target) if end not in nodes]
             add(Problem(ERROR, "dangling-edge", e.source if source is not None else None,
                         f"edge {e.source} -> {e.target} points at {', '.join(repr(m) for m in missing)}, "
@@ -160,6 +170,7 @@ def _edge_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> N
         if target.kind == "trigger":
             add(Problem(ERROR, "edge-into-trigger", e.target,
                         f"edge {e.source} -> {e.target} leads into the trigger; journeys start only from events"))
+    return dangling.union(used)
 
 
 def _cycle_problems(graph: nx.DiGraph, add) -> None:
@@ -177,13 +188,12 @@ def _cycle_problems(graph: nx.DiGraph, add) -> None:
                     f"a journey would loop forever: {' -> '.join(loop)}; remove one edge of the loop"))
 
 
-def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], add) -> None:
-    connected = {(e.source, e.port) for e in flow.edges}
+def _open_port_problems(flow: Flow, node_ports: dict[str, tuple[str, ...]], connected: set[tuple[str, str]],
+                        add) -> None:
     for node in flow.nodes.values():
-        spec = KINDS.get(node.kind)
-        if spec is None or not spec.branching:
+        if node.kind not in _BRANCHING:
             continue
-        typed = node.typed
+        typed = node.parsed.config
         ends = (typed.end_ports if typed is not None else None) or ()
         for port in node_ports[node.id]:
             if (node.id, port) not in connected and port not in ends:
@@ -199,10 +209,10 @@ def _lint(flow: Flow, graph: nx.DiGraph, order: list[str] | None, trigger: str |
         add(Problem(WARNING, "reentry-no-cooldown", None,
                     "re-entry is 'always' with no cooldown, so a customer who repeats the trigger gets the "
                     "flow again each time; set a cooldown such as 7 days", "settings.reentry"))
-    sends = [n for n in flow.nodes.values() if KINDS.get(n.kind) and KINDS[n.kind].marketing]
+    sends = sum(1 for n in flow.nodes.values() if n.kind in _MARKETING)
     if sends and s.consent is None:
         add(Problem(WARNING, "no-consent", None,
-                    f"{len(sends)} marketing send(s) but no consent property; name the profile property that "
+                    f"{sends} marketing send(s) but no consent property; name the profile property that "
                     "records consent so people who opted out are skipped", "settings.consent"))
     for node in flow.nodes.values():
         if node.kind == "delay":
@@ -248,9 +258,9 @@ def _cooldown_shorter_than_flow(flow: Flow, graph: nx.DiGraph, order: list[str],
         return
     holds: dict[str, float] = {}
     for node in flow.nodes.values():
-        spec = KINDS.get(node.kind)
-        if spec is not None and spec.holds_at_most is not None and node.typed is not None:
-            holds[node.id] = spec.holds_at_most(node.typed)
+        hold = _HOLDS.get(node.kind)
+        if hold is not None and (typed := node.parsed.config) is not None:
+            holds[node.id] = hold(typed)
     longest = _longest_hold(graph, order, holds)
     if cooldown < longest:
         need = durations.humanize(durations.to_iso(longest))
@@ -269,11 +279,16 @@ def _longest_hold(graph: nx.DiGraph, order: list[str], holds: dict[str, float]) 
     was half of all validation. Over networkx's topological order, a node's longest arrival
     is its predecessors' best plus their own hold: one pass, no copies.
     """
-    pred = graph.pred
+    # A journey arrives at a node at the latest after its slowest predecessor's arrival and hold:
+    # pushed forward along the raw adjacency (``adjacency()``), no view made per node.
+    successors = dict(graph.adjacency())
     get = holds.get
-    arrive: dict[str, float] = {}
-    for v in order:
-        arrive[v] = max((arrive[u] + get(u, 0.0) for u in pred[v]), default=0.0)
+    arrive: dict[str, float] = dict.fromkeys(order, 0.0)
+    for u in order:
+        leave = arrive[u] + get(u, 0.0)
+        for v in successors[u]:
+            if leave > arrive[v]:
+                arrive[v] = leave
     # A hold at the end of a path postpones only the journey's end, not a message, so it does not count.
     return max(arrive.values(), default=0.0)
 
@@ -283,15 +298,16 @@ def _tested_events(flow: Flow) -> set[str]:
     or as what a wait is for (read once per validation; two lints ask)."""
     events = {t["event"] for t in conditions.event_tests(flow.settings.exit_when)}
     for node in flow.nodes.values():
-        typed = node.typed
-        if typed is None:
-            continue
-        # Asked of the model's class: a missing attribute costs pydantic a slow path per node.
-        if "condition" in type(typed).model_fields and isinstance(typed.condition, FlowModel):
-            # The raw config of a config that parsed is the same condition, without a copy per node.
-            events.update(t["event"] for t in conditions.event_tests(node.config.get("condition")))
-        elif node.kind == "wait_for":
-            events.add(typed.event)
+        kind = node.kind
+        if kind in _CONDITION_KINDS:
+            typed = node.parsed.config
+            if typed is not None and isinstance(typed.condition, FlowModel):
+                # The raw config of a config that parsed is the same condition, without a copy per node.
+                events.update(t["event"] for t in conditions.event_tests(node.config.get("condition")))
+        elif kind == "wait_for":
+            typed = node.parsed.config
+            if typed is not None:
+                events.add(typed.event)
     return events
 
 
