@@ -32,10 +32,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from designer.engine.plan import compile_flow
-from designer.engine.replay import replay_customer
+from designer.engine.replay import replay_customer, replay_customers
 from designer.engine.simulate import flow_hash
 from designer.model import io
 from designer.model.flow import Flow
@@ -225,7 +225,11 @@ class Runtime:
             except ValueError as exc:
                 field, _, message = str(exc).partition(": ")
                 raise RuntimeError_("invalid", str(exc), 422, field) from None
-            self._wake(conn, cid, self.now(conn) - 1)
+            # A changed profile can change what the customer's history decides: replay it. A
+            # customer without events has nothing to replay (their first event wakes them), so
+            # loading a shop's profiles before its events costs no replay per profile.
+            if conn.execute(select(events.c.id).where(events.c.customer_id == cid).limit(1)).first() is not None:
+                self._wake(conn, cid, self.now(conn) - 1)
 
     def _wake(self, conn, customer_id: int, when: int) -> None:
         claims.wake(conn, customer_id, when)
@@ -251,6 +255,7 @@ class Runtime:
         with self.lock:
             passed = time.perf_counter()  # the clock passed these due times (or the events came) now
             now = self.now()
+            size = claims.batch_size(self.engine)
             while True:
                 with self.engine.connect() as conn:
                     due = claims.due(conn, now)
@@ -258,72 +263,100 @@ class Runtime:
                 if not due:
                     return done
                 decided = 0
-                for cid in due:
-                    started = time.perf_counter()
-                    made = self.decide(cid, now, live=live)
-                    if made is not None:
-                        ended = time.perf_counter()
-                        self.decision_ms.append((ended - started) * 1000)
-                        if made:
-                            self.due_to_outbox_ms.append((ended - passed) * 1000)
-                        decided += 1
+                for start in range(0, len(due), size):
+                    decided += self._decide_timed(due[start:start + size], now, passed, live=live)
                 if not decided:  # every one held by another worker: wait for the first of them
-                    decided += self.decide(due[0], now, wait=True, live=live) is not None
+                    decided += self._decide_timed(due[:1], now, passed, wait=True, live=live)
                 done += decided
 
-    def decide(self, customer_id: int, now: int, wait: bool = False,
-               live: list[Version] | None = None) -> int | None:
-        """Claim one customer and replay them up to ``now``; new decisions and the next wake-up
-        commit together. How many messages it decided, or None when the customer is not due (any
-        more) or another worker holds them."""
-        made = 0
+    def _decide_timed(self, customer_ids: list[int], now: int, passed: float, wait: bool = False,
+                      live: list[Version] | None = None) -> int:
+        """:meth:`decide` with its figures: each customer decided took the whole transaction
+        (claim to commit), and a message was in the outbox that long after the clock passed."""
+        started = time.perf_counter()
+        made = self.decide(customer_ids, now, wait=wait, live=live)
+        ended = time.perf_counter()
+        self.decision_ms.extend([(ended - started) * 1000] * len(made))
+        self.due_to_outbox_ms.extend([(ended - passed) * 1000] * sum(made.values()))
+        return len(made)
+
+    def decide(self, customer_ids: list[int], now: int, wait: bool = False,
+               live: list[Version] | None = None) -> dict[int, int]:
+        """Claim those of ``customer_ids`` still due and replay them up to ``now``; their new
+        decisions and next wake-ups commit together, in one transaction. Returns, per customer
+        claimed, how many messages it decided (a customer not due any more, or held by another
+        worker, is left out)."""
         with self.engine.begin() as conn:
-            if not claims.claim(conn, customer_id, now, wait):
-                return None
+            held = claims.claim(conn, customer_ids, now, wait)
+            claimed = [c for c in customer_ids if c in held]  # in due order: the outbox's ids follow it
+            if not claimed:
+                return {}
             if live is None:
                 live = self._live(conn)
-            plans = self._compiled(live)
-            window_from = min((v.entries_from for v in live), default=now)
-            replay = replay_customer(plans, self.engine, customer_id, window_from, now,
-                                     [(v.entries_from, v.entries_to) for v in live]) if live else None
-            if replay is not None:
-                have = set(conn.execute(select(t.outbox.c.version_id, t.outbox.c.journey, t.outbox.c.node)
-                                        .where(t.outbox.c.customer_id == customer_id)).all())
-                external = conn.execute(select(customers.c.external_id).where(customers.c.id == customer_id)).scalar()
-                rows = []
-                for d in replay.decisions:
-                    v = live[d.flow]
-                    if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
-                        continue  # a journey of another version of this flow
-                    if (v.id, d.journey, d.node) in have:
-                        continue
-                    node = plans[d.flow].nodes[d.node]
-                    if d.what == "sent":
-                        status, reason = ("skipped", "flow paused") if v.paused else ("queued", None)
-                    else:
-                        status, reason = "skipped", d.detail
-                    rows.append({"version_id": v.id, "flow_id": v.flow_id, "version": v.version,
-                                 "customer_id": customer_id, "external_id": external, "journey": d.journey,
-                                 "node": d.node, "time": d.time, "channel": node.channel,
-                                 "subject": v.flow.nodes[d.node].config.get("subject"), "status": status,
-                                 "reason": reason, "attempts": 0, "decided_at": now})
+            made = dict.fromkeys(claimed, 0)
+            replays = {}
+            if live:
+                plans = self._compiled(live)
+                window_from = min(v.entries_from for v in live)
+                replays = replay_customers(plans, self.engine, claimed, window_from, now,
+                                           [(v.entries_from, v.entries_to) for v in live])
+                rows = self._new_decisions(conn, claimed, replays, live, plans, now)
                 if rows:
                     conn.execute(t.outbox.insert(), rows)
-                    made = sum(r["status"] == "queued" for r in rows)
+                    for r in rows:
+                        made[r["customer_id"]] += r["status"] == "queued"
                     checkpoint("decide")
-            # The next look: the first step a replay foresees, or the customer's first event the
-            # clock has not reached yet (stored, but not part of this replay). The claimed row is
-            # updated in place (not deleted and made again): a wake-up another worker is waiting to
-            # move earlier then lands on it.
-            pending = conn.execute(select(func.min(events.c.time)).where(events.c.customer_id == customer_id,
-                                                                         events.c.time >= now)).scalar()
-            wakes = [w for w in (pending, replay.next_wake if replay is not None else None) if w is not None]
-            if wakes:
-                conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == customer_id)
-                             .values(wake_at=min(wakes)))
-            else:
-                conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
+            self._next_wakes(conn, claimed, replays, now)
         return made
+
+    def _new_decisions(self, conn, claimed: list[int], replays: dict, live: list[Version], plans: list,
+                       now: int) -> list[dict]:
+        """The outbox rows of the replays' decisions the outbox lacks (each journey in its own version)."""
+        have = set(conn.execute(select(t.outbox.c.customer_id, t.outbox.c.version_id, t.outbox.c.journey,
+                                       t.outbox.c.node).where(t.outbox.c.customer_id.in_(claimed))).all())
+        external = dict(conn.execute(select(customers.c.id, customers.c.external_id)
+                                     .where(customers.c.id.in_(claimed))).all())
+        rows = []
+        for cid in claimed:
+            for d in replays[cid].decisions:
+                v = live[d.flow]
+                if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
+                    continue  # a journey of another version of this flow
+                if (cid, v.id, d.journey, d.node) in have:
+                    continue
+                node = plans[d.flow].nodes[d.node]
+                if d.what == "sent":
+                    status, reason = ("skipped", "flow paused") if v.paused else ("queued", None)
+                else:
+                    status, reason = "skipped", d.detail
+                rows.append({"version_id": v.id, "flow_id": v.flow_id, "version": v.version,
+                             "customer_id": cid, "external_id": external[cid], "journey": d.journey,
+                             "node": d.node, "time": d.time, "channel": node.channel,
+                             "subject": v.flow.nodes[d.node].config.get("subject"), "status": status,
+                             "reason": reason, "attempts": 0, "decided_at": now})
+        return rows
+
+    def _next_wakes(self, conn, claimed: list[int], replays: dict, now: int) -> None:
+        """Each claimed customer's next look: the first step a replay foresees, or their first
+        event the clock has not reached yet (stored, but not part of this replay). A claimed row
+        is updated in place (not deleted and made again): a wake-up another worker is waiting to
+        move earlier then lands on it."""
+        pending = dict(conn.execute(select(events.c.customer_id, func.min(events.c.time))
+                                    .where(events.c.customer_id.in_(claimed), events.c.time >= now)
+                                    .group_by(events.c.customer_id)).all())
+        moved, done = [], []
+        for cid in claimed:
+            replay = replays.get(cid)
+            wakes = [w for w in (pending.get(cid), replay.next_wake if replay is not None else None) if w is not None]
+            if wakes:
+                moved.append({"cid": cid, "when": min(wakes)})
+            else:
+                done.append(cid)
+        if moved:
+            conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == bindparam("cid"))
+                         .values(wake_at=bindparam("when")), moved)
+        if done:
+            conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id.in_(done)))
 
     # -- reading -----------------------------------------------------------------
     def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,
