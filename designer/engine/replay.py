@@ -17,6 +17,7 @@ shift when an earlier flow gains a journey.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
@@ -119,14 +120,31 @@ def _histories(engine: Engine, spec, customer_ids: list[int]):
     """(id, (profile, properties JSON), history) of each of ``customer_ids`` with a trigger event
     in the window: the reader's query and profiles, for a list of customers."""
     with engine.connect() as conn:
-        stmt = events_query(engine, spec).where(events.c.customer_id.in_(customer_ids))
-        rows = [tuple(r) for r in conn.execute(stmt)]
+        rows = _events_of(conn, events_query(engine, spec).where(events.c.customer_id.in_(customer_ids)))
         found = [(cid, list(group)) for cid, group in groupby(rows, key=itemgetter(0))]
         found = [(cid, r) for cid, r in found if has_trigger(r, spec.triggers)]
         if not found:
             return []
         people = profiles(conn, [cid for cid, _ in found], spec.profile_names)
     return [(cid, people[cid], History(r, 1)) for cid, r in found]
+
+
+def _events_of(conn, stmt) -> list[tuple]:
+    """The rows of the reader's query narrowed to a list of customers, read through the
+    (customer, time) index.
+
+    SQLite's planner, without statistics, reads through the (name, time) index instead: every
+    cart and purchase event of the shop up to now, for a few hundred customers, so each clock
+    step of a live runtime read more than the one before (17 ms a step after 200,000 events,
+    against under 1 ms through the customer index). SQLAlchemy renders no ``INDEXED BY``, so
+    it goes into the compiled text; other databases plan with statistics.
+    """
+    if conn.dialect.name != "sqlite":
+        return [tuple(r) for r in conn.execute(stmt)]
+    compiled = stmt.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.params
+    sql = re.sub(r"\bFROM events\b", "FROM events INDEXED BY ix_events_customer_time", str(compiled), count=1)
+    return conn.exec_driver_sql(sql, tuple(values[k] for k in compiled.positiontup)).all()
 
 
 def _collect(out: Replay, trace: list[TraceStep], started: list[tuple[int, int]], seen_to: int) -> None:

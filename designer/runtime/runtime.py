@@ -190,12 +190,13 @@ class Runtime:
                     waiting = set(conn.execute(select(t.wakeups.c.customer_id)
                                                .where(t.wakeups.c.customer_id.in_(list(ids.values())))).scalars())
                     triggers = self._trigger_events(conn)
-                    late = 0
+                    late, wakes = 0, {}
                     for ext, first in result.touched.items():
                         when = self._wake_for(first, now, ids[ext] in waiting, result.names[ext], triggers)
                         if when is not None:
-                            self._wake(conn, ids[ext], when)
+                            wakes[ids[ext]] = when
                         late += first < now
+                    claims.wake(conn, wakes)
                     self._add(conn, "events_ingested", result.accepted)
                     self._add(conn, "late_events", late)
                 checkpoint("ingested")
@@ -229,10 +230,7 @@ class Runtime:
             # customer without events has nothing to replay (their first event wakes them), so
             # loading a shop's profiles before its events costs no replay per profile.
             if conn.execute(select(events.c.id).where(events.c.customer_id == cid).limit(1)).first() is not None:
-                self._wake(conn, cid, self.now(conn) - 1)
-
-    def _wake(self, conn, customer_id: int, when: int) -> None:
-        claims.wake(conn, customer_id, when)
+                claims.wake(conn, {cid: self.now(conn) - 1})
 
     # -- the clock -------------------------------------------------------------
     def advance(self, to: int) -> int:
