@@ -123,6 +123,10 @@ class Runtime:
                 conn.execute(t.flows.insert().values(id=flow_id, version=number, paused=0, deleted=0))
             else:
                 conn.execute(update(t.flows).where(t.flows.c.id == flow_id).values(version=number, deleted=0))
+            # Events the clock has not reached may start journeys of this version, or be read by
+            # it though no flow read them before (so nobody is woken for them): look at them.
+            claims.wake(conn, dict(conn.execute(select(events.c.customer_id, func.min(events.c.time))
+                                                .where(events.c.time >= now).group_by(events.c.customer_id)).all()))
             return {"id": flow_id, "version": number, "changed": True}
 
     def flows(self) -> list[dict]:
@@ -189,10 +193,10 @@ class Runtime:
                                             .where(customers.c.external_id.in_(list(result.touched)))).all())
                     waiting = set(conn.execute(select(t.wakeups.c.customer_id)
                                                .where(t.wakeups.c.customer_id.in_(list(ids.values())))).scalars())
-                    triggers = self._trigger_events(conn)
+                    triggers, read = self._interest(self._live(conn))
                     late, wakes = 0, {}
                     for ext, first in result.touched.items():
-                        when = self._wake_for(first, now, ids[ext] in waiting, result.names[ext], triggers)
+                        when = self._wake_for(now, ids[ext] in waiting, result.names[ext], triggers, read)
                         if when is not None:
                             wakes[ids[ext]] = when
                         late += first < now
@@ -203,20 +207,33 @@ class Runtime:
             self.run_due()
             return result
 
-    def _trigger_events(self, conn) -> set[str]:
-        """The events that start journeys in some deployed flow (lower case: names match loosely here)."""
-        return {p.trigger_event.lower() for p in self._compiled(self._live(conn)) if p.trigger_event}
+    def _interest(self, live: list[Version]) -> tuple[set[str], set[str] | None]:
+        """The events that start journeys in some deployed flow, and every event any of them reads
+        (None: all), lower case: names match loosely here, so a near miss wakes a customer (a
+        replay that finds nothing) and never leaves one asleep."""
+        plans = self._compiled(live)
+        read: set[str] | None = set()
+        for p in plans:
+            read = None if read is None or "*" in p.event_names else read | {n.lower() for n in p.event_names}
+        return {p.trigger_event.lower() for p in plans if p.trigger_event}, read
 
     @staticmethod
-    def _wake_for(first: int, now: int, waiting: bool, names: dict[str, int], triggers: set[str]) -> int | None:
-        """When new events make a customer worth a look. A customer with a wake-up (journeys in
-        progress, or events the clock has not reached) or a late event is looked at from the first
-        new event; one with neither, only from their first event that starts a journey somewhere:
-        any other event cannot decide anything until then (it is stored, and read by every later
-        replay), so the runtime skips a replay that would find nothing."""
+    def _wake_for(now: int, waiting: bool, names: dict[str, int], triggers: set[str],
+                  read: set[str] | None) -> int | None:
+        """When new events make a customer worth a look. Only events some flow reads count: a
+        replay reads no other (the reader's query leaves them out), so one would decide just what
+        the last did. A customer with a wake-up (journeys in progress, or events the clock has not
+        reached) or a late event is looked at from the first new event that counts; one with
+        neither, only from their first event that starts a journey somewhere: any other event
+        cannot decide anything until then (it is stored, and read by every later replay), so the
+        runtime skips a replay that would find nothing."""
+        seen = {name: t for name, t in names.items() if read is None or name.lower() in read}
+        if not seen:
+            return None
+        first = min(seen.values())
         if waiting or first < now:
             return first
-        starts = [t for name, t in names.items() if name.lower() in triggers]
+        starts = [t for name, t in seen.items() if name.lower() in triggers]
         return min(starts) if starts else None
 
     def upsert_customer(self, external_id: str, body) -> None:
@@ -304,7 +321,7 @@ class Runtime:
                     for r in rows:
                         made[r["customer_id"]] += r["status"] == "queued"
                     checkpoint("decide")
-            self._next_wakes(conn, claimed, replays, now)
+            self._next_wakes(conn, claimed, replays, live, now)
         return made
 
     def _new_decisions(self, conn, claimed: list[int], replays: dict, live: list[Version], plans: list,
@@ -334,14 +351,18 @@ class Runtime:
                              "reason": reason, "attempts": 0, "decided_at": now})
         return rows
 
-    def _next_wakes(self, conn, claimed: list[int], replays: dict, now: int) -> None:
+    def _next_wakes(self, conn, claimed: list[int], replays: dict, live: list[Version], now: int) -> None:
         """Each claimed customer's next look: the first step a replay foresees, or their first
-        event the clock has not reached yet (stored, but not part of this replay). A claimed row
+        event some flow reads that the clock has not reached yet (stored, but not part of this
+        replay; a deploy wakes those with any such event: see :meth:`deploy`). A claimed row
         is updated in place (not deleted and made again): a wake-up another worker is waiting to
         move earlier then lands on it."""
-        pending = dict(conn.execute(select(events.c.customer_id, func.min(events.c.time))
-                                    .where(events.c.customer_id.in_(claimed), events.c.time >= now)
-                                    .group_by(events.c.customer_id)).all())
+        later = select(events.c.customer_id, func.min(events.c.time)).where(events.c.customer_id.in_(claimed),
+                                                                             events.c.time >= now)
+        _, read = self._interest(live)
+        if read is not None:  # (an event no flow reads would change no replay: see _wake_for)
+            later = later.where(func.lower(events.c.name).in_(sorted(read)))
+        pending = dict(conn.execute(later.group_by(events.c.customer_id)).all())
         moved, done = [], []
         for cid in claimed:
             replay = replays.get(cid)

@@ -233,3 +233,13 @@ def test_a_flow_that_tests_a_score_is_refused_by_the_runtime_and_its_publish_rep
     report = runtime_report(io.from_json(scored))
     assert [(g.node, g.path) for g in report.errors] == [(split["id"], problem["path"])]
     assert client.put(f"/flows/{FLOW['id']}", json=FLOW).status_code == 200
+
+
+def test_events_ahead_of_the_clock_count_for_a_flow_deployed_before_the_clock_reaches_them(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    _shopper(client, "ann", T0)  # stored while no flow reads carts: nobody is woken for it
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)  # deployed before the clock reaches ann's cart
+    client.post("/clock", json={"now": T0 + 2 * HOUR})
+    msgs = client.get("/messages", params={"customer": "ann"}).json()["messages"]
+    assert [(m["node"], m["status"], m["time_ms"]) for m in msgs] == [("n5", "queued", T0 + HOUR)]
