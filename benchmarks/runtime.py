@@ -3,11 +3,12 @@ after each batch, the abandoned-cart flow deployed; checks the messages against 
 
 Prints figures; the last line is JSON
 {"events", "seconds", "events_per_s", "messages", "p99_decision_ms", "backtest_messages",
-"p99_due_to_outbox_ms"}. ``p99_decision_ms`` is one customer's decide step (claim, replay, outbox
-write, commit), timed in the runtime; ``p99_due_to_outbox_ms`` is, for each queued message, the time
-from the clock passing (the start of the run that decided it, after a ``POST /clock`` or ``POST
-/events``) to its commit: it includes the decisions of the other customers due in the same run,
-which one process takes in turn.
+"p99_due_to_outbox_ms"}. ``p99_decision_ms`` is, per customer decided, the decide transaction that
+took them (claim, replay, outbox write, commit), timed in the runtime: on SQLite the customers due at
+one step are decided in one transaction, so this is that transaction's time. ``p99_due_to_outbox_ms``
+is, for each queued message, the time from the clock passing (the start of the run that decided it,
+after a ``POST /clock`` or ``POST /events``) to its commit: it includes the decisions of the other
+customers due in the same run.
 """
 
 from __future__ import annotations

@@ -217,6 +217,11 @@ class Runtime:
             read = None if read is None or "*" in p.event_names else read | {n.lower() for n in p.event_names}
         return {p.trigger_event.lower() for p in plans if p.trigger_event}, read
 
+    def _reads(self, live: list[Version]) -> set[str] | None:
+        """The event names the live versions' replays read, as the reader's query names them (None: all)."""
+        plans = self._compiled(live)
+        return None if any("*" in p.event_names for p in plans) else set().union(*(p.event_names for p in plans))
+
     @staticmethod
     def _wake_for(now: int, waiting: bool, names: dict[str, int], triggers: set[str],
                   read: set[str] | None) -> int | None:
@@ -326,13 +331,17 @@ class Runtime:
 
     def _new_decisions(self, conn, claimed: list[int], replays: dict, live: list[Version], plans: list,
                        now: int) -> list[dict]:
-        """The outbox rows of the replays' decisions the outbox lacks (each journey in its own version)."""
+        """The outbox rows of the replays' decisions the outbox lacks (each journey in its own version).
+        Only customers with decisions are looked up (most replays of a step decide nothing yet)."""
+        deciding = [cid for cid in claimed if replays[cid].decisions]
+        if not deciding:
+            return []
         have = set(conn.execute(select(t.outbox.c.customer_id, t.outbox.c.version_id, t.outbox.c.journey,
-                                       t.outbox.c.node).where(t.outbox.c.customer_id.in_(claimed))).all())
+                                       t.outbox.c.node).where(t.outbox.c.customer_id.in_(deciding))).all())
         external = dict(conn.execute(select(customers.c.id, customers.c.external_id)
-                                     .where(customers.c.id.in_(claimed))).all())
+                                     .where(customers.c.id.in_(deciding))).all())
         rows = []
-        for cid in claimed:
+        for cid in deciding:
             for d in replays[cid].decisions:
                 v = live[d.flow]
                 if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
@@ -359,9 +368,9 @@ class Runtime:
         move earlier then lands on it."""
         later = select(events.c.customer_id, func.min(events.c.time)).where(events.c.customer_id.in_(claimed),
                                                                              events.c.time >= now)
-        _, read = self._interest(live)
-        if read is not None:  # (an event no flow reads would change no replay: see _wake_for)
-            later = later.where(func.lower(events.c.name).in_(sorted(read)))
+        names = self._reads(live)
+        if names is not None:  # (an event no flow reads would change no replay: see _wake_for)
+            later = later.where(events.c.name.in_(sorted(names)))
         pending = dict(conn.execute(later.group_by(events.c.customer_id)).all())
         moved, done = [], []
         for cid in claimed:
