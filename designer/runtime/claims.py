@@ -41,27 +41,48 @@ def _insert(conn: Connection):
     return insert
 
 
-def wake(conn: Connection, customer_id: int, when: int) -> None:
-    """Look at ``customer_id`` again at ``when`` at the latest (an earlier wake-up stays)."""
-    stmt = _insert(conn)(t.wakeups).values(customer_id=customer_id, wake_at=when)
+def wake(conn: Connection, when: dict[int, int]) -> None:
+    """Look at each customer of ``when`` again at its time at the latest (an earlier wake-up
+    stays); one statement for them all, in id order (two ingests on a server lock the rows in
+    the same order, so they never deadlock)."""
+    if not when:
+        return
+    stmt = _insert(conn)(t.wakeups)
     least = func.least if conn.dialect.name == "postgresql" else func.min  # SQLite's min(a, b) is scalar
     conn.execute(stmt.on_conflict_do_update(index_elements=[t.wakeups.c.customer_id],
-                                            set_={"wake_at": least(t.wakeups.c.wake_at, stmt.excluded.wake_at)}))
+                                            set_={"wake_at": least(t.wakeups.c.wake_at, stmt.excluded.wake_at)}),
+                 [{"customer_id": c, "wake_at": w} for c, w in sorted(when.items())])
 
 
-def claim(conn: Connection, customer_id: int, now: int, wait: bool) -> bool:
-    """Lock ``customer_id``'s wake-up for this transaction if it is due before ``now``.
+def claim(conn: Connection, customer_ids: list[int], now: int, wait: bool) -> set[int]:
+    """Lock the wake-ups of those of ``customer_ids`` due before ``now`` for this transaction;
+    returns the ids locked.
 
     ``wait=False`` skips a customer another worker holds; ``wait=True`` waits for that worker's
     decision to commit (or its connection to die) and then looks again, so a caller that found
     only held customers can wait for them instead of polling.
     """
-    q = (select(t.wakeups.c.customer_id).where(t.wakeups.c.customer_id == customer_id, t.wakeups.c.wake_at < now)
+    q = (select(t.wakeups.c.customer_id).where(t.wakeups.c.customer_id.in_(customer_ids), t.wakeups.c.wake_at < now)
          .with_for_update(skip_locked=not wait))
-    return conn.execute(q).first() is not None
+    return set(conn.execute(q).scalars())
 
 
-def due(conn: Connection, now: int, limit: int = 500) -> list[int]:
+def batch_size(conn_or_engine) -> int:
+    """How many due customers one decide transaction claims.
+
+    One process alone on a store (SQLite) decides all it finds in one
+    transaction: one read of their events, one interpreter, one commit. On a
+    shared store each transaction claims one customer, so the due customers of
+    a step spread over every worker and a worker that dies holds back only one.
+    """
+    return 1 if shared(conn_or_engine) else DUE_LIMIT
+
+
+#: The most due customers looked up (and decided together, alone on a store) at a time.
+DUE_LIMIT = 500
+
+
+def due(conn: Connection, now: int, limit: int = DUE_LIMIT) -> list[int]:
     """Customers whose wake-up is before ``now``, earliest first (a candidate list: claim each)."""
     return list(conn.execute(select(t.wakeups.c.customer_id).where(t.wakeups.c.wake_at < now)
                              .order_by(t.wakeups.c.wake_at).limit(limit)).scalars())

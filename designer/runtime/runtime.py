@@ -32,10 +32,10 @@ import threading
 import time
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from designer.engine.plan import compile_flow
-from designer.engine.replay import replay_customer
+from designer.engine.replay import replay_customer, replay_customers
 from designer.engine.simulate import flow_hash
 from designer.model import io
 from designer.model.flow import Flow
@@ -123,6 +123,10 @@ class Runtime:
                 conn.execute(t.flows.insert().values(id=flow_id, version=number, paused=0, deleted=0))
             else:
                 conn.execute(update(t.flows).where(t.flows.c.id == flow_id).values(version=number, deleted=0))
+            # Events the clock has not reached may start journeys of this version, or be read by
+            # it though no flow read them before (so nobody is woken for them): look at them.
+            claims.wake(conn, dict(conn.execute(select(events.c.customer_id, func.min(events.c.time))
+                                                .where(events.c.time >= now).group_by(events.c.customer_id)).all()))
             return {"id": flow_id, "version": number, "changed": True}
 
     def flows(self) -> list[dict]:
@@ -189,33 +193,52 @@ class Runtime:
                                             .where(customers.c.external_id.in_(list(result.touched)))).all())
                     waiting = set(conn.execute(select(t.wakeups.c.customer_id)
                                                .where(t.wakeups.c.customer_id.in_(list(ids.values())))).scalars())
-                    triggers = self._trigger_events(conn)
-                    late = 0
+                    triggers, read = self._interest(self._live(conn))
+                    late, wakes = 0, {}
                     for ext, first in result.touched.items():
-                        when = self._wake_for(first, now, ids[ext] in waiting, result.names[ext], triggers)
+                        when = self._wake_for(now, ids[ext] in waiting, result.names[ext], triggers, read)
                         if when is not None:
-                            self._wake(conn, ids[ext], when)
+                            wakes[ids[ext]] = when
                         late += first < now
+                    claims.wake(conn, wakes)
                     self._add(conn, "events_ingested", result.accepted)
                     self._add(conn, "late_events", late)
                 checkpoint("ingested")
             self.run_due()
             return result
 
-    def _trigger_events(self, conn) -> set[str]:
-        """The events that start journeys in some deployed flow (lower case: names match loosely here)."""
-        return {p.trigger_event.lower() for p in self._compiled(self._live(conn)) if p.trigger_event}
+    def _interest(self, live: list[Version]) -> tuple[set[str], set[str] | None]:
+        """The events that start journeys in some deployed flow, and every event any of them reads
+        (None: all), lower case: names match loosely here, so a near miss wakes a customer (a
+        replay that finds nothing) and never leaves one asleep."""
+        plans = self._compiled(live)
+        read: set[str] | None = set()
+        for p in plans:
+            read = None if read is None or "*" in p.event_names else read | {n.lower() for n in p.event_names}
+        return {p.trigger_event.lower() for p in plans if p.trigger_event}, read
+
+    def _reads(self, live: list[Version]) -> set[str] | None:
+        """The event names the live versions' replays read, as the reader's query names them (None: all)."""
+        plans = self._compiled(live)
+        return None if any("*" in p.event_names for p in plans) else set().union(*(p.event_names for p in plans))
 
     @staticmethod
-    def _wake_for(first: int, now: int, waiting: bool, names: dict[str, int], triggers: set[str]) -> int | None:
-        """When new events make a customer worth a look. A customer with a wake-up (journeys in
-        progress, or events the clock has not reached) or a late event is looked at from the first
-        new event; one with neither, only from their first event that starts a journey somewhere:
-        any other event cannot decide anything until then (it is stored, and read by every later
-        replay), so the runtime skips a replay that would find nothing."""
+    def _wake_for(now: int, waiting: bool, names: dict[str, int], triggers: set[str],
+                  read: set[str] | None) -> int | None:
+        """When new events make a customer worth a look. Only events some flow reads count: a
+        replay reads no other (the reader's query leaves them out), so one would decide just what
+        the last did. A customer with a wake-up (journeys in progress, or events the clock has not
+        reached) or a late event is looked at from the first new event that counts; one with
+        neither, only from their first event that starts a journey somewhere: any other event
+        cannot decide anything until then (it is stored, and read by every later replay), so the
+        runtime skips a replay that would find nothing."""
+        seen = {name: t for name, t in names.items() if read is None or name.lower() in read}
+        if not seen:
+            return None
+        first = min(seen.values())
         if waiting or first < now:
             return first
-        starts = [t for name, t in names.items() if name.lower() in triggers]
+        starts = [t for name, t in seen.items() if name.lower() in triggers]
         return min(starts) if starts else None
 
     def upsert_customer(self, external_id: str, body) -> None:
@@ -225,10 +248,11 @@ class Runtime:
             except ValueError as exc:
                 field, _, message = str(exc).partition(": ")
                 raise RuntimeError_("invalid", str(exc), 422, field) from None
-            self._wake(conn, cid, self.now(conn) - 1)
-
-    def _wake(self, conn, customer_id: int, when: int) -> None:
-        claims.wake(conn, customer_id, when)
+            # A changed profile can change what the customer's history decides: replay it. A
+            # customer without events has nothing to replay (their first event wakes them), so
+            # loading a shop's profiles before its events costs no replay per profile.
+            if conn.execute(select(events.c.id).where(events.c.customer_id == cid).limit(1)).first() is not None:
+                claims.wake(conn, {cid: self.now(conn) - 1})
 
     # -- the clock -------------------------------------------------------------
     def advance(self, to: int) -> int:
@@ -251,6 +275,7 @@ class Runtime:
         with self.lock:
             passed = time.perf_counter()  # the clock passed these due times (or the events came) now
             now = self.now()
+            size = claims.batch_size(self.engine)
             while True:
                 with self.engine.connect() as conn:
                     due = claims.due(conn, now)
@@ -258,72 +283,108 @@ class Runtime:
                 if not due:
                     return done
                 decided = 0
-                for cid in due:
-                    started = time.perf_counter()
-                    made = self.decide(cid, now, live=live)
-                    if made is not None:
-                        ended = time.perf_counter()
-                        self.decision_ms.append((ended - started) * 1000)
-                        if made:
-                            self.due_to_outbox_ms.append((ended - passed) * 1000)
-                        decided += 1
+                for start in range(0, len(due), size):
+                    decided += self._decide_timed(due[start:start + size], now, passed, live=live)
                 if not decided:  # every one held by another worker: wait for the first of them
-                    decided += self.decide(due[0], now, wait=True, live=live) is not None
+                    decided += self._decide_timed(due[:1], now, passed, wait=True, live=live)
                 done += decided
 
-    def decide(self, customer_id: int, now: int, wait: bool = False,
-               live: list[Version] | None = None) -> int | None:
-        """Claim one customer and replay them up to ``now``; new decisions and the next wake-up
-        commit together. How many messages it decided, or None when the customer is not due (any
-        more) or another worker holds them."""
-        made = 0
+    def _decide_timed(self, customer_ids: list[int], now: int, passed: float, wait: bool = False,
+                      live: list[Version] | None = None) -> int:
+        """:meth:`decide` with its figures: each customer decided took the whole transaction
+        (claim to commit), and a message was in the outbox that long after the clock passed."""
+        started = time.perf_counter()
+        made = self.decide(customer_ids, now, wait=wait, live=live)
+        ended = time.perf_counter()
+        self.decision_ms.extend([(ended - started) * 1000] * len(made))
+        self.due_to_outbox_ms.extend([(ended - passed) * 1000] * sum(made.values()))
+        return len(made)
+
+    def decide(self, customer_ids: list[int], now: int, wait: bool = False,
+               live: list[Version] | None = None) -> dict[int, int]:
+        """Claim those of ``customer_ids`` still due and replay them up to ``now``; their new
+        decisions and next wake-ups commit together, in one transaction. Returns, per customer
+        claimed, how many messages it decided (a customer not due any more, or held by another
+        worker, is left out)."""
         with self.engine.begin() as conn:
-            if not claims.claim(conn, customer_id, now, wait):
-                return None
+            held = claims.claim(conn, customer_ids, now, wait)
+            claimed = [c for c in customer_ids if c in held]  # in due order: the outbox's ids follow it
+            if not claimed:
+                return {}
             if live is None:
                 live = self._live(conn)
-            plans = self._compiled(live)
-            window_from = min((v.entries_from for v in live), default=now)
-            replay = replay_customer(plans, self.engine, customer_id, window_from, now,
-                                     [(v.entries_from, v.entries_to) for v in live]) if live else None
-            if replay is not None:
-                have = set(conn.execute(select(t.outbox.c.version_id, t.outbox.c.journey, t.outbox.c.node)
-                                        .where(t.outbox.c.customer_id == customer_id)).all())
-                external = conn.execute(select(customers.c.external_id).where(customers.c.id == customer_id)).scalar()
-                rows = []
-                for d in replay.decisions:
-                    v = live[d.flow]
-                    if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
-                        continue  # a journey of another version of this flow
-                    if (v.id, d.journey, d.node) in have:
-                        continue
-                    node = plans[d.flow].nodes[d.node]
-                    if d.what == "sent":
-                        status, reason = ("skipped", "flow paused") if v.paused else ("queued", None)
-                    else:
-                        status, reason = "skipped", d.detail
-                    rows.append({"version_id": v.id, "flow_id": v.flow_id, "version": v.version,
-                                 "customer_id": customer_id, "external_id": external, "journey": d.journey,
-                                 "node": d.node, "time": d.time, "channel": node.channel,
-                                 "subject": v.flow.nodes[d.node].config.get("subject"), "status": status,
-                                 "reason": reason, "attempts": 0, "decided_at": now})
+            made = dict.fromkeys(claimed, 0)
+            replays = {}
+            if live:
+                plans = self._compiled(live)
+                window_from = min(v.entries_from for v in live)
+                replays = replay_customers(plans, self.engine, claimed, window_from, now,
+                                           [(v.entries_from, v.entries_to) for v in live])
+                rows = self._new_decisions(conn, claimed, replays, live, plans, now)
                 if rows:
                     conn.execute(t.outbox.insert(), rows)
-                    made = sum(r["status"] == "queued" for r in rows)
+                    for r in rows:
+                        made[r["customer_id"]] += r["status"] == "queued"
                     checkpoint("decide")
-            # The next look: the first step a replay foresees, or the customer's first event the
-            # clock has not reached yet (stored, but not part of this replay). The claimed row is
-            # updated in place (not deleted and made again): a wake-up another worker is waiting to
-            # move earlier then lands on it.
-            pending = conn.execute(select(func.min(events.c.time)).where(events.c.customer_id == customer_id,
-                                                                         events.c.time >= now)).scalar()
-            wakes = [w for w in (pending, replay.next_wake if replay is not None else None) if w is not None]
-            if wakes:
-                conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == customer_id)
-                             .values(wake_at=min(wakes)))
-            else:
-                conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id == customer_id))
+            self._next_wakes(conn, claimed, replays, live, now)
         return made
+
+    def _new_decisions(self, conn, claimed: list[int], replays: dict, live: list[Version], plans: list,
+                       now: int) -> list[dict]:
+        """The outbox rows of the replays' decisions the outbox lacks (each journey in its own version).
+        Only customers with decisions are looked up (most replays of a step decide nothing yet)."""
+        deciding = [cid for cid in claimed if replays[cid].decisions]
+        if not deciding:
+            return []
+        have = set(conn.execute(select(t.outbox.c.customer_id, t.outbox.c.version_id, t.outbox.c.journey,
+                                       t.outbox.c.node).where(t.outbox.c.customer_id.in_(deciding))).all())
+        external = dict(conn.execute(select(customers.c.id, customers.c.external_id)
+                                     .where(customers.c.id.in_(deciding))).all())
+        rows = []
+        for cid in deciding:
+            for d in replays[cid].decisions:
+                v = live[d.flow]
+                if d.entry_time < v.entries_from or (v.entries_to is not None and d.entry_time >= v.entries_to):
+                    continue  # a journey of another version of this flow
+                if (cid, v.id, d.journey, d.node) in have:
+                    continue
+                node = plans[d.flow].nodes[d.node]
+                if d.what == "sent":
+                    status, reason = ("skipped", "flow paused") if v.paused else ("queued", None)
+                else:
+                    status, reason = "skipped", d.detail
+                rows.append({"version_id": v.id, "flow_id": v.flow_id, "version": v.version,
+                             "customer_id": cid, "external_id": external[cid], "journey": d.journey,
+                             "node": d.node, "time": d.time, "channel": node.channel,
+                             "subject": v.flow.nodes[d.node].config.get("subject"), "status": status,
+                             "reason": reason, "attempts": 0, "decided_at": now})
+        return rows
+
+    def _next_wakes(self, conn, claimed: list[int], replays: dict, live: list[Version], now: int) -> None:
+        """Each claimed customer's next look: the first step a replay foresees, or their first
+        event some flow reads that the clock has not reached yet (stored, but not part of this
+        replay; a deploy wakes those with any such event: see :meth:`deploy`). A claimed row
+        is updated in place (not deleted and made again): a wake-up another worker is waiting to
+        move earlier then lands on it."""
+        later = select(events.c.customer_id, func.min(events.c.time)).where(events.c.customer_id.in_(claimed),
+                                                                             events.c.time >= now)
+        names = self._reads(live)
+        if names is not None:  # (an event no flow reads would change no replay: see _wake_for)
+            later = later.where(events.c.name.in_(sorted(names)))
+        pending = dict(conn.execute(later.group_by(events.c.customer_id)).all())
+        moved, done = [], []
+        for cid in claimed:
+            replay = replays.get(cid)
+            wakes = [w for w in (pending.get(cid), replay.next_wake if replay is not None else None) if w is not None]
+            if wakes:
+                moved.append({"cid": cid, "when": min(wakes)})
+            else:
+                done.append(cid)
+        if moved:
+            conn.execute(update(t.wakeups).where(t.wakeups.c.customer_id == bindparam("cid"))
+                         .values(wake_at=bindparam("when")), moved)
+        if done:
+            conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id.in_(done)))
 
     # -- reading -----------------------------------------------------------------
     def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,

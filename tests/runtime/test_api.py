@@ -233,3 +233,45 @@ def test_a_flow_that_tests_a_score_is_refused_by_the_runtime_and_its_publish_rep
     report = runtime_report(io.from_json(scored))
     assert [(g.node, g.path) for g in report.errors] == [(split["id"], problem["path"])]
     assert client.put(f"/flows/{FLOW['id']}", json=FLOW).status_code == 200
+
+
+def test_events_ahead_of_the_clock_count_for_a_flow_deployed_before_the_clock_reaches_them(make_client):
+    client = make_client()
+    client.post("/clock", json={"now": T0 - HOUR})
+    _shopper(client, "ann", T0)  # stored while no flow reads carts: nobody is woken for it
+    client.put(f"/flows/{FLOW['id']}", json=FLOW)  # deployed before the clock reaches ann's cart
+    client.post("/clock", json={"now": T0 + 2 * HOUR})
+    msgs = client.get("/messages", params={"customer": "ann"}).json()["messages"]
+    assert [(m["node"], m["status"], m["time_ms"]) for m in msgs] == [("n5", "queued", T0 + HOUR)]
+
+
+def test_an_event_no_flow_reads_does_not_wake_a_waiting_customer(tmp_path):
+    """A replay reads only the events some flow reads, so a view (the cart flow reads carts and
+    purchases) leaves a waiting customer's next look where it was; a purchase moves it to itself."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy import select
+
+    from designer.runtime import tables
+    from designer.runtime.app import create_app
+    from designer.runtime.runtime import Runtime
+
+    runtime = Runtime(tmp_path / "runtime.db", clock="manual")
+    try:
+        client = TestClient(create_app(runtime, ""))
+        client.post("/clock", json={"now": T0 - HOUR})
+        client.put(f"/flows/{FLOW['id']}", json=FLOW)
+        _shopper(client, "ann", T0)
+        client.post("/clock", json={"now": T0 + 60_000})  # ann waits in the first delay
+
+        def next_look() -> int:
+            with runtime.engine.connect() as conn:
+                return conn.execute(select(tables.wakeups.c.wake_at)).scalar_one()
+
+        assert next_look() == T0 + HOUR
+        client.post("/events", json={"customer": "ann", "event": "view", "time": T0 + 2 * 60_000})
+        assert next_look() == T0 + HOUR
+        client.post("/events", json={"customer": "ann", "event": "purchase", "time": T0 + 3 * 60_000,
+                                     "properties": {"cart_id": "c1", "price": 150}})
+        assert next_look() == T0 + 3 * 60_000
+    finally:
+        runtime.engine.dispose()
