@@ -9,12 +9,12 @@ so the canvas can badge it, and says how to fix it.
 
 from __future__ import annotations
 
-import gc
 from dataclasses import dataclass
 
 import networkx as nx
 
 from designer.model import conditions, durations
+from designer.model.collector import collector_paused
 from designer.model.fieldtypes import FlowModel
 from designer.model.flow import Flow
 from designer.model.kinds import KINDS
@@ -74,15 +74,8 @@ def to_digraph(flow: Flow) -> nx.DiGraph:
 
 def validate(flow: Flow) -> list[Problem]:
     """Every problem in the flow, errors first, each once."""
-    # The graph of a big flow is tens of thousands of small objects made at once, none of them
-    # garbage; the cyclic collector would scan every object of the flow again while they are made.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():  # the graph of a big flow is tens of thousands of objects
         return _validate(flow)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _validate(flow: Flow) -> list[Problem]:
