@@ -75,13 +75,19 @@ def to_digraph(flow: Flow) -> nx.DiGraph:
 def validate(flow: Flow) -> list[Problem]:
     """Every problem in the flow, errors first, each once."""
     with collector_paused():  # the graph of a big flow is tens of thousands of objects
-        return _validate(flow)
+        graph = to_digraph(flow)
+        try:
+            return _validate(flow, graph)
+        finally:
+            # The topological sort leaves an in-degree view cached on the graph that refers back to
+            # it: a cycle only the collector would free, after walking all of the graph's dicts.
+            # Emptied, the graph's contents go at once and the cycle left is two small objects.
+            graph.clear()
 
 
-def _validate(flow: Flow) -> list[Problem]:
+def _validate(flow: Flow, graph: nx.DiGraph) -> list[Problem]:
     problems: list[Problem] = []
     add = problems.append
-    graph = to_digraph(flow)
     triggers = [n.id for n in flow.nodes.values() if n.kind == "trigger"]
 
     for index, node in enumerate(flow.nodes.values()):
