@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from designer.model import kinds
 from designer.model.jsonform import edge_to_json, node_to_json
@@ -92,8 +92,10 @@ class Node:
         return f"Node(id={self.id!r}, kind={self.kind!r}, x={self.x!r}, y={self.y!r}, config={self._config!r})"
 
 
-@dataclass(frozen=True)
-class Edge:
+class Edge(NamedTuple):
+    """An edge from a node's port to a node. Immutable and compared by value; a tuple, since a
+    big flow makes tens of thousands of them at once and a tuple is the cheapest value to make."""
+
     source: str
     target: str
     port: str = "next"

@@ -7,7 +7,6 @@ flow always gives the same bytes, so flows diff cleanly under version control.
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
@@ -19,6 +18,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from designer.model import bounds
+from designer.model.collector import collector_paused
 from designer.model.errors import FlowFormatError
 from designer.model.fieldtypes import problems
 from designer.model.flow import Edge, Flow, Node
@@ -37,6 +37,11 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 # -- loading ---------------------------------------------------------------
 def loads(text: str, *, file: str | None = None) -> Flow:
+    with collector_paused():  # the parsed JSON is as many objects as the flow
+        return _loads(text, file)
+
+
+def _loads(text: str, file: str | None) -> Flow:
     try:
         data = bounds.loads(text)
     except json.JSONDecodeError as exc:
@@ -93,15 +98,8 @@ def migrate(data: dict) -> dict:
 
 def from_json(data: Any, *, checked: bool = False) -> Flow:
     """The flow in a file's JSON. ``checked``: the bounds were checked while parsing the text."""
-    # A big flow is tens of thousands of small objects made at once; the cyclic garbage collector
-    # would scan them again and again while they are made (none is garbage), so it waits.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _from_json(data, checked)
-    finally:
-        if paused:
-            gc.enable()
 
 
 def _from_json(data: Any, checked: bool) -> Flow:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NamedTuple
 
 from pydantic import ConfigDict, Field as _Field, TypeAdapter, ValidationError
 
@@ -35,9 +35,9 @@ class NodeConfig(FlowModel):
     end_ports: list[Name] | None = _Field(default=None)
 
 
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A config parsed once: the typed model, or None with the problems (path within config, message)."""
+class Parsed(NamedTuple):
+    """A config parsed once: the typed model, or None with the problems (path within config, message).
+    A tuple: the loader makes one per node, and a tuple is the cheapest immutable value to make."""
 
     config: NodeConfig | None
     problems: tuple[tuple[str, str], ...] = ()
