@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, bindparam, delete, func, select, update
 
 from designer.engine.plan import compile_flow
-from designer.engine.replay import replay_customer, replay_customers
+from designer.engine.replay import replay_customers
 from designer.engine.simulate import flow_hash
 from designer.model import io
 from designer.model.flow import Flow
@@ -43,18 +43,11 @@ from designer.runtime import claims
 from designer.runtime import tables as t
 from designer.runtime.checkpoints import checkpoint
 from designer.runtime.ingest import IngestResult, upsert_customer, write_events
+from designer.runtime.reading import RuntimeError_, RuntimeReading
 from designer.store.db import open_store
 from designer.store.schema import customers, events
 
 FUTURE_SLACK_MS = 5 * 60_000
-
-
-class RuntimeError_(Exception):
-    """A request the runtime refuses: ``code`` and ``field`` go into the API's error body."""
-
-    def __init__(self, code: str, message: str, status: int = 400, field: str | None = None) -> None:
-        super().__init__(message)
-        self.code, self.message, self.status, self.field = code, message, status, field
 
 
 @dataclass
@@ -68,7 +61,7 @@ class Version:
     paused: bool
 
 
-class Runtime:
+class Runtime(RuntimeReading):
     """All state lives in the store; this object holds only caches and a lock."""
 
     def __init__(self, store, clock: str = "manual") -> None:
@@ -385,61 +378,3 @@ class Runtime:
                          .values(wake_at=bindparam("when")), moved)
         if done:
             conn.execute(delete(t.wakeups).where(t.wakeups.c.customer_id.in_(done)))
-
-    # -- reading -----------------------------------------------------------------
-    def messages(self, flow: str | None = None, customer: str | None = None, status: str | None = None,
-                 since: int | None = None) -> list[dict]:
-        q = select(t.outbox).order_by(t.outbox.c.id)
-        if flow:
-            q = q.where(t.outbox.c.flow_id == flow)
-        if customer:
-            q = q.where(t.outbox.c.external_id == customer)
-        if status:
-            q = q.where(t.outbox.c.status == status)
-        if since is not None:
-            q = q.where(t.outbox.c.time >= since)
-        with self.engine.connect() as conn:
-            rows = conn.execute(q).all()
-        out = []
-        for r in rows:
-            m = {"id": r.id, "flow": r.flow_id, "flow_version": r.version, "node": r.node, "customer": r.external_id,
-                 "journey": r.journey, "time": r.time, "channel": r.channel, "status": r.status, "subject": r.subject}
-            if r.reason:
-                m["reason"] = r.reason
-            out.append(m)
-        return out
-
-    def journeys(self, external_id: str) -> list[dict]:
-        with self.lock, self.engine.connect() as conn:
-            cid = conn.execute(select(customers.c.id).where(customers.c.external_id == external_id)).scalar()
-            if cid is None:
-                raise RuntimeError_("not_found", f"no customer {external_id!r}", 404, "id")
-            live = self._live(conn)
-            now = self.now(conn)
-        plans = self._compiled(live)
-        window_from = min((v.entries_from for v in live), default=now)
-        replay = replay_customer(plans, self.engine, cid, window_from, now, [(v.entries_from, v.entries_to) for v in live])
-        out = []
-        for flow, key, step in replay.steps:
-            v = live[flow]
-            entry = int(key.split(":")[0])
-            if entry < v.entries_from or (v.entries_to is not None and entry >= v.entries_to):
-                continue
-            out.append({"flow": v.flow_id, "flow_version": v.version, "journey": key, **step.to_json()})
-        return out
-
-    def figures(self, flow_id: str) -> dict:
-        """The deployed flow's live figures, in a backtest's shape (see figures.py)."""
-        from designer.runtime.figures import live_figures
-
-        return live_figures(self, flow_id)
-
-    def metrics(self) -> dict:
-        with self.engine.connect() as conn:
-            by_status = dict(conn.execute(select(t.outbox.c.status, func.count()).group_by(t.outbox.c.status)).all())
-            now = self.now(conn)
-            waiting = conn.execute(select(func.count()).select_from(t.wakeups)).scalar() or 0
-            oldest = conn.execute(select(func.min(t.wakeups.c.wake_at))).scalar()
-            return {"events_ingested": self._get(conn, "events_ingested"), "late_events": self._get(conn, "late_events"),
-                    "customers_waiting": waiting, "messages": by_status,
-                    "timer_lag_ms": max(0, now - oldest) if oldest is not None and oldest < now else 0}
