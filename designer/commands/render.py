@@ -21,6 +21,7 @@ from designer.content.moment import first_arrival, moment_at, read_customer
 from designer.content.templates import TemplateLibrary
 from designer.engine import clock
 from designer.engine.simulate import SimulationError
+from designer.store.settings import store_currency
 
 FORMATS = ("html", "text", "eml")
 
@@ -72,9 +73,10 @@ def run(args: argparse.Namespace) -> int:
                 raise CommandError(f"customer {customer.external_id} got no message from {node.id} in a backtest "
                                    "of the whole history; give --at ISO to render as of a moment", 2)
             at, entry = arrival
+        currency = store_currency(store)
     finally:
         store.dispose()
-    ctx = build_context(moment_at(flow, node.id, customer, at, entry))
+    ctx = build_context(moment_at(flow, node.id, customer, at, entry), currency=currency)
     message = Renderer(TemplateLibrary.for_flow(args.flow)).render(node.kind, node.id, node.config, ctx)
     if message.problems:
         for line in preview_problems(message):

@@ -21,6 +21,7 @@ from designer.content.templates import TemplateLibrary
 from designer.model import io
 from designer.model.flow import Flow
 from designer.runtime import tables as t
+from designer.store.settings import store_currency
 
 
 class NotRenderable(Exception):
@@ -33,6 +34,8 @@ class MessageBuilder:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._flows: dict[int, tuple[Flow, Renderer]] = {}
+        #: The shop's currency, read on the first render (money in messages is written in it).
+        self._currency: str | None = None
 
     def _version(self, version_id: int) -> tuple[Flow, Renderer]:
         found = self._flows.get(version_id)
@@ -54,8 +57,11 @@ class MessageBuilder:
         if customer is None:
             raise NotRenderable(f"customer {row.external_id!r} is not in the store")
         entry = int(str(row.journey).split(":", 1)[0])
+        if self._currency is None:
+            self._currency = store_currency(self.engine)
         msg = renderer.render(node.kind, node.id, node.config,
-                              build_context(moment_at(flow, node.id, customer, int(row.time), entry)))
+                              build_context(moment_at(flow, node.id, customer, int(row.time), entry),
+                                            currency=self._currency))
         if msg.problems:
             raise NotRenderable(f"node {node.id}: " + "; ".join(preview_problems(msg)))
         return msg

@@ -116,3 +116,21 @@ def test_template_problems_exit_1_naming_each_with_its_line(shop, recipient, tmp
     err = capsys.readouterr().err
     assert "cart_reminder.html, line 2: 'event.colour' is not in this message's context" in err
     assert "Traceback" not in err
+
+
+def test_money_is_written_in_the_stores_currency(shop, recipient, tmp_path, capsysbinary):
+    import sqlite3
+
+    from designer.content.filters import format_money
+    from designer.store.settings import set_store_currency
+
+    copy = tmp_path / "eur.db"
+    with sqlite3.connect(shop) as src, sqlite3.connect(copy) as dst:
+        src.backup(dst)
+    set_store_currency(str(copy), "EUR")
+    cid, _, cart_event = recipient
+    assert main(["render", FLOW, "--node", "n5", "--db", str(copy), "--customer", cid, "--format", "html"]) == 0
+    html = capsysbinary.readouterr().out.decode()
+    total = next(line for line in html.splitlines() if "Total" in line)
+    assert "€" in total and "$" not in total
+    assert format_money(cart_event["price"], "EUR") in html  # the product line too

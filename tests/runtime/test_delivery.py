@@ -138,3 +138,21 @@ def test_a_message_that_does_not_render_fails_with_the_problem_and_sends_nothing
     (msg,) = client.get("/messages").json()["messages"]
     assert msg["status"] == "failed" and "n5" in msg["reason"] and "no_such_template" in msg["reason"]
     assert handler.ids == []
+
+
+def test_delivered_money_is_in_the_stores_currency(make_client, tmp_path, smtp):
+    from designer.publish.delivery import SmtpSender
+    from designer.runtime.delivery import DeliveryWorker
+    from designer.store.db import open_store
+    from designer.store.settings import set_store_currency
+
+    handler, port = smtp
+    db = _queued_store(make_client, tmp_path, n=1)
+    engine = open_store(db)
+    try:
+        set_store_currency(engine, "EUR")
+        assert DeliveryWorker(engine, SmtpSender("127.0.0.1", port, "shop@example.com")).deliver_all() == 1
+    finally:
+        engine.dispose()
+    html = message_from_bytes(handler.bodies[-1], policy=default).get_body(("html",)).get_content()
+    assert "Total €150.00" in html and "$" not in html

@@ -150,3 +150,21 @@ def test_a_store_read_again_previews_its_new_data(qtbot, tmp_path):
         conn.execute("UPDATE customers SET first_name = 'Zelda' WHERE external_id = ?", (customer,))
     window.store.refresh()
     qtbot.waitUntil(lambda: panel.is_idle() and "Zelda" in panel.last_result.message.subject, timeout=30_000)
+
+
+def test_the_preview_writes_money_in_the_stores_currency(qtbot, tmp_path):
+    from designer.store.settings import set_store_currency
+
+    db = tmp_path / "shop.db"
+    generate(db, customers=40, days=10, seed=3)
+    set_store_currency(str(db), "EUR")
+    window = make_window(qtbot, path=flow_copy(tmp_path, "abandoned_cart.json"))
+    panel = window.content_panel
+    window.open_store_path(str(db))
+    qtbot.waitUntil(lambda: panel.store_facts is not None, timeout=30_000)
+    window.go_to_node("n10")  # "Your cart comes to {{ cart.total | money }}"
+    customer = panel.customer.currentText()
+    qtbot.waitUntil(lambda: panel.is_idle() and getattr(panel, "last_result", None) is not None
+                    and panel.last_result.customer == customer, timeout=30_000)
+    line = next(x for x in panel.last_result.message.html.splitlines() if "Your cart comes to" in x)
+    assert "€" in line and "$" not in line

@@ -17,6 +17,7 @@ from designer.content.vocabulary import Vocabulary, read_vocabulary
 from designer.model import io
 from designer.store.db import open_store
 from designer.store.schema import customers
+from designer.store.settings import store_currency
 
 HOUR_MS = 3_600_000
 #: Customers offered in the picker (those with the flow's trigger event, newest ids first).
@@ -61,7 +62,8 @@ class StoreFacts:
     customers: list[str] = field(default_factory=list)
 
 
-_customers: dict[tuple[str, str], Customer] = {}
+#: (store, external id) -> (the customer, the store's currency)
+_customers: dict[tuple[str, str], tuple[Customer, str]] = {}
 _customers_lock = threading.Lock()
 
 
@@ -72,7 +74,7 @@ def render_preview(r: PreviewRequest) -> PreviewResult:
     try:
         flow = io.from_json(r.flow_json)
         node = flow.nodes[r.node_id]
-        customer = _customer(r.store, r.customer) if r.store and r.customer else None
+        customer, currency = _customer(r.store, r.customer) if r.store and r.customer else (None, "")
         if customer is None:
             from designer.content.typical import typical_context
 
@@ -80,7 +82,8 @@ def render_preview(r: PreviewRequest) -> PreviewResult:
             shown = at = None
         else:
             at = r.at if r.at is not None else _moment(flow, customer)
-            ctx = build_context(moment_at(flow, node.id, customer, at, r.entry_time if r.at is not None else None))
+            ctx = build_context(moment_at(flow, node.id, customer, at, r.entry_time if r.at is not None else None),
+                                currency=currency)
             shown = customer.external_id
         lib = TemplateLibrary.for_flow(r.flow_path, r.overrides, preview=True)
         msg = Renderer(lib).render(node.kind, node.id, node.config, ctx)
@@ -97,8 +100,9 @@ def forget_store(store: str) -> None:
             del _customers[key]
 
 
-def _customer(store: str, external_id: str) -> Customer | None:
-    """The customer's history, read once per store and id (typing re-renders often)."""
+def _customer(store: str, external_id: str) -> tuple[Customer | None, str]:
+    """The customer's history and the store's currency, read once per store and id (typing
+    re-renders often)."""
     key = (store, external_id)
     with _customers_lock:
         if key in _customers:
@@ -106,15 +110,16 @@ def _customer(store: str, external_id: str) -> Customer | None:
     engine = open_store(store)
     try:
         found = read_customer(engine, external_id)
+        currency = store_currency(engine)
     finally:
         engine.dispose()
     if found is None:
-        return None
+        return None, currency
     with _customers_lock:
         if len(_customers) > 64:
             _customers.clear()
-        _customers[key] = found
-    return found
+        _customers[key] = (found, currency)
+    return found, currency
 
 
 def _moment(flow, customer: Customer) -> int:
