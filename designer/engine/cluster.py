@@ -48,7 +48,8 @@ def partition_task(url: str, flow_texts: list[str], window_from: int, window_to:
     so the merge adds exactly what a local run adds); ``books``: the run's score models."""
     from designer.engine.plan import compile_flow
     from designer.engine.reader import read_spec
-    from designer.engine.simulate import _run_range, new_results
+    from designer.engine.run_setup import new_results
+    from designer.engine.simulate import _run_range
     from designer.store.db import open_store
 
     engine = open_store(url)
@@ -94,7 +95,7 @@ def run_partitions(client, engine: Engine, flows: list[Flow], results: list[Simu
                    report: Callable[[float], None], is_cancelled: Callable[[], bool], rules=None,
                    books: dict | None = None) -> None:
     """Submit one task per id range, merge the figures into ``results`` as they come back."""
-    from designer.engine.simulate import SimulationCancelled, merge_parts
+    from designer.engine.run_setup import SimulationCancelled, merge_parts
 
     distributed = _distributed()
     url = engine.url.render_as_string(hide_password=False)
@@ -140,9 +141,8 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
             return out
     from designer.engine.plan import PlanError, compile_flow
     from designer.engine.reader import choose_scan, count_rows, read_spec
-    from designer.engine.simulate import (SimulationError, _cancel_check, _id_range, add_run_warnings,
-                                          history_span, new_results, programme_rules, resolve_window,
-                                          score_books)
+    from designer.engine.run_setup import (SimulationError, add_run_warnings, cancel_check, history_span,
+                                           id_range, new_results, programme_rules, resolve_window, score_books)
     from designer.store.db import StoreError, open_store
 
     started = time.perf_counter()
@@ -168,8 +168,8 @@ def simulate_on_cluster(flows: list[Flow], store: Any, address: str, *, window=N
         report(0.0)
         client = connect(address, connect_timeout)
         try:
-            run_partitions(client, engine, flows, results, spec, window_from, window_to, _id_range(engine), report,
-                           _cancel_check(cancel), rules, books)
+            run_partitions(client, engine, flows, results, spec, window_from, window_to, id_range(engine), report,
+                           cancel_check(cancel), rules, books)
         finally:
             close(client)
         for r in results:

@@ -29,7 +29,7 @@ from designer.engine.history import History
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan
 from designer.engine.reader import events_query, has_trigger, profiles, read_spec
-from designer.engine.simulate import _empty_result
+from designer.engine.run_setup import empty_result
 from designer.store.schema import events
 
 #: How far past ``seen_to`` the window stays open: a journey parked beyond it is looked at again then.
@@ -101,7 +101,7 @@ def replay_customers(plans: list[FlowPlan], engine: Engine, customer_ids: list[i
     if not plans or not customer_ids:
         return out
     horizon = seen_to + HORIZON_MS
-    results = [_empty_result(p, window_from, horizon) for p in plans]
+    results = [empty_result(p, window_from, horizon) for p in plans]
     spec = read_spec(plans, window_from, horizon)
     spec.time_to = seen_to  # only what has happened; the window itself stays open
     spec.props_names = None  # the steps kept show each trigger event's properties

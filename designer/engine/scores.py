@@ -328,7 +328,7 @@ def store_activities(engine, order_event: str = "purchase", value_property: str 
 
 
 def book_for_store(engine, order_event: str = "purchase", value_property: str | None = "price") -> ScoreBook:
-    from designer.engine.simulate import history_span
+    from designer.engine.run_setup import history_span
 
     first, last = history_span(engine)
     if first is None:
@@ -346,7 +346,7 @@ def books_for_run(engine, plans) -> dict[Orders, ScoreBook]:
 
 
 def report_for_store(engine, order_event: str = "purchase", value_property: str | None = "price") -> QualityReport:
-    from designer.engine.simulate import history_span
+    from designer.engine.run_setup import history_span
 
     first, last = history_span(engine)
     if first is None:

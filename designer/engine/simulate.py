@@ -35,46 +35,33 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from designer.engine.cores import CoreSampler
-from designer.engine.facts import SCORES
-from designer.engine.figures import NodeFigures, SimulationResult, TraceStep
-from designer.engine.horizon import unfinished
+from designer.engine.figures import SimulationResult, TraceStep
 from designer.engine.interpreter import Interpreter
 from designer.engine.plan import FlowPlan, PlanError, compile_flow
-from designer.engine.programme import ProgrammeFigures
-from designer.engine.segmentation import segment_warnings
+from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
+from designer.engine.run_setup import (ProgrammeRules, SimulationCancelled, SimulationError, Window,
+                                       add_run_warnings, cancel_check, customer_id_of, history_span, id_range,
+                                       merge_parts, new_results, programme_rules, resolve_window, score_books)
 from designer.engine.versions import flow_hash, trust
 from designer.engine.workers import checkpoint, inherited, init_helper, shareable, start_method, worker_state
-from designer.engine.reader import ReadSpec, ReadStats, customers_with_history, read_spec
 from designer.model import io
 from designer.model.flow import Flow
 from designer.model.programme import Programme
 from designer.store.db import StoreError, open_store
-from designer.store.schema import customers, events
+
+#: Names callers reach through this module (the run's pieces live in :mod:`designer.engine.run_setup`).
+__all__ = ["simulate", "simulate_together", "SimulationError", "SimulationCancelled", "history_span", "flow_hash"]
 
 #: Below this many rows to read, one process is faster than starting helpers: forked helpers
 #: start in milliseconds, spawned ones (from the editor) need most of a second to import.
 PARALLEL_MIN_ROWS = {"fork": 20_000, "spawn": 300_000}
 PROGRESS_EVERY = 500
 
-Window = tuple[int | None, int | None]
 Progress = Callable[[float], Any]
-
-
-class SimulationError(Exception):
-    """A simulation that cannot run: a flow with errors, an unknown customer, a bad window, a store
-    that cannot be read. ``flow_errors`` tells the first case apart (the user must fix the flow)."""
-
-    def __init__(self, message: str, *, flow_errors: bool = False) -> None:
-        super().__init__(message)
-        self.flow_errors = flow_errors
-
-
-class SimulationCancelled(Exception):
-    """The run was cancelled through its ``cancel`` argument."""
 
 
 def simulate(flow: Flow, store: Engine | str | os.PathLike, *, window: Window | None = None,
@@ -148,14 +135,14 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
     spec = read_spec(plans, window_from, window_to, span)
     digests = [flow_hash(f) for f in flows]
     results = new_results(plans, window_from, window_to, rules, digests)
-    is_cancelled = _cancel_check(cancel)
+    is_cancelled = cancel_check(cancel)
     report = progress or (lambda _f: None)
     report(0.0)
     books = {} if scripted_scores else score_books(engine, plans)
 
     if trace_customer is not None:
         spec.props_names = None  # a trace shows each trigger event's properties
-        customer_id = _customer_id(engine, trace_customer)
+        customer_id = customer_id_of(engine, trace_customer)
         trace: list[TraceStep] = []
         _run_range(engine, plans, results, spec, window_from, window_to, customer_id=customer_id, trace=trace,
                    books=books)
@@ -172,7 +159,7 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
             spec.full_scan = choose_scan(conn, spec, rows)
         n = _worker_count(engine, rows, workers, sampler)
         if n <= 1:
-            lo, hi = _id_range(engine)
+            lo, hi = id_range(engine)
 
             def tick(stats: ReadStats) -> None:
                 if is_cancelled():
@@ -195,150 +182,6 @@ def _run_all(flows: list[Flow], plans: list[FlowPlan], engine: Engine, started: 
         save_runs(engine, flows, results)
     report(1.0)
     return results
-
-
-# -- pieces ---------------------------------------------------------------------
-def score_books(engine: Engine, plans: list[FlowPlan]) -> dict:
-    """The predictive-score models the flows' rules need (none: no flow reads a score), trained
-    once for the run and shared by every process; scikit-learn missing is a run that cannot start."""
-    if not any(p.derived_facts & SCORES for p in plans):
-        return {}
-    from designer.engine.scores import ScoresUnavailable, books_for_run
-
-    try:
-        return books_for_run(engine, plans)
-    except ScoresUnavailable as exc:
-        raise SimulationError(f"a flow reads a predictive score: {exc}") from None
-
-
-def resolve_window(engine: Engine, window: Window | None,
-                   span: tuple[int, int] | None = None) -> tuple[int, int]:
-    """Fill missing window ends from the stored history (first event, last event + 1 ms);
-    ``span``: the history's (first, last) event times when already read."""
-    lo, hi = window if window is not None else (None, None)
-    if lo is None or hi is None:
-        first, last = span if span is not None else history_span(engine)
-        if lo is None:
-            lo = first if first is not None else 0
-        if hi is None:
-            hi = last + 1 if last is not None else lo
-    if hi < lo:
-        from designer.engine.clock import iso
-
-        raise SimulationError(f"the window ends ({iso(hi)}) before it starts ({iso(lo)}); the store's "
-                              "history may not reach that far, or --from and --to are swapped")
-    return int(lo), int(hi)
-
-
-#: The distinct event names, each found by one seek on the (name, time) index (a loose index scan).
-_NAMES = text(
-    "WITH RECURSIVE n(name) AS (SELECT min(name) FROM events UNION ALL "
-    "SELECT (SELECT min(name) FROM events WHERE name > n.name) FROM n WHERE n.name IS NOT NULL) "
-    "SELECT name FROM n WHERE name IS NOT NULL"
-)
-
-
-def history_span(engine: Engine) -> tuple[int | None, int | None]:
-    """The first and last event times in the store, from the (name, time) index.
-
-    ``min(time)`` over the whole table would read every index entry; per event
-    name it is one seek, and stores hold a handful of names.
-    """
-    with engine.connect() as conn:
-        try:
-            names = list(conn.execute(_NAMES).scalars())
-        except Exception:  # a database without recursive queries: read it all
-            conn.rollback()
-            return tuple(conn.execute(select(func.min(events.c.time), func.max(events.c.time))).one())
-        first = last = None
-        for name in names:
-            lo = conn.execute(select(func.min(events.c.time)).where(events.c.name == name)).scalar()
-            hi = conn.execute(select(func.max(events.c.time)).where(events.c.name == name)).scalar()
-            if lo is not None:
-                first = lo if first is None else min(first, lo)
-                last = hi if last is None else max(last, hi)
-    return first, last
-
-
-#: A programme's rules as they travel to helper processes: (cap as (messages, window ms) or None,
-#: collision window ms); None when the flows do not run as a programme.
-ProgrammeRules = tuple[tuple[int, int] | None, int] | None
-
-
-def programme_rules(programme: Programme | None) -> ProgrammeRules:
-    if programme is None:
-        return None
-    cap = (programme.cap.messages, programme.cap.window_ms) if programme.cap else None
-    return (cap, programme.collision_ms)
-
-
-def with_programme(results: list[SimulationResult], rules: ProgrammeRules) -> list[SimulationResult]:
-    """The results, sharing one :class:`ProgrammeFigures` when the flows run as a programme."""
-    if rules is not None:
-        figures = ProgrammeFigures([r.flow_id for r in results], rules[0], rules[1])
-        for r in results:
-            r.programme = figures
-    return results
-
-
-def new_results(plans: list[FlowPlan], window_from: int, window_to: int, rules: ProgrammeRules,
-                digests: list[str] | None = None) -> list[SimulationResult]:
-    """A run's empty results (with what the flows cannot show in the window said up front)."""
-    digests = digests or [None] * len(plans)
-    return with_programme([_empty_result(p, window_from, window_to, d) for p, d in zip(plans, digests)], rules)
-
-
-def add_run_warnings(flows: list[Flow], results: list[SimulationResult]) -> None:
-    """Warnings drawn from a whole run's figures (steps too thin to keep, splits that change nothing)."""
-    for flow, r in zip(flows, results):
-        r.warnings.extend(segment_warnings(flow, r))
-
-
-def merge_parts(results: list[SimulationResult], parts: list[SimulationResult]) -> None:
-    """Add a partition's figures (its programme figures once: every result shares them)."""
-    for r, part in zip(results, parts):
-        r.merge(part)
-    if results and results[0].programme is not None and parts and parts[0].programme is not None:
-        results[0].programme.merge(parts[0].programme)
-
-
-def _empty_result(plan: FlowPlan, window_from: int, window_to: int, digest: str | None = None) -> SimulationResult:
-    """Zero figures for ``plan`` (``digest``: its flow hash when known), with the run's warnings."""
-    result = SimulationResult(
-        flow_id=plan.flow.id, flow_name=plan.flow.name, flow_hash=digest or flow_hash(plan.flow),
-        window_from=window_from, window_to=window_to,
-        nodes={n.id: NodeFigures(kind=n.kind) for n in plan.flow.nodes.values()},
-    )
-    result.warnings.extend(unfinished(plan, window_from, window_to))
-    return result
-
-
-def _cancel_check(cancel: Any) -> Callable[[], bool]:
-    if cancel is None:
-        return lambda: False
-    if hasattr(cancel, "is_set"):
-        return cancel.is_set
-    if callable(cancel):
-        return lambda: bool(cancel())
-    raise TypeError("cancel must be an Event-like object with is_set() or a callable")
-
-
-def _customer_id(engine: Engine, external_id: str) -> int:
-    with engine.connect() as conn:
-        found = conn.execute(select(customers.c.id).where(customers.c.external_id == str(external_id))).scalar()
-    if found is None:
-        raise SimulationError(f"no customer with id {external_id!r} in the store")
-    return int(found)
-
-
-def _id_range(engine: Engine) -> tuple[int, int]:
-    """[lowest, highest + 1) customer id. Asked as two subqueries because SQLite answers a
-    lone min() or max() of the key with one seek, but both in one SELECT by reading every row."""
-    lowest = select(func.min(customers.c.id)).scalar_subquery()
-    highest = select(func.max(customers.c.id)).scalar_subquery()
-    with engine.connect() as conn:
-        lo, hi = conn.execute(select(lowest, highest)).one()
-    return (int(lo), int(hi) + 1) if lo is not None else (0, 0)
 
 
 def _worker_count(engine: Engine, rows: int, workers: int | None, sampler: CoreSampler) -> int:
@@ -449,7 +292,7 @@ def _run_partitioned(engine: Engine, flows: list[Flow], plans: list[FlowPlan], r
     """
     import queue as queues
 
-    lo, hi = _id_range(engine)
+    lo, hi = id_range(engine)
     bounds = [lo + (hi - lo) * k // n for k in range(n + 1)]
     url = engine.url.render_as_string(hide_password=False)
     texts = [io.dumps(f) for f in flows]
